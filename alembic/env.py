@@ -1,0 +1,59 @@
+"""Alembic environment: async, one metadata, the same URL setting as the app."""
+
+from __future__ import annotations
+
+import asyncio
+from logging.config import fileConfig
+
+from sqlalchemy.engine import Connection
+
+from alembic import context
+from app import models  # noqa: F401  (registers every table on the metadata)
+from app.config import Settings
+from app.db import create_engine, metadata
+
+config = context.config
+if config.config_file_name is not None and not config.attributes.get("database_url"):
+    # Called from the alembic CLI: let alembic.ini set up logging.
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+settings = Settings()
+url = config.attributes.get("database_url") or settings.database_url
+settings = settings.model_copy(update={"database_url": Settings(database_url=url).database_url})
+
+
+def _configure(connection: Connection | None = None) -> None:
+    context.configure(
+        connection=connection,
+        url=None if connection is not None else settings.database_url,
+        target_metadata=metadata,
+        compare_type=True,
+        compare_server_default=True,
+        # SQLite cannot ALTER most things; batch mode copies the table instead.
+        render_as_batch=settings.is_sqlite,
+        literal_binds=connection is None,
+    )
+
+
+def _run_sync(connection: Connection) -> None:
+    _configure(connection)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_online() -> None:
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run_sync)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+if context.is_offline_mode():
+    _configure()
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    asyncio.run(run_online())

@@ -1,0 +1,139 @@
+"""The ``wardsafe`` command: serve, migrate, import-units, seed-demo, create-admin."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.config import get_settings
+from app.db import create_engine, create_sessionmaker
+from app.errors import AppError
+
+T = TypeVar("T")
+
+cli = typer.Typer(
+    name="wardsafe",
+    help="wardsafe: grassroots security and public order, for Vietnamese wards.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one committed transaction on the configured database."""
+
+    async def run() -> T:
+        engine = create_engine(get_settings())
+        try:
+            async with create_sessionmaker(engine)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except AppError as error:
+        typer.secho(f"error: {error.detail or error.title}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind [WARDSAFE_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind [WARDSAFE_PORT].")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes [WARDSAFE_WORKERS].")
+    ] = None,
+) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    from app.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        "app.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        access_log=False,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+@cli.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Migrate the database schema (to the latest revision by default)."""
+    from app import migrations
+
+    migrations.upgrade(get_settings().database_url, revision)
+    typer.echo(f"database migrated to {revision}")
+
+
+@cli.command("import-units")
+def import_units() -> None:
+    """Import the official provinces and wards from vietnam-provinces (idempotent)."""
+    from app.services import units as unit_service
+
+    summary = _in_transaction(unit_service.import_official_units)
+    typer.echo(
+        f"provinces: {summary.provinces_added} added, {summary.provinces_updated} updated; "
+        f"wards: {summary.wards_added} added, {summary.wards_updated} updated"
+    )
+
+
+@cli.command("seed-demo")
+def seed_demo() -> None:
+    """Load the deterministic demo data (Hạ Long and Bãi Cháy); a rerun changes nothing."""
+    from app.services import demo as demo_service
+
+    summary = _in_transaction(demo_service.seed_demo)
+    typer.echo(
+        f"demo data: {summary.neighbourhoods_added} neighbourhoods and "
+        f"{summary.residential_groups_added} residential groups added"
+    )
+    for note in summary.notes:
+        typer.echo(note)
+
+
+@cli.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(help="Login name of the new administrator.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, help="Asked when left out."
+        ),
+    ],
+    full_name: Annotated[str, typer.Option(help="Display name.")] = "Administrator",
+) -> None:
+    """Create an administrator account."""
+    from app.services import users as user_service
+
+    if len(password) < 8:
+        typer.secho(
+            "error: the password needs at least 8 characters", fg=typer.colors.RED, err=True
+        )
+        raise typer.Exit(1)
+
+    async def work(session: AsyncSession) -> None:
+        await user_service.create_admin(session, username, password, full_name)
+
+    _in_transaction(work)
+    typer.echo(f"administrator {username!r} created")
+
+
+def main() -> None:
+    """Entry point of the ``wardsafe`` console script."""
+    cli()

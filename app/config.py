@@ -1,0 +1,78 @@
+"""Settings, read from the environment with the prefix ``WARDSAFE_``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-only-insecure-secret-change-me-in-production"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    """Every knob wardsafe has; each has a safe default for a first local run."""
+
+    model_config = SettingsConfigDict(env_prefix="WARDSAFE_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///var/wardsafe.db"
+    secret_key: str = DEV_SECRET_KEY
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: str = "INFO"
+    max_body_bytes: int = 1024 * 1024
+    redis_url: str | None = None
+    db_pool_size: int = Field(default=10, ge=1)
+    db_echo: bool = False
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        # A comma-separated list is what people type in an env file.
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _anchor_sqlite_path(cls, value: str) -> str:
+        # A relative SQLite path is taken from the project root, so the CLI
+        # finds the same database from any working directory.
+        prefix = "sqlite+aiosqlite:///"
+        if value.startswith(prefix):
+            path = value[len(prefix) :]
+            if path and path != ":memory:" and not path.startswith("/"):
+                return prefix + str(BASE_DIR / path)
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env == "production":
+            if self.secret_key == DEV_SECRET_KEY:
+                raise ValueError(
+                    "WARDSAFE_SECRET_KEY is the development secret; "
+                    "production refuses to start with it"
+                )
+            if len(self.secret_key) < 32:
+                raise ValueError("WARDSAFE_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == "development"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,270 @@
+"""The AppError family and the handlers that render every error as RFC 9457 problem details."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.context import current_request_id
+
+logger = logging.getLogger("wardsafe.errors")
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+# Relative URIs (RFC 9457 3.1.1): resolved against the API's own origin,
+# where GET /problems/{slug} describes each one.
+PROBLEM_TYPE_BASE = "/problems/"
+
+
+def problem_type(slug: str) -> str:
+    """The stable URI a client branches on, e.g. ``.../problems/not-found``."""
+    return PROBLEM_TYPE_BASE + slug
+
+
+class FieldError(BaseModel):
+    """One problem with one input field."""
+
+    loc: list[str | int] = Field(examples=[["query", "limit"]])
+    msg: str = Field(examples=["Input should be less than or equal to 200"])
+    type: str = Field(examples=["less_than_equal"])
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, the body of every error response."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(examples=[problem_type("not-found")])
+    title: str = Field(examples=["Not found"])
+    status: int = Field(examples=[404])
+    detail: str | None = Field(default=None, examples=["No ward has the code 99999."])
+    instance: str | None = Field(default=None, examples=["/api/v1/wards/99999"])
+    request_id: str | None = Field(default=None, examples=["4f1c2a9e0b7d4c3e8a6f5d2b1c0e9f8a"])
+    errors: list[FieldError] | None = None
+
+
+class AppError(Exception):
+    """An error a client can act on: rendered as a problem with this status and type."""
+
+    status: int = 500
+    slug: str = "internal-error"
+    title: str = "Internal server error"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.headers = headers or {}
+        self.extensions = extensions
+
+
+class BadRequest(AppError):
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
+class Unauthorized(AppError):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, detail: str | None = None, **extensions: Any) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"}, **extensions)
+
+
+class Forbidden(AppError):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(AppError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class MethodNotAllowed(AppError):
+    status, slug, title = 405, "method-not-allowed", "Method not allowed"
+
+
+class Conflict(AppError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class InvalidTransition(AppError):
+    status, slug, title = 409, "invalid-transition", "Transition not allowed"
+
+
+class PreconditionFailed(AppError):
+    status, slug, title = 412, "precondition-failed", "Precondition failed"
+
+
+class PayloadTooLarge(AppError):
+    status, slug, title = 413, "payload-too-large", "Request body too large"
+
+
+class ValidationFailed(AppError):
+    status, slug, title = 422, "validation-error", "Invalid request"
+
+
+class InvalidCursor(AppError):
+    status, slug, title = 422, "invalid-cursor", "Invalid cursor"
+
+
+class UnsupportedMediaType(AppError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class PreconditionRequired(AppError):
+    status, slug, title = 428, "precondition-required", "Precondition required"
+
+
+class RateLimited(AppError):
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+
+class ServiceUnavailable(AppError):
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
+    """Render one problem as ``application/problem+json``."""
+    body: dict[str, Any] = {
+        "type": problem_type(slug),
+        "title": title,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    body["instance"] = request.url.path
+    request_id = current_request_id()
+    if request_id:
+        body["request_id"] = request_id
+    if extensions:
+        body.update(extensions)
+    return Response(
+        content=orjson.dumps(body),
+        status_code=status,
+        media_type=PROBLEM_CONTENT_TYPE,
+        headers=headers,
+    )
+
+
+def _error_class_for(status: int) -> type[AppError] | None:
+    """The AppError whose status is ``status`` and that is the first of its kind."""
+    pending: list[type[AppError]] = list(AppError.__subclasses__())
+    while pending:
+        cls = pending.pop(0)
+        if cls.status == status:
+            return cls
+        pending.extend(cls.__subclasses__())
+    return None
+
+
+async def _app_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return problem_response(
+        request,
+        status=exc.status,
+        slug=exc.slug,
+        title=exc.title,
+        detail=exc.detail,
+        headers=exc.headers,
+        extensions=exc.extensions,
+    )
+
+
+async def _http_exception_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    known = _error_class_for(status)
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    title = known.title if known else phrase
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
+    if status == 404 and detail is None:
+        detail = f"Nothing is served at {request.url.path}."
+    if status == 405 and detail is None:
+        detail = f"{request.method} is not allowed on {request.url.path}."
+    return problem_response(
+        request,
+        status=status,
+        slug=known.slug if known else f"http-{status}",
+        title=title,
+        detail=detail,
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+def _loc(raw: Any) -> list[str | int]:
+    return [part if isinstance(part, int) else str(part) for part in raw]
+
+
+async def _validation_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": _loc(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": err.get("type")}
+        for err in exc.errors()
+    ]
+    count = len(errors)
+    detail = f"{count} field{'s' if count != 1 else ''} failed validation."
+    return problem_response(
+        request,
+        status=422,
+        slug=ValidationFailed.slug,
+        title=ValidationFailed.title,
+        detail=detail,
+        extensions={"errors": errors},
+    )
+
+
+async def _unhandled_error_handler(request: Request, exc: Exception) -> Response:
+    # The stack trace goes to the log, keyed by the request id; the client
+    # gets the id and nothing of the internals.
+    logger.exception("unhandled error", extra={"path_template": _route_template(request)})
+    return problem_response(
+        request,
+        status=500,
+        slug=AppError.slug,
+        title=AppError.title,
+        detail="An unexpected error occurred. Quote the request id when reporting it.",
+    )
+
+
+def _route_template(request: Request) -> str:
+    route = request.scope.get("route")
+    return getattr(route, "path", "<unmatched>")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error, ours and the framework's, through the problem renderer."""
+    app.add_exception_handler(AppError, _app_error_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
+    app.add_exception_handler(RequestValidationError, _validation_error_handler)
+    app.add_exception_handler(Exception, _unhandled_error_handler)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries declaring the problems a route can answer."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        out[status] = {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    return out

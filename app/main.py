@@ -1,0 +1,87 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.config import Settings, get_settings
+from app.db import create_engine, create_sessionmaker
+from app.errors import FieldError, Problem, install_error_handlers
+from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.pagination import CursorCodec
+from app.routers import health, units
+
+API_DESCRIPTION = """\
+REST backend for grassroots self-management of security and public order in
+Vietnamese wards. Errors are RFC 9457 `application/problem+json`; lists page
+with `limit` and an opaque `cursor`.
+"""
+
+
+def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
+    """Build the app: routers, middleware, error handlers, database engine."""
+    settings = settings or get_settings()
+    own_engine = engine is None
+    engine = engine or create_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if own_engine:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="wardsafe",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.cursor_codec = CursorCodec(settings.secret_key)
+
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(units.router)
+
+    # Added innermost first: the request context wraps everything, so even a
+    # 413 or a CORS answer carries a request id and is counted.
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        components["Problem"].pop("$defs", None)
+        components["FieldError"] = FieldError.model_json_schema()
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,59 @@
+"""Operations: liveness, readiness, metrics, and the problem type registry."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from app import metrics
+from app.errors import AppError, NotFound, ServiceUnavailable, problem_responses, problem_type
+from app.schemas.health import HealthRead, ProblemTypeRead
+from app.services import health as health_service
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", response_model=HealthRead)
+async def healthz() -> HealthRead:
+    """Liveness: the process answers."""
+    return HealthRead()
+
+
+@router.get("/readyz", response_model=HealthRead, responses=problem_responses(503))
+async def readyz(request: Request) -> HealthRead:
+    """Readiness: the database is reachable and migrated (503 otherwise)."""
+    problem = await health_service.readiness_problem(request.app.state.engine)
+    if problem:
+        raise ServiceUnavailable(problem, headers={"Retry-After": "5"})
+    return HealthRead()
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+)
+async def prometheus_metrics() -> Response:
+    """Prometheus metrics: request counts and latency by route template."""
+    body, content_type = metrics.render()
+    return Response(body, media_type=content_type)
+
+
+def _problem_types() -> dict[str, ProblemTypeRead]:
+    registry: dict[str, ProblemTypeRead] = {}
+    pending: list[type[AppError]] = [AppError]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        registry[cls.slug] = ProblemTypeRead(
+            type=problem_type(cls.slug), title=cls.title, status=cls.status
+        )
+    return registry
+
+
+@router.get("/problems/{slug}", response_model=ProblemTypeRead, responses=problem_responses(404))
+async def describe_problem_type(slug: str) -> ProblemTypeRead:
+    """Describe a problem ``type`` URI that error responses carry."""
+    found = _problem_types().get(slug)
+    if found is None:
+        raise NotFound(f"No problem type is called {slug!r}.")
+    return found
