@@ -98,13 +98,31 @@ def seed_demo() -> None:
     """Load the deterministic demo data (Hạ Long and Bãi Cháy); a rerun changes nothing."""
     from app.services import demo as demo_service
 
-    summary = _in_transaction(demo_service.seed_demo)
+    settings = get_settings()
+
+    async def work(session: AsyncSession) -> demo_service.SeedSummary:
+        return await demo_service.seed_demo(session, with_logins=settings.is_development)
+
+    summary = _in_transaction(work)
     typer.echo(
-        f"demo data: {summary.neighbourhoods_added} neighbourhoods and "
-        f"{summary.residential_groups_added} residential groups added"
+        f"demo data: {summary.neighbourhoods_added} neighbourhoods, "
+        f"{summary.residential_groups_added} residential groups and "
+        f"{summary.users_added} accounts added"
     )
     for note in summary.notes:
         typer.echo(note)
+    if settings.is_development:
+        typer.echo(f"\ndemo logins (password for all: {demo_service.DEMO_PASSWORD}):")
+        for login in demo_service.DEMO_LOGINS:
+            where = (
+                "/".join(
+                    filter(None, (login.province_code, login.ward_code, login.neighbourhood_code))
+                )
+                or "everywhere"
+            )
+            typer.echo(f"  {login.username:<18} {login.role.value:<19} {where}")
+    else:
+        typer.echo("production: no demo accounts are created")
 
 
 @cli.command("create-admin")

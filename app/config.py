@@ -31,6 +31,20 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_echo: bool = False
 
+    # Tokens. HS256 with the secret key unless a private key file is given:
+    # an RSA key signs RS256, an EC P-256 key ES256, an Ed25519 key EdDSA.
+    jwt_private_key_file: Path | None = None
+    jwt_issuer: str = "wardsafe"
+    jwt_audience: str = "wardsafe-api"
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
+
+    # Login throttling ("N per P" in the `limits` notation), counted on failures.
+    login_failures_per_username: str = "5 per 15 minutes"
+    login_failures_per_address: str = "20 per 15 minutes"
+
+    idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

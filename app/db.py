@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, DateTime, MetaData, Row, Select, event
+from sqlalchemy import ColumnElement, DateTime, MetaData, Row, Select, event, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
@@ -49,6 +49,31 @@ async def fetch_row(session: AsyncSession, statement: Select[Any]) -> Row[Any] |
     result = await session.exec(statement)  # type: ignore[call-overload]
     row: Row[Any] | None = result.first()
     return row
+
+
+async def compare_and_set(
+    session: AsyncSession, record: Any, expected_version: int, values: dict[str, Any]
+) -> None:
+    """Write ``values`` to ``record`` only if its row is still at ``expected_version``.
+
+    One ``UPDATE ... WHERE id = :id AND version = :v``: of concurrent writers
+    holding the same version exactly one wins, on PostgreSQL and SQLite alike
+    (a read-modify-write in Python would lose updates). 412 for the others."""
+    from app.errors import PreconditionFailed
+
+    if record.version != expected_version:
+        raise PreconditionFailed(
+            f"The record is at version {record.version}, not {expected_version}; read it again."
+        )
+    model = type(record)
+    result = await session.exec(
+        update(model)
+        .where(col(model.id) == record.id, col(model.version) == expected_version)
+        .values(**values, version=col(model.version) + 1, updated_at=utcnow())
+    )
+    if result.rowcount != 1:
+        raise PreconditionFailed("The record changed meanwhile; read it again.")
+    await session.refresh(record)
 
 
 def utcnow() -> datetime:

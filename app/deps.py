@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request, Security
+from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import get_session
+from app.errors import Forbidden, PreconditionFailed, PreconditionRequired, Unauthorized
 from app.pagination import CursorCodec, PageParams, page_params
+from app.security import SCOPES, InvalidToken, Principal, TokenSigner
 
 # scope="function": the commit runs when the route returns, before the
 # response is sent, so a failed commit is the client's error response.
@@ -23,3 +27,96 @@ def get_cursor_codec(request: Request) -> CursorCodec:
 
 
 CursorCodecDep = Annotated[CursorCodec, Depends(get_cursor_codec)]
+
+# Swagger UI's Authorize button speaks the password grant to the token endpoint.
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", scopes=SCOPES, auto_error=False)
+
+
+def _verify(request: Request, token: str | None) -> Principal | None:
+    if not token:
+        return None
+    signer: TokenSigner = request.app.state.token_signer
+    try:
+        return signer.verify(token)
+    except InvalidToken:
+        raise Unauthorized(
+            "The access token is invalid or expired; get a new one from /api/v1/auth/token.",
+            challenge='Bearer error="invalid_token"',
+        ) from None
+
+
+async def get_principal(
+    request: Request,
+    security_scopes: SecurityScopes,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Principal:
+    """The caller named by a valid bearer token, holding every scope the route needs."""
+    principal = _verify(request, token)
+    if principal is None:
+        raise Unauthorized("Sign in: send `Authorization: Bearer <access token>`.")
+    missing = sorted(set(security_scopes.scopes) - principal.scopes)
+    if missing:
+        needed = " ".join(missing)
+        raise Forbidden(
+            f"This operation needs the scope {needed}, "
+            f"which a {principal.role.value} token does not carry.",
+            headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{needed}"'},
+            required_scopes=missing,
+        )
+    return principal
+
+
+async def get_optional_principal(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal | None:
+    """The caller if a token was sent (a bad token is still a 401), else None."""
+    return _verify(request, token)
+
+
+CurrentPrincipal = Annotated[Principal, Security(get_principal)]
+OptionalPrincipal = Annotated[Principal | None, Depends(get_optional_principal)]
+
+
+def scoped(*scopes: str) -> Any:
+    """``Annotated[Principal, scoped("units:write")]``: a caller holding these scopes."""
+    return Security(get_principal, scopes=list(scopes))
+
+
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
+
+
+def if_match(
+    value: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='The ETag of your last read, e.g. `"3"`.',
+            examples=['"1"'],
+        ),
+    ] = None,
+) -> int:
+    """The version the client last read, from ``If-Match`` (428 without it)."""
+    if value is None:
+        raise PreconditionRequired(
+            "Send If-Match with the ETag of your last read, so that no one's change is lost."
+        )
+    for candidate in value.split(","):
+        match = _ETAG.match(candidate)
+        if match:
+            return int(match.group(1))
+    raise PreconditionFailed("If-Match does not name a version of this record.")
+
+
+IfMatchDep = Annotated[int, Depends(if_match)]
+
+IdempotencyKeyDep = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="A unique string; a retry with the same key and body gets the first answer.",
+        examples=["3f0c8e9e-5d7a-4c3b-9a51-0d9b3c2a1e77"],
+    ),
+]

@@ -10,6 +10,7 @@ import orjson
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -78,8 +79,10 @@ class BadRequest(AppError):
 class Unauthorized(AppError):
     status, slug, title = 401, "unauthorized", "Authentication required"
 
-    def __init__(self, detail: str | None = None, **extensions: Any) -> None:
-        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"}, **extensions)
+    def __init__(
+        self, detail: str | None = None, *, challenge: str = "Bearer", **extensions: Any
+    ) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": challenge}, **extensions)
 
 
 class Forbidden(AppError):
@@ -233,6 +236,19 @@ async def _validation_error_handler(request: Request, exc: Exception) -> Respons
     )
 
 
+async def _integrity_error_handler(request: Request, exc: Exception) -> Response:
+    # A unique or foreign-key constraint caught a race the service's own
+    # checks could not: the client's write conflicts with the stored state.
+    logger.info("integrity error", extra={"route": _route_template(request)})
+    return problem_response(
+        request,
+        status=Conflict.status,
+        slug=Conflict.slug,
+        title=Conflict.title,
+        detail="The request conflicts with a record stored meanwhile; read it again and retry.",
+    )
+
+
 async def _unhandled_error_handler(request: Request, exc: Exception) -> Response:
     # The stack trace goes to the log, keyed by the request id; the client
     # gets the id and nothing of the internals.
@@ -256,6 +272,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
+    app.add_exception_handler(IntegrityError, _integrity_error_handler)
     app.add_exception_handler(Exception, _unhandled_error_handler)
 
 

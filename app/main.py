@@ -16,7 +16,10 @@ from app.db import create_engine, create_sessionmaker
 from app.errors import FieldError, Problem, install_error_handlers
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.pagination import CursorCodec
-from app.routers import health, units
+from app.ratelimit import RateLimiter
+from app.routers import audit, auth, clients, health, units, users
+from app.security import TokenSigner
+from app.services.auth import TokenService
 
 API_DESCRIPTION = """\
 REST backend for grassroots self-management of security and public order in
@@ -47,9 +50,16 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.cursor_codec = CursorCodec(settings.secret_key)
+    app.state.token_signer = TokenSigner(settings)
+    app.state.rate_limiter = RateLimiter(settings.redis_url)
+    app.state.token_service = TokenService(settings, app.state.token_signer, app.state.rate_limiter)
 
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(users.router)
+    app.include_router(clients.router)
+    app.include_router(audit.router)
     app.include_router(units.router)
 
     # Added innermost first: the request context wraps everything, so even a

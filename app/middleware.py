@@ -67,7 +67,12 @@ class RequestContextMiddleware:
             # The trace goes to the log under the request id; the body says
             # nothing of the internals.
             error_logger.exception(
-                "unhandled error", extra={"route": route_template(scope), "method": scope["method"]}
+                "unhandled error",
+                extra={
+                    "route": route_template(scope),
+                    "method": scope["method"],
+                    "request_id": request_id,
+                },
             )
             if not started:
                 response = problem_response(
@@ -84,7 +89,10 @@ class RequestContextMiddleware:
             metrics.observe_request(scope["method"], route, status, elapsed)
             logger.info(
                 "request",
+                # The id rides on the record itself: a handler that formats
+                # later (a queue, another thread) no longer sees the context.
                 extra={
+                    "request_id": request_id,
                     "method": scope["method"],
                     "route": route,
                     "status": status,
@@ -131,31 +139,26 @@ class BodySizeLimitMiddleware:
                     return
                 break
 
+        # Read the whole body before the app runs: a route that never reads it
+        # (a 405, say) must not let an oversized streamed body through, and the
+        # app never sees a half-read body. Starlette buffers bodies anyway.
+        buffered: list[Message] = []
         received = 0
-        rejected = False
-        response_started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received, rejected
-            if rejected:
-                return {"type": "http.disconnect"}
+        more_body = True
+        while more_body:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    rejected = True
-                    if not response_started:
-                        await reject()
-                    # The app sees a disconnected client and gives up on the body.
-                    return {"type": "http.disconnect"}
-            return message
+            buffered.append(message)
+            if message["type"] != "http.request":
+                break  # the client went away; the app sees that as it would
+            received += len(message.get("body", b""))
+            if received > limit:
+                await reject()
+                return
+            more_body = message.get("more_body", False)
 
-        async def guarded_send(message: Message) -> None:
-            nonlocal response_started
-            if rejected:
-                return  # the 413 has been sent; whatever the app says now is moot
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
+        async def replay_receive() -> Message:
+            if buffered:
+                return buffered.pop(0)
+            return await receive()
 
-        await self.app(scope, counting_receive, guarded_send)
+        await self.app(scope, replay_receive, send)

@@ -127,6 +127,7 @@ class Keyset:
 
     name: str
     columns: tuple[ColumnElement[Any], ...]
+    descending: bool = False
 
     def scope(self, filters: Mapping[str, Any]) -> str:
         # The filters are part of what a cursor is valid for.
@@ -135,12 +136,16 @@ class Keyset:
         return f"{self.name}:{digest}"
 
     def after(self, values: Sequence[Any]) -> ColumnElement[bool]:
-        """Rows strictly after ``values`` in ascending key order."""
+        """Rows strictly after ``values`` in this keyset's order."""
         # A row-value comparison, (a, b) > (x, y): both PostgreSQL and SQLite
         # (3.15+) plan it as one index range scan, where an OR chain may not.
-        return tuple_(*self.columns) > tuple_(
-            *(literal(v, c.type) for v, c in zip(values, self.columns, strict=True))
-        )
+        row = tuple_(*self.columns)
+        bound = tuple_(*(literal(v, c.type) for v, c in zip(values, self.columns, strict=True)))
+        return row < bound if self.descending else row > bound
+
+    def order_by(self) -> list[ColumnElement[Any]]:
+        """The ORDER BY clause for this keyset."""
+        return [c.desc() if self.descending else c.asc() for c in self.columns]
 
 
 async def fetch_page(
@@ -161,7 +166,7 @@ async def fetch_page(
             raise InvalidCursor("The cursor is not one this API issued.")
         values = [_typed(v, c) for v, c in zip(raw, keyset.columns, strict=True)]
         statement = statement.where(keyset.after(values))
-    statement = statement.order_by(*keyset.columns).limit(params.limit + 1)
+    statement = statement.order_by(*keyset.order_by()).limit(params.limit + 1)
     rows = await fetch_rows(session, statement)
     next_cursor = None
     if len(rows) > params.limit:

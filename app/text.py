@@ -7,7 +7,9 @@ import unicodedata
 
 _SPACES = re.compile(r"\s+")
 # đ/Đ are letters of their own, not d plus a mark, so decomposition keeps them.
-_LETTERS = str.maketrans({"đ": "d", "Đ": "d"})
+# Official names mix typographic and typed punctuation ("Xã Cư M’gar",
+# "Phường B'Lao", "Xã Chân Mây – Lăng Cô"); people type the ASCII kind.
+_LETTERS = str.maketrans({"đ": "d", "Đ": "d", "’": "'", "‘": "'", "ʼ": "'", "–": "-", "—": "-"})
 
 
 def fold(text: str) -> str:

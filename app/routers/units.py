@@ -5,12 +5,30 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from app.deps import CursorCodecDep, PageDep, SessionDep
+from app.deps import (
+    CursorCodecDep,
+    IdempotencyKeyDep,
+    IfMatchDep,
+    PageDep,
+    SessionDep,
+    scoped,
+)
 from app.errors import problem_responses
 from app.pagination import Page
-from app.schemas.units import NeighbourhoodRead, ProvinceRead, ResidentialGroupRead, WardRead
+from app.responses import created, with_etag
+from app.schemas.units import (
+    NeighbourhoodCreate,
+    NeighbourhoodRead,
+    NeighbourhoodUpdate,
+    ProvinceRead,
+    ResidentialGroupCreate,
+    ResidentialGroupRead,
+    ResidentialGroupUpdate,
+    WardRead,
+)
+from app.security import Principal
 from app.services import units as unit_service
 
 router = APIRouter(prefix="/api/v1", tags=["administrative units"])
@@ -137,3 +155,128 @@ async def get_residential_group(
     row = await unit_service.get_residential_group(session, group_id)
     _etag(response, row.version)
     return row._mapping
+
+
+UnitsWriter = Annotated[Principal, scoped("units:write")]
+_WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+
+
+@router.post(
+    "/neighbourhoods",
+    status_code=201,
+    response_model=NeighbourhoodRead,
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_neighbourhood(
+    request: Request,
+    session: SessionDep,
+    principal: UnitsWriter,
+    body: NeighbourhoodCreate,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Response:
+    """Add a neighbourhood to your ward (ward officers; admins anywhere)."""
+    return await created(
+        request,
+        session,
+        principal,
+        idempotency_key,
+        body,
+        create=lambda: unit_service.create_neighbourhood(session, principal, body),
+        present=NeighbourhoodRead.model_validate,
+        location=lambda record: f"/api/v1/neighbourhoods/{record.id}",
+    )
+
+
+@router.patch(
+    "/neighbourhoods/{neighbourhood_id}", response_model=NeighbourhoodRead, responses=_WRITE_ERRORS
+)
+async def update_neighbourhood(
+    session: SessionDep,
+    principal: UnitsWriter,
+    response: Response,
+    neighbourhood_id: uuid.UUID,
+    body: NeighbourhoodUpdate,
+    expected_version: IfMatchDep,
+) -> NeighbourhoodRead:
+    """Change a neighbourhood of your ward; send `If-Match` with the ETag you read."""
+    record = await unit_service.update_neighbourhood(
+        session, principal, neighbourhood_id, expected_version, body
+    )
+    with_etag(response, record)
+    return NeighbourhoodRead.model_validate(record)
+
+
+@router.delete(
+    "/neighbourhoods/{neighbourhood_id}",
+    status_code=204,
+    response_class=Response,
+    responses=_WRITE_ERRORS,
+)
+async def delete_neighbourhood(
+    session: SessionDep,
+    principal: UnitsWriter,
+    neighbourhood_id: uuid.UUID,
+    expected_version: IfMatchDep,
+) -> Response:
+    """Delete a neighbourhood with no residential groups left; send `If-Match`."""
+    await unit_service.delete_neighbourhood(session, principal, neighbourhood_id, expected_version)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/residential-groups",
+    status_code=201,
+    response_model=ResidentialGroupRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def create_residential_group(
+    request: Request,
+    session: SessionDep,
+    principal: UnitsWriter,
+    body: ResidentialGroupCreate,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Response:
+    """Add a residential group to a neighbourhood of your ward."""
+    return await created(
+        request,
+        session,
+        principal,
+        idempotency_key,
+        body,
+        create=lambda: unit_service.create_residential_group(session, principal, body),
+        present=ResidentialGroupRead.model_validate,
+        location=lambda record: f"/api/v1/residential-groups/{record.id}",
+    )
+
+
+@router.patch(
+    "/residential-groups/{group_id}", response_model=ResidentialGroupRead, responses=_WRITE_ERRORS
+)
+async def update_residential_group(
+    session: SessionDep,
+    principal: UnitsWriter,
+    response: Response,
+    group_id: uuid.UUID,
+    body: ResidentialGroupUpdate,
+    expected_version: IfMatchDep,
+) -> ResidentialGroupRead:
+    """Change a residential group of your ward; send `If-Match` with the ETag you read."""
+    record = await unit_service.update_residential_group(
+        session, principal, group_id, expected_version, body
+    )
+    with_etag(response, record)
+    return ResidentialGroupRead.model_validate(record)
+
+
+@router.delete(
+    "/residential-groups/{group_id}",
+    status_code=204,
+    response_class=Response,
+    responses=_WRITE_ERRORS,
+)
+async def delete_residential_group(
+    session: SessionDep, principal: UnitsWriter, group_id: uuid.UUID, expected_version: IfMatchDep
+) -> Response:
+    """Delete a residential group; send `If-Match`."""
+    await unit_service.delete_residential_group(session, principal, group_id, expected_version)
+    return Response(status_code=204)

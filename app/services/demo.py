@@ -11,6 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.errors import Conflict
 from app.models.units import Neighbourhood, ResidentialGroup, Ward
+from app.models.users import User
+from app.security import Role, hash_password
 
 PROVINCE_CODE = "22"
 HA_LONG = "06688"
@@ -43,17 +45,50 @@ PLANS = (
 )
 
 
+# Every demo account signs in with this password (development only).
+DEMO_PASSWORD = "wardsafe-demo"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """One demo account: who it is and where it is anchored."""
+
+    username: str
+    full_name: str
+    role: Role
+    ward_code: str | None = None
+    neighbourhood_code: str | None = None
+    province_code: str | None = None
+
+
+DEMO_LOGINS = (
+    DemoLogin("admin", "Quản trị hệ thống", Role.ADMIN),
+    DemoLogin("province.officer", "Trần Thị Bình", Role.PROVINCE_OFFICER, province_code="22"),
+    DemoLogin("officer.halong", "Nguyễn Văn An", Role.WARD_OFFICER, HA_LONG),
+    DemoLogin("officer.baichay", "Phạm Minh Châu", Role.WARD_OFFICER, BAI_CHAY),
+    DemoLogin("head.halong", "Lê Thị Dung", Role.NEIGHBOURHOOD_HEAD, HA_LONG, "KP01"),
+    DemoLogin("head.baichay", "Hoàng Văn Em", Role.NEIGHBOURHOOD_HEAD, BAI_CHAY, "KP01"),
+    DemoLogin("leader.halong", "Vũ Thị Giang", Role.GROUP_LEADER, HA_LONG, "KP01"),
+    DemoLogin("leader.baichay", "Đặng Văn Hải", Role.GROUP_LEADER, BAI_CHAY, "KP01"),
+    DemoLogin("camera.halong", "Bùi Thị Lan", Role.CAMERA_OWNER, HA_LONG),
+    DemoLogin("camera.baichay", "Đỗ Văn Minh", Role.CAMERA_OWNER, BAI_CHAY),
+    DemoLogin("resident.halong", "Ngô Thị Nga", Role.RESIDENT, HA_LONG, "KP01"),
+    DemoLogin("resident.baichay", "Dương Văn Phúc", Role.RESIDENT, BAI_CHAY, "KP01"),
+)
+
+
 @dataclass
 class SeedSummary:
     """What one run of the demo seed added."""
 
     neighbourhoods_added: int = 0
     residential_groups_added: int = 0
+    users_added: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.neighbourhoods_added or self.residential_groups_added)
+        return bool(self.neighbourhoods_added or self.residential_groups_added or self.users_added)
 
 
 def _split(total: int, parts: int) -> list[int]:
@@ -71,8 +106,11 @@ def _jitter(rng: random.Random, total: int, parts: int) -> list[int]:
     return shares
 
 
-async def seed_demo(session: AsyncSession) -> SeedSummary:
-    """Add the demo neighbourhoods and residential groups that are missing; a rerun adds nothing."""
+async def seed_demo(session: AsyncSession, *, with_logins: bool = True) -> SeedSummary:
+    """Add the demo records that are missing; a rerun adds nothing.
+
+    ``with_logins`` adds one account per role (password ``DEMO_PASSWORD``):
+    for development only, never on a production database."""
     summary = SeedSummary()
     for plan in PLANS:
         if await session.get(Ward, plan.ward_code) is None:
@@ -81,7 +119,43 @@ async def seed_demo(session: AsyncSession) -> SeedSummary:
             )
         await _seed_ward(session, plan, summary)
     await session.flush()
+    if with_logins:
+        await _seed_logins(session, summary)
     return summary
+
+
+async def _seed_logins(session: AsyncSession, summary: SeedSummary) -> None:
+    existing = set((await session.exec(select(User.username))).all())
+    password_hash: str | None = None
+    for login in DEMO_LOGINS:
+        if login.username in existing:
+            continue
+        password_hash = password_hash or hash_password(DEMO_PASSWORD)
+        neighbourhood_id = (
+            demo_id("neighbourhood", login.ward_code, login.neighbourhood_code)
+            if login.ward_code and login.neighbourhood_code
+            else None
+        )
+        if neighbourhood_id:
+            unit_code: str | None = str(neighbourhood_id)
+        else:
+            unit_code = login.ward_code or login.province_code
+        session.add(
+            User(
+                id=demo_id("user", login.username),
+                username=login.username,
+                full_name=login.full_name,
+                phone=None,
+                role=login.role.value,
+                unit_code=unit_code,
+                province_code=PROVINCE_CODE if login.role is not Role.ADMIN else None,
+                ward_code=login.ward_code,
+                neighbourhood_id=neighbourhood_id,
+                password_hash=password_hash,
+            )
+        )
+        summary.users_added += 1
+    await session.flush()
 
 
 async def _seed_ward(session: AsyncSession, plan: WardPlan, summary: SeedSummary) -> None:

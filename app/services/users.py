@@ -1,29 +1,282 @@
-"""Accounts: creation and lookup."""
+"""User accounts: who may see and manage whom, and the records themselves."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, false
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.errors import Conflict
+from app.db import columns, compare_and_set, utcnow
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models.users import User
-from app.security import hash_password
+from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.schemas.users import UserCreate, UserUpdate
+from app.security import (
+    RANK,
+    ROLE_UNIT_LEVELS,
+    Principal,
+    Role,
+    hash_password,
+)
+from app.services import audit as audit_service
+from app.services import auth as auth_service
+from app.services import units as unit_service
+
+USERS = Keyset("users", columns(User.username, User.id))
+_USER_COLUMNS = columns(
+    User.id,
+    User.username,
+    User.full_name,
+    User.phone,
+    User.role,
+    User.unit_code,
+    User.province_code,
+    User.ward_code,
+    User.is_active,
+    User.created_at,
+    User.updated_at,
+    User.version,
+)
 
 
-async def create_admin(session: AsyncSession, username: str, password: str, full_name: str) -> User:
-    """Create an administrator account; a taken username is a conflict."""
+def _visible(principal: Principal) -> ColumnElement[bool]:
+    """The users a principal may see: admin all, officers their province or ward."""
+    if principal.role is Role.ADMIN:
+        return col(User.deleted_at).is_(None)
+    if principal.role is Role.PROVINCE_OFFICER and principal.province_code:
+        return (col(User.province_code) == principal.province_code) & col(User.deleted_at).is_(None)
+    if principal.role is Role.WARD_OFFICER and principal.ward_code:
+        return (col(User.ward_code) == principal.ward_code) & col(User.deleted_at).is_(None)
+    return false()
+
+
+def can_manage_user(principal: Principal, role: Role, ward_code: str | None) -> str | None:
+    """Why ``principal`` may not manage an account with this role and ward (None: it may)."""
+    if principal.role is Role.ADMIN:
+        return None
+    if principal.role is not Role.WARD_OFFICER:
+        return "Only administrators and ward officers manage accounts."
+    if RANK[role] >= RANK[Role.WARD_OFFICER]:
+        return f"A ward officer manages only roles below their own, not {role.value}."
+    if ward_code != principal.ward_code:
+        return "A ward officer manages only accounts inside their own ward."
+    return None
+
+
+async def _anchor(
+    session: AsyncSession, role: Role, unit_code: str | None
+) -> tuple[str | None, str | None, str | None, uuid.UUID | None]:
+    """Check that ``unit_code`` fits ``role``; returns (unit, province, ward, neighbourhood)."""
+    levels = ROLE_UNIT_LEVELS[role]
+    if not levels:
+        if unit_code is not None:
+            raise ValidationFailed(f"A {role.value} has no unit_code.", field="unit_code")
+        return None, None, None, None
+    wanted = " or ".join(f"a {level.value}" for level in levels)
+    if unit_code is None:
+        raise ValidationFailed(f"A {role.value} needs a unit_code naming {wanted}.")
+    anchor = await unit_service.resolve_unit(session, unit_code)
+    if anchor is None:
+        raise ValidationFailed(f"No province, ward or neighbourhood has the code {unit_code!r}.")
+    if anchor.level not in levels:
+        raise ValidationFailed(
+            f"A {role.value}'s unit_code must name {wanted}, not a {anchor.level.value}."
+        )
+    return anchor.unit_code, anchor.province_code, anchor.ward_code, anchor.neighbourhood_id
+
+
+async def list_users(
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParams,
+    codec: CursorCodec,
+    *,
+    role: Role | None = None,
+    ward_code: str | None = None,
+) -> tuple[Sequence[Any], str | None]:
+    """Accounts in the principal's scope, by username."""
+    statement = sa_select(*_USER_COLUMNS).where(_visible(principal))
+    if role:
+        statement = statement.where(col(User.role) == role.value)
+    if ward_code:
+        statement = statement.where(col(User.ward_code) == ward_code)
+    filters = {"role": role.value if role else None, "ward_code": ward_code}
+    return await fetch_page(session, statement, USERS, page, codec, filters)
+
+
+async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
+    """One account in scope (404 outside it)."""
+    user = (
+        await session.exec(select(User).where(col(User.id) == user_id, _visible(principal)))
+    ).first()
+    if user is None:
+        raise NotFound(f"No user has the id {user_id}.")
+    return user
+
+
+async def get_me(session: AsyncSession, principal: Principal) -> User:
+    """The signed-in user's own account."""
+    if principal.kind != "user":
+        raise Forbidden("A machine client has no user account; its token says who it is.")
+    user = await session.get(User, principal.subject)
+    if user is None or user.deleted_at is not None:
+        raise NotFound("This account no longer exists.")
+    return user
+
+
+async def create_user(session: AsyncSession, principal: Principal, data: UserCreate) -> User:
+    """Create an account within the principal's powers."""
+    unit_code, province_code, ward_code, neighbourhood_id = await _anchor(
+        session, data.role, data.unit_code
+    )
+    reason = can_manage_user(principal, data.role, ward_code)
+    if reason:
+        raise Forbidden(reason)
+    await _ensure_username_free(session, data.username)
+    user = User(
+        username=data.username,
+        full_name=data.full_name,
+        phone=data.phone,
+        role=data.role.value,
+        unit_code=unit_code,
+        province_code=province_code,
+        ward_code=ward_code,
+        neighbourhood_id=neighbourhood_id,
+        password_hash=hash_password(data.password),
+    )
+    session.add(user)
+    await session.flush()
+    audit_service.record(
+        session,
+        principal,
+        "create",
+        "user",
+        user.id,
+        province_code=province_code,
+        ward_code=ward_code,
+        changed_fields=data.model_fields_set,
+    )
+    return user
+
+
+async def _ensure_username_free(session: AsyncSession, username: str) -> None:
     taken = await session.exec(
         select(User.id).where(col(User.username) == username, col(User.deleted_at).is_(None))
     )
     if taken.first() is not None:
         raise Conflict(f"The username {username!r} is taken.")
+
+
+async def update_user(
+    session: AsyncSession,
+    principal: Principal,
+    user_id: uuid.UUID,
+    expected_version: int,
+    data: UserUpdate,
+) -> User:
+    """Change an account, if its version is still ``expected_version``."""
+    user = await get_user(session, principal, user_id)
+    reason = can_manage_user(principal, Role(user.role), user.ward_code)
+    if reason:
+        raise Forbidden(reason)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    if "role" in changes and changes["role"] is None:
+        raise ValidationFailed("role cannot be null.", field="role")
+    if changes.get("is_active") is False and user.id == principal.subject:
+        raise Forbidden("You cannot deactivate your own account.")
+    values: dict[str, Any] = {}
+    for name in ("full_name", "phone", "is_active"):
+        if name in changes:
+            values[name] = changes[name]
+    if "full_name" in values and values["full_name"] is None:
+        raise ValidationFailed("full_name cannot be null.", field="full_name")
+    if "is_active" in values and values["is_active"] is None:
+        raise ValidationFailed("is_active cannot be null.", field="is_active")
+    if "role" in changes or "unit_code" in changes:
+        role = Role(changes.get("role") or user.role)
+        unit_code = changes.get("unit_code", user.unit_code)
+        unit_code, province_code, ward_code, neighbourhood_id = await _anchor(
+            session, role, unit_code
+        )
+        reason = can_manage_user(principal, role, ward_code)
+        if reason:
+            raise Forbidden(reason)
+        values.update(
+            role=role.value,
+            unit_code=unit_code,
+            province_code=province_code,
+            ward_code=ward_code,
+            neighbourhood_id=neighbourhood_id,
+        )
+    if changes.get("password"):
+        values["password_hash"] = hash_password(changes["password"])
+    await compare_and_set(session, user, expected_version, values)
+    if values.get("is_active") is False or "password_hash" in values or "role" in values:
+        # Whoever holds this account's refresh tokens must sign in again.
+        await auth_service.revoke_user_tokens(session, user.id)
+    audit_service.record(
+        session,
+        principal,
+        "update",
+        "user",
+        user.id,
+        province_code=user.province_code,
+        ward_code=user.ward_code,
+        changed_fields=[("password" if k == "password_hash" else k) for k in values],
+    )
+    return user
+
+
+async def delete_user(
+    session: AsyncSession, principal: Principal, user_id: uuid.UUID, expected_version: int
+) -> None:
+    """Delete (deactivate and hide) an account, if its version is still ``expected_version``."""
+    user = await get_user(session, principal, user_id)
+    reason = can_manage_user(principal, Role(user.role), user.ward_code)
+    if reason:
+        raise Forbidden(reason)
+    if user.id == principal.subject:
+        raise Forbidden("You cannot delete your own account.")
+    await compare_and_set(
+        session, user, expected_version, {"deleted_at": utcnow(), "is_active": False}
+    )
+    await auth_service.revoke_user_tokens(session, user.id)
+    audit_service.record(
+        session,
+        principal,
+        "delete",
+        "user",
+        user.id,
+        province_code=user.province_code,
+        ward_code=user.ward_code,
+    )
+
+
+async def create_admin(session: AsyncSession, username: str, password: str, full_name: str) -> User:
+    """Create an administrator account (the CLI's create-admin); a taken username conflicts."""
+    await _ensure_username_free(session, username)
     user = User(
         username=username,
         full_name=full_name,
-        role="admin",
+        role=Role.ADMIN.value,
         unit_code=None,
         password_hash=hash_password(password),
     )
     session.add(user)
     await session.flush()
+    audit_service.record(
+        session,
+        None,
+        "create",
+        "user",
+        user.id,
+        province_code=None,
+        ward_code=None,
+        changed_fields=["username", "full_name", "role", "password"],
+    )
     return user

@@ -1,0 +1,80 @@
+"""Response helpers the routers share: ETags, and created records with idempotent replay."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from fastapi import Request, Response
+from pydantic import BaseModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.security import Principal
+from app.services import idempotency as idempotency_service
+
+T = TypeVar("T")
+
+
+def etag(version: int) -> str:
+    """The strong ETag of a record version."""
+    return f'"{version}"'
+
+
+def json_response(
+    model: BaseModel, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """Serialize ``model`` with pydantic straight to bytes."""
+    return Response(
+        model.model_dump_json().encode(),
+        status_code=status_code,
+        headers=headers,
+        media_type="application/json",
+    )
+
+
+async def created(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal | None,
+    idempotency_key: str | None,
+    payload: BaseModel,
+    create: Callable[[], Awaitable[T]],
+    present: Callable[[T], BaseModel],
+    location: Callable[[T], str],
+) -> Response:
+    """Run ``create`` once per Idempotency-Key and answer 201 with Location and ETag."""
+    reservation = None
+    if idempotency_key:
+        route = getattr(request.scope.get("route"), "path", request.url.path)
+        request_hash = idempotency_service.fingerprint(
+            request.method, route, payload.model_dump(mode="json")
+        )
+        actor = principal.actor_key if principal else "anonymous"
+        ttl = timedelta(hours=request.app.state.settings.idempotency_ttl_hours)
+        claimed = await idempotency_service.claim(
+            session, actor, idempotency_key, request_hash, ttl
+        )
+        if isinstance(claimed, idempotency_service.Replay):
+            return Response(
+                claimed.body,
+                status_code=claimed.status_code,
+                headers={**claimed.headers, "Idempotency-Replayed": "true"},
+                media_type="application/json",
+            )
+        reservation = claimed
+    record = await create()
+    body = present(record)
+    headers = {"Location": location(record)}
+    version = getattr(body, "version", None)
+    if isinstance(version, int):
+        headers["ETag"] = etag(version)
+    content = body.model_dump_json().encode()
+    if reservation is not None:
+        await idempotency_service.complete(session, reservation, 201, content, headers)
+    return Response(content, status_code=201, headers=headers, media_type="application/json")
+
+
+def with_etag(response: Response, record: Any) -> None:
+    """Set ``ETag`` from the record's version."""
+    response.headers["ETag"] = etag(record.version)

@@ -1,0 +1,47 @@
+"""The audit trail (administrators; province officers for their province)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from app.deps import CursorCodecDep, PageDep, SessionDep, scoped
+from app.errors import problem_responses
+from app.pagination import Page
+from app.schemas.audit import AuditEventRead
+from app.security import Principal
+from app.services import audit as audit_service
+
+router = APIRouter(prefix="/api/v1/audit-events", tags=["audit"])
+
+
+@router.get("", response_model=Page[AuditEventRead], responses=problem_responses(401, 403, 422))
+async def list_audit_events(
+    session: SessionDep,
+    principal: Annotated[Principal, scoped("audit:read")],
+    page: PageDep,
+    codec: CursorCodecDep,
+    record_type: Annotated[str | None, Query(max_length=64, examples=["neighbourhood"])] = None,
+    record_id: Annotated[str | None, Query(max_length=64)] = None,
+    actor_id: Annotated[uuid.UUID | None, Query()] = None,
+    since: Annotated[
+        datetime | None, Query(alias="from", description="At or after this time (ISO 8601).")
+    ] = None,
+    until: Annotated[datetime | None, Query(alias="to", description="Before this time.")] = None,
+) -> dict[str, Any]:
+    """List audit events in your scope, newest first: who did what, when, to which record."""
+    rows, next_cursor = await audit_service.list_events(
+        session,
+        principal,
+        page,
+        codec,
+        record_type=record_type,
+        record_id=record_id,
+        actor_id=actor_id,
+        since=since,
+        until=until,
+    )
+    return {"items": [row._mapping for row in rows], "next_cursor": next_cursor}

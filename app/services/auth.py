@@ -1,0 +1,268 @@
+"""Token grants (password, refresh_token, client_credentials) and revocation."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.config import Settings
+from app.db import utcnow
+from app.models.auth import RefreshToken
+from app.models.clients import Client
+from app.models.users import User
+from app.ratelimit import RateLimiter, limit
+from app.security import (
+    ROLE_SCOPES,
+    Principal,
+    Role,
+    TokenSigner,
+    dummy_password_hash,
+    hash_secret,
+    new_secret,
+    verify_password,
+)
+
+
+class OAuthError(Exception):
+    """An RFC 6749 error: ``error`` code, description, HTTP status."""
+
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        status: int = 400,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """What the token endpoint answers."""
+
+    access_token: str
+    expires_in: int
+    scope: str
+    refresh_token: str | None = None
+
+
+def user_principal(user: User, scopes: frozenset[str] | None = None) -> Principal:
+    """The principal a user acts as, with the role's scopes or a subset of them."""
+    role = Role(user.role)
+    return Principal(
+        subject=user.id,
+        kind="user",
+        role=role,
+        unit_code=user.unit_code,
+        province_code=user.province_code,
+        ward_code=user.ward_code,
+        neighbourhood_id=user.neighbourhood_id,
+        scopes=ROLE_SCOPES[role] if scopes is None else scopes,
+    )
+
+
+def client_principal(client: Client, scopes: frozenset[str] | None = None) -> Principal:
+    """The principal a machine client acts as."""
+    return Principal(
+        subject=client.id,
+        kind="client",
+        role=Role.WARD_SYSTEM,
+        unit_code=client.unit_code,
+        province_code=client.province_code,
+        ward_code=client.ward_code,
+        neighbourhood_id=None,
+        scopes=frozenset(client.scopes.split()) if scopes is None else scopes,
+    )
+
+
+def _narrow(granted: frozenset[str], requested: str | None) -> frozenset[str]:
+    """The scopes asked for, which must all be granted (RFC 6749 3.3)."""
+    if not requested:
+        return granted
+    asked = frozenset(requested.split())
+    if not asked <= granted:
+        unknown = " ".join(sorted(asked - granted))
+        raise OAuthError("invalid_scope", f"These scopes are not available: {unknown}.")
+    return asked
+
+
+class TokenService:
+    """Grants tokens; owns the signer, the limiter and their settings."""
+
+    def __init__(self, settings: Settings, signer: TokenSigner, limiter: RateLimiter) -> None:
+        self.settings = settings
+        self.signer = signer
+        self.limiter = limiter
+        self._per_username = limit(settings.login_failures_per_username)
+        self._per_address = limit(settings.login_failures_per_address)
+
+    async def _throttle(self, username: str, address: str) -> None:
+        waits = [
+            await self.limiter.retry_after(self._per_username, "login-user", username.lower()),
+            await self.limiter.retry_after(self._per_address, "login-address", address),
+        ]
+        wait = max((w for w in waits if w is not None), default=None)
+        if wait is not None:
+            raise OAuthError(
+                "too_many_requests",
+                f"Too many failed sign-ins; try again in {wait} seconds.",
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
+
+    async def _count_failure(self, username: str, address: str) -> None:
+        await self.limiter.hit(self._per_username, "login-user", username.lower())
+        await self.limiter.hit(self._per_address, "login-address", address)
+
+    async def password_grant(
+        self,
+        session: AsyncSession,
+        username: str,
+        password: str,
+        scope: str | None,
+        address: str,
+    ) -> TokenPair:
+        """Sign a user in with username and password."""
+        await self._throttle(username, address)
+        user = (
+            await session.exec(
+                select(User).where(col(User.username) == username, col(User.deleted_at).is_(None))
+            )
+        ).first()
+        # Verify against a dummy hash when there is no such user, so both
+        # failures take the same time.
+        valid = verify_password(password, user.password_hash if user else dummy_password_hash())
+        if user is None or not valid or not user.is_active:
+            await self._count_failure(username, address)
+            raise OAuthError("invalid_grant", "The username or password is wrong.")
+        scopes = _narrow(ROLE_SCOPES[Role(user.role)], scope)
+        return await self._issue_for_user(session, user, scopes, family_id=uuid.uuid4())
+
+    async def _issue_for_user(
+        self, session: AsyncSession, user: User, scopes: frozenset[str], family_id: uuid.UUID
+    ) -> TokenPair:
+        access_token, expires_in = self.signer.issue(user_principal(user, scopes))
+        refresh_token = new_secret("wsr_")
+        session.add(
+            RefreshToken(
+                token_hash=hash_secret(refresh_token),
+                family_id=family_id,
+                user_id=user.id,
+                scopes=" ".join(sorted(scopes)),
+                expires_at=utcnow() + timedelta(days=self.settings.refresh_token_ttl_days),
+            )
+        )
+        await session.flush()
+        return TokenPair(access_token, expires_in, " ".join(sorted(scopes)), refresh_token)
+
+    async def refresh_grant(
+        self, session: AsyncSession, refresh_token: str, scope: str | None
+    ) -> TokenPair:
+        """Swap a refresh token for a new pair; a used token revokes its whole family."""
+        token_hash = hash_secret(refresh_token)
+        now = utcnow()
+        # Compare-and-set: of two requests presenting the same token, exactly
+        # one marks it used; the other sees it used and revokes the family.
+        consumed = await session.exec(
+            update(RefreshToken)
+            .where(
+                col(RefreshToken.token_hash) == token_hash,
+                col(RefreshToken.used_at).is_(None),
+                col(RefreshToken.revoked_at).is_(None),
+                col(RefreshToken.expires_at) > now,
+            )
+            .values(used_at=now, version=col(RefreshToken.version) + 1, updated_at=now)
+        )
+        stored = (
+            await session.exec(
+                select(RefreshToken).where(col(RefreshToken.token_hash) == token_hash)
+            )
+        ).first()
+        if stored is None:
+            raise OAuthError("invalid_grant", "The refresh token is not valid.")
+        if consumed.rowcount != 1:
+            if stored.used_at is not None and stored.revoked_at is None:
+                # Reuse of a rotated token: someone else may hold it. Revoke all.
+                await self.revoke_family(session, stored.family_id)
+                raise OAuthError(
+                    "invalid_grant",
+                    "The refresh token was already used; every token of this sign-in is revoked.",
+                )
+            raise OAuthError("invalid_grant", "The refresh token is expired or revoked.")
+        user = await session.get(User, stored.user_id)
+        if user is None or not user.is_active or user.deleted_at is not None:
+            await self.revoke_family(session, stored.family_id)
+            raise OAuthError("invalid_grant", "The account is no longer active.")
+        granted = frozenset(stored.scopes.split()) & ROLE_SCOPES[Role(user.role)]
+        scopes = _narrow(granted, scope)
+        return await self._issue_for_user(session, user, scopes, family_id=stored.family_id)
+
+    async def client_credentials_grant(
+        self,
+        session: AsyncSession,
+        client_id: str,
+        client_secret: str,
+        scope: str | None,
+        address: str,
+        challenge: str | None,
+    ) -> TokenPair:
+        """Authenticate a machine client by its id and secret."""
+        await self._throttle(f"client:{client_id}", address)
+        client = (
+            await session.exec(
+                select(Client).where(
+                    col(Client.client_id) == client_id, col(Client.deleted_at).is_(None)
+                )
+            )
+        ).first()
+        expected = client.secret_hash if client else hash_secret(new_secret(""))
+        valid = hmac.compare_digest(expected, hash_secret(client_secret))
+        if client is None or not valid or not client.is_active:
+            await self._count_failure(f"client:{client_id}", address)
+            headers = {"WWW-Authenticate": challenge} if challenge else {}
+            raise OAuthError(
+                "invalid_client", "Client authentication failed.", status=401, headers=headers
+            )
+        scopes = _narrow(frozenset(client.scopes.split()), scope)
+        access_token, expires_in = self.signer.issue(client_principal(client, scopes))
+        return TokenPair(access_token, expires_in, " ".join(sorted(scopes)))
+
+    async def revoke(self, session: AsyncSession, token: str) -> None:
+        """RFC 7009: revoke a refresh token's family; unknown tokens are ignored."""
+        stored = (
+            await session.exec(
+                select(RefreshToken).where(col(RefreshToken.token_hash) == hash_secret(token))
+            )
+        ).first()
+        if stored is not None:
+            await self.revoke_family(session, stored.family_id)
+
+    @staticmethod
+    async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
+        """Revoke every live token of one sign-in."""
+        now = utcnow()
+        await session.exec(
+            update(RefreshToken)
+            .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
+            .values(revoked_at=now, updated_at=now, version=col(RefreshToken.version) + 1)
+        )
+
+
+async def revoke_user_tokens(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Revoke every refresh token of a user (deactivation, deletion)."""
+    now = utcnow()
+    await session.exec(
+        update(RefreshToken)
+        .where(col(RefreshToken.user_id) == user_id, col(RefreshToken.revoked_at).is_(None))
+        .values(revoked_at=now, updated_at=now, version=col(RefreshToken.version) + 1)
+    )

@@ -1,0 +1,124 @@
+"""Machine clients: ward and province systems that sync with client credentials."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db import columns, compare_and_set, utcnow
+from app.errors import Forbidden, NotFound, ValidationFailed
+from app.models.clients import Client
+from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.schemas.clients import ClientCreate
+from app.security import (
+    DEFAULT_CLIENT_SCOPES,
+    ROLE_SCOPES,
+    Principal,
+    Role,
+    UnitLevel,
+    hash_secret,
+    new_secret,
+)
+from app.services import audit as audit_service
+from app.services import units as unit_service
+
+CLIENTS = Keyset("clients", columns(Client.created_at, Client.id))
+_CLIENT_COLUMNS = columns(
+    Client.id,
+    Client.client_id,
+    Client.name,
+    Client.role,
+    Client.unit_code,
+    Client.province_code,
+    Client.ward_code,
+    Client.scopes,
+    Client.is_active,
+    Client.created_at,
+    Client.updated_at,
+    Client.version,
+)
+
+
+def _require_admin(principal: Principal) -> None:
+    if principal.role is not Role.ADMIN:
+        raise Forbidden("Only administrators manage machine clients.")
+
+
+async def create_client(
+    session: AsyncSession, principal: Principal, data: ClientCreate
+) -> tuple[Client, str]:
+    """Register a client; returns it with its secret, which is stored only hashed."""
+    _require_admin(principal)
+    anchor = await unit_service.resolve_unit(session, data.unit_code)
+    if anchor is None or anchor.level is UnitLevel.NEIGHBOURHOOD:
+        raise ValidationFailed(f"No province or ward has the code {data.unit_code!r}.")
+    allowed = ROLE_SCOPES[Role.WARD_SYSTEM]
+    scopes = frozenset(data.scopes) if data.scopes is not None else DEFAULT_CLIENT_SCOPES
+    if not scopes <= allowed:
+        bad = ", ".join(sorted(scopes - allowed))
+        raise ValidationFailed(f"A ward system cannot hold these scopes: {bad}.")
+    secret = new_secret("wss_")
+    client = Client(
+        client_id=f"wsc_{secrets.token_urlsafe(12)}",
+        name=data.name,
+        secret_hash=hash_secret(secret),
+        role=Role.WARD_SYSTEM.value,
+        unit_code=anchor.unit_code,
+        province_code=anchor.province_code,
+        ward_code=anchor.ward_code,
+        scopes=" ".join(sorted(scopes)),
+    )
+    session.add(client)
+    await session.flush()
+    audit_service.record(
+        session,
+        principal,
+        "create",
+        "client",
+        client.id,
+        province_code=client.province_code,
+        ward_code=client.ward_code,
+        changed_fields=["name", "unit_code", "scopes", "client_secret"],
+    )
+    return client, secret
+
+
+async def list_clients(
+    session: AsyncSession, principal: Principal, page: PageParams, codec: CursorCodec
+) -> tuple[Sequence[Any], str | None]:
+    """Every live client, oldest first."""
+    _require_admin(principal)
+    statement = sa_select(*_CLIENT_COLUMNS).where(col(Client.deleted_at).is_(None))
+    return await fetch_page(session, statement, CLIENTS, page, codec)
+
+
+async def delete_client(
+    session: AsyncSession, principal: Principal, client_pk: uuid.UUID, expected_version: int
+) -> None:
+    """Delete a client: its secret stops working at once."""
+    _require_admin(principal)
+    client = (
+        await session.exec(
+            select(Client).where(col(Client.id) == client_pk, col(Client.deleted_at).is_(None))
+        )
+    ).first()
+    if client is None:
+        raise NotFound(f"No client has the id {client_pk}.")
+    await compare_and_set(
+        session, client, expected_version, {"deleted_at": utcnow(), "is_active": False}
+    )
+    audit_service.record(
+        session,
+        principal,
+        "delete",
+        "client",
+        client.id,
+        province_code=client.province_code,
+        ward_code=client.ward_code,
+    )
