@@ -159,7 +159,8 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
     ),
     Role.GROUP_LEADER: frozenset(_READ_ALL | {"members:write", "fire:write", "reports:create"}),
     Role.CAMERA_OWNER: frozenset(
-        {"cameras:read", "cameras:write", "footage:respond", "reports:create", "broadcasts:read"}
+        {"groups:read", "cameras:read", "cameras:write", "footage:respond"}
+        | {"reports:create", "broadcasts:read"}
     ),
     Role.RESIDENT: frozenset({"groups:read", "cameras:read", "reports:create", "broadcasts:read"}),
     Role.WARD_SYSTEM: frozenset(
@@ -169,6 +170,19 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
 
 # Machine clients are created with these unless a narrower list is given.
 DEFAULT_CLIENT_SCOPES = frozenset(ROLE_SCOPES[Role.WARD_SYSTEM] - {"units:write"})
+
+
+def scope_table() -> str:
+    """The role-to-scope table in Markdown, as docs/access.md shows it."""
+    roles = list(Role)
+    lines = [
+        "| scope | what it allows | " + " | ".join(f"`{r.value}`" for r in roles) + " |",
+        "|---|---|" + "---|" * len(roles),
+    ]
+    for scope, meaning in SCOPES.items():
+        marks = " | ".join("✓" if scope in ROLE_SCOPES[r] else "" for r in roles)
+        lines.append(f"| `{scope}` | {meaning} | {marks} |")
+    return "\n".join(lines)
 
 
 # --- the principal -----------------------------------------------------------
