@@ -7,20 +7,39 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import delete, or_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import migrations
 from app.config import Settings
 from app.db import create_engine
 from app.main import create_app
+from app.models.audit import AuditEvent
+from app.models.auth import RefreshToken
+from app.models.clients import Client
+from app.models.idempotency import IdempotencyKey
+from app.models.units import Neighbourhood, ResidentialGroup
+from app.models.users import User
+from app.ratelimit import RateLimiter
+from app.security import ROLE_SCOPES, Principal, Role
 from app.services import units as unit_service
+from app.services.auth import TokenService
+from app.services.demo import BAI_CHAY, HA_LONG
+from tests import factories
+
+Headers = dict[str, str]
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
 
@@ -98,11 +117,180 @@ def app(settings: Settings, engine: AsyncEngine) -> FastAPI:
     return create_app(settings, engine=engine)
 
 
+def fresh_rate_limiter(app: FastAPI) -> None:
+    """Give ``app`` an empty in-memory rate limiter (and a token service that uses it)."""
+    limiter = RateLimiter()
+    app.state.rate_limiter = limiter
+    app.state.token_service = TokenService(app.state.settings, app.state.token_signer, limiter)
+
+
 @pytest.fixture
 async def client(
     app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[httpx.AsyncClient]:
     app.state.sessionmaker = sessionmaker
+    # The app lives for the whole run: failed sign-ins counted in one test
+    # must not throttle the next.
+    saved = app.state.rate_limiter, app.state.token_service
+    fresh_rate_limiter(app)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+    finally:
+        app.state.rate_limiter, app.state.token_service = saved
+
+
+AppClientFactory = Callable[..., Awaitable[tuple[FastAPI, httpx.AsyncClient]]]
+
+
+@pytest.fixture
+async def app_client(
+    database_url: str, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[AppClientFactory]:
+    """Builds another app from settings overrides (JWT key, Redis), on the test's transaction."""
+    async with AsyncExitStack() as stack:
+
+        async def build(**overrides: Any) -> tuple[FastAPI, httpx.AsyncClient]:
+            settings = Settings(
+                database_url=database_url, env="development", secret_key=TEST_SECRET, **overrides
+            )
+            other = create_app(settings, engine=engine)
+            other.state.sessionmaker = sessionmaker
+            transport = httpx.ASGITransport(app=other)
+            client = await stack.enter_async_context(
+                httpx.AsyncClient(transport=transport, base_url="http://testserver")
+            )
+            return other, client
+
+        yield build
+
+
+@dataclass
+class Cast:
+    """Two neighbourhoods and one account per part the role matrix needs."""
+
+    app: FastAPI
+    ha_long_kp: Neighbourhood
+    bai_chay_kp: Neighbourhood
+    admin: User
+    province_officer: User  # Quảng Ninh
+    other_province_officer: User  # Hà Nội
+    ward_officer: User  # Hạ Long
+    peer_ward_officer: User  # Hạ Long too
+    other_ward_officer: User  # Bãi Cháy
+    head: User  # a neighbourhood of Hạ Long
+    resident: User  # Hạ Long
+    other_resident: User  # Bãi Cháy
+
+    def headers(self, account: User | Client, scopes: frozenset[str] | None = None) -> Headers:
+        return factories.headers_for(self.app, account, scopes)
+
+
+@pytest.fixture
+async def cast(app: FastAPI, session: AsyncSession) -> Cast:
+    ha_long_kp = await factories.make_neighbourhood(session, HA_LONG)
+    bai_chay_kp = await factories.make_neighbourhood(session, BAI_CHAY)
+    make = factories.make_user
+    built = Cast(
+        app=app,
+        ha_long_kp=ha_long_kp,
+        bai_chay_kp=bai_chay_kp,
+        admin=await make(session, Role.ADMIN),
+        province_officer=await make(session, Role.PROVINCE_OFFICER, factories.QUANG_NINH),
+        other_province_officer=await make(session, Role.PROVINCE_OFFICER, factories.HA_NOI),
+        ward_officer=await make(session, Role.WARD_OFFICER, HA_LONG),
+        peer_ward_officer=await make(session, Role.WARD_OFFICER, HA_LONG),
+        other_ward_officer=await make(session, Role.WARD_OFFICER, BAI_CHAY),
+        head=await make(session, Role.NEIGHBOURHOOD_HEAD, str(ha_long_kp.id)),
+        resident=await make(session, Role.RESIDENT, HA_LONG),
+        other_resident=await make(session, Role.RESIDENT, BAI_CHAY),
+    )
+    await session.commit()
+    return built
+
+
+# --- real commits -------------------------------------------------------------
+
+
+@dataclass
+class Committed:
+    """An app that commits for real, and what it needs to clean up after itself.
+
+    Records a test makes carry ``prefix`` in their code or username; the admin
+    token's subject is not a stored user, so its audit events and idempotency
+    keys are found by actor."""
+
+    client: httpx.AsyncClient
+    sessionmaker: async_sessionmaker[AsyncSession]
+    prefix: str
+    admin: Principal
+    headers: Headers
+
+
+async def _remove_committed(committed: Committed) -> None:
+    like = f"{committed.prefix}%"
+    async with committed.sessionmaker() as session:
+        user_ids = select(col(User.id)).where(col(User.username).like(like))
+        neighbourhood_ids = select(col(Neighbourhood.id)).where(col(Neighbourhood.code).like(like))
+        group_ids = select(col(ResidentialGroup.id)).where(col(ResidentialGroup.code).like(like))
+        record_ids = [
+            str(record_id)
+            for statement in (user_ids, neighbourhood_ids, group_ids)
+            for record_id in (await session.exec(statement)).all()
+        ]
+        await session.exec(
+            delete(AuditEvent).where(
+                or_(
+                    col(AuditEvent.actor_id) == committed.admin.subject,
+                    col(AuditEvent.record_id).in_(record_ids),
+                )
+            )
+        )
+        await session.exec(
+            delete(IdempotencyKey).where(col(IdempotencyKey.actor_key) == committed.admin.actor_key)
+        )
+        await session.exec(delete(RefreshToken).where(col(RefreshToken.user_id).in_(user_ids)))
+        await session.exec(delete(ResidentialGroup).where(col(ResidentialGroup.code).like(like)))
+        await session.exec(delete(User).where(col(User.username).like(like)))
+        await session.exec(delete(Neighbourhood).where(col(Neighbourhood.code).like(like)))
+        await session.commit()
+
+
+@pytest.fixture
+async def committed(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Committed]:
+    """A client of an app with the real sessionmaker: every request commits.
+
+    Not for use with ``client`` or ``session`` in the same test: their open
+    transaction would hold SQLite's write lock."""
+    app = create_app(settings, engine=engine)
+    admin = Principal(
+        subject=uuid.uuid4(),
+        kind="user",
+        role=Role.ADMIN,
+        unit_code=None,
+        province_code=None,
+        ward_code=None,
+        neighbourhood_id=None,
+        scopes=ROLE_SCOPES[Role.ADMIN],
+    )
+    token, _ = app.state.token_signer.issue(admin)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
+        state = Committed(
+            client=client,
+            sessionmaker=app.state.sessionmaker,
+            prefix=f"zc{uuid.uuid4().hex[:8]}-",
+            admin=admin,
+            headers=factories.bearer(token),
+        )
+        try:
+            yield state
+        finally:
+            await _remove_committed(state)
+
+
+@pytest.fixture
+def committed_client(committed: Committed) -> httpx.AsyncClient:
+    """The HTTP client of ``committed``: its requests commit."""
+    return committed.client

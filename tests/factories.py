@@ -1,0 +1,212 @@
+"""Records and tokens for tests: users, units and clients stored directly, tokens really signed."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from functools import lru_cache
+from typing import Any
+
+import httpx
+import orjson
+from fastapi import FastAPI
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.models.clients import Client
+from app.models.units import Neighbourhood, ResidentialGroup
+from app.models.users import User
+from app.security import ROLE_SCOPES, Role, hash_password, hash_secret, new_secret
+from app.services import auth as auth_service
+from app.services import units as unit_service
+from app.services.demo import DEMO_PASSWORD
+
+PROBLEM = "application/problem+json"
+PASSWORD = DEMO_PASSWORD
+QUANG_NINH = "22"
+HA_NOI = "01"
+HOAN_KIEM = "00070"  # a ward of Hà Nội: another province
+
+
+@lru_cache
+def password_hash() -> str:
+    """One argon2 hash of ``PASSWORD`` per run: hashing costs a few hundred ms."""
+    return hash_password(PASSWORD)
+
+
+def unique(prefix: str) -> str:
+    """A name no other test uses."""
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+async def make_neighbourhood(
+    session: AsyncSession, ward_code: str, code: str | None = None, **values: Any
+) -> Neighbourhood:
+    """A neighbourhood of ``ward_code`` (Quảng Ninh, or the province given in ``values``)."""
+    province_code = values.pop("province_code", HA_NOI if ward_code == HOAN_KIEM else QUANG_NINH)
+    neighbourhood = Neighbourhood(
+        province_code=province_code,
+        ward_code=ward_code,
+        code=code or unique("KP-"),
+        name=values.pop("name", "Khu phố thử"),
+        households=values.pop("households", 100),
+        population=values.pop("population", 400),
+        **values,
+    )
+    session.add(neighbourhood)
+    await session.flush()
+    return neighbourhood
+
+
+async def make_group(
+    session: AsyncSession, neighbourhood: Neighbourhood, code: str | None = None, **values: Any
+) -> ResidentialGroup:
+    """A residential group of ``neighbourhood``."""
+    group = ResidentialGroup(
+        province_code=neighbourhood.province_code,
+        ward_code=neighbourhood.ward_code,
+        neighbourhood_id=neighbourhood.id,
+        code=code or unique("T-"),
+        name=values.pop("name", "Tổ thử"),
+        households=values.pop("households", 20),
+        population=values.pop("population", 80),
+        **values,
+    )
+    session.add(group)
+    await session.flush()
+    return group
+
+
+async def make_user(
+    session: AsyncSession,
+    role: Role,
+    unit_code: str | None = None,
+    *,
+    username: str | None = None,
+    full_name: str = "Người Thử",
+    phone: str | None = None,
+    is_active: bool = True,
+) -> User:
+    """A user whose password is ``PASSWORD``, anchored like the API would anchor it."""
+    province_code = ward_code = None
+    neighbourhood_id = None
+    if unit_code is not None:
+        anchor = await unit_service.resolve_unit(session, unit_code)
+        assert anchor is not None, f"no unit {unit_code}"
+        province_code, ward_code = anchor.province_code, anchor.ward_code
+        neighbourhood_id = anchor.neighbourhood_id
+    user = User(
+        username=username or unique(f"{role.value.replace('_', '-')}-"),
+        full_name=full_name,
+        phone=phone,
+        role=role.value,
+        unit_code=unit_code,
+        province_code=province_code,
+        ward_code=ward_code,
+        neighbourhood_id=neighbourhood_id,
+        is_active=is_active,
+        password_hash=password_hash(),
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def make_client(
+    session: AsyncSession, unit_code: str, scopes: frozenset[str] | None = None
+) -> tuple[Client, str]:
+    """A machine client and its plain secret."""
+    anchor = await unit_service.resolve_unit(session, unit_code)
+    assert anchor is not None
+    secret = new_secret("wss_")
+    client = Client(
+        client_id=unique("wsc_"),
+        name="Ward registry sync",
+        secret_hash=hash_secret(secret),
+        unit_code=unit_code,
+        province_code=anchor.province_code,
+        ward_code=anchor.ward_code,
+        scopes=" ".join(sorted(scopes or ROLE_SCOPES[Role.WARD_SYSTEM])),
+    )
+    session.add(client)
+    await session.flush()
+    return client, secret
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def headers_for(
+    app: FastAPI, account: User | Client, scopes: frozenset[str] | None = None
+) -> dict[str, str]:
+    """An Authorization header with a token signed by the app's own signer."""
+    principal = (
+        auth_service.user_principal(account, scopes)
+        if isinstance(account, User)
+        else auth_service.client_principal(account, scopes)
+    )
+    token, _ = app.state.token_signer.issue(principal)
+    return bearer(token)
+
+
+async def token_request(client: httpx.AsyncClient, **form: str) -> httpx.Response:
+    """POST the form to the token endpoint."""
+    return await client.post("/api/v1/auth/token", data=form)
+
+
+async def login(
+    client: httpx.AsyncClient,
+    username: str,
+    password: str = PASSWORD,
+    scope: str | None = None,
+) -> dict[str, str]:
+    """Sign in through the token endpoint (password grant); the Authorization header."""
+    form = {"grant_type": "password", "username": username, "password": password}
+    if scope is not None:
+        form["scope"] = scope
+    response = await token_request(client, **form)
+    assert response.status_code == 200, response.text
+    return bearer(response.json()["access_token"])
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """Header, claims and the signature segment of a compact JWT, unverified."""
+    header, claims, signature = token.split(".")
+    return orjson.loads(unb64url(header)), orjson.loads(unb64url(claims)), signature
+
+
+def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> Any:
+    """The response is an RFC 9457 problem with this status (and type slug)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["status"] == status
+    if slug is not None:
+        assert body["type"].endswith(f"/problems/{slug}")
+    return body
+
+
+def assert_unauthorized(response: httpx.Response) -> None:
+    """401 problem with a Bearer challenge."""
+    assert_problem(response, 401, "unauthorized")
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def assert_forbidden(response: httpx.Response) -> str:
+    """403 problem; returns its detail (the reason)."""
+    body = assert_problem(response, 403, "forbidden")
+    detail: str = body["detail"]
+    assert detail
+    return detail
+
+
+def assert_not_found(response: httpx.Response) -> None:
+    assert_problem(response, 404, "not-found")
