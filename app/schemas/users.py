@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from app.schemas.common import InputModel, ReadModel, RecordRead
 from app.security import USER_ROLES, Role
@@ -27,8 +27,19 @@ Phone = Annotated[
     Field(examples=["0912345678"]),
 ]
 FullName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+def _person_role(role: Role) -> Role:
+    # ward_system is what machine clients act as: an account for a person
+    # with it would be a client that signs in with a password.
+    if role not in USER_ROLES:
+        raise ValueError(f"{role.value} is the role of machine clients, not of people")
+    return role
+
+
 UserRole = Annotated[
     Role,
+    AfterValidator(_person_role),
     Field(
         description="One of " + ", ".join(f"`{r.value}`" for r in USER_ROLES) + ".",
         examples=["resident"],
