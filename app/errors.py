@@ -196,6 +196,13 @@ async def _app_error_handler(request: Request, exc: Exception) -> Response:
 async def _http_exception_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    if status == 400 and exc.detail == _FASTAPI_BODY_ERROR:
+        # FastAPI's answer to a body it could not decode (not UTF-8, say):
+        # the same 422 json_invalid problem as any other unreadable JSON.
+        return _validation_problem(
+            request,
+            [{"loc": ["body"], "msg": "The body is not valid JSON.", "type": "json_invalid"}],
+        )
     known = _error_class_for(status)
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     title = known.title if known else phrase
@@ -214,6 +221,9 @@ async def _http_exception_handler(request: Request, exc: Exception) -> Response:
     )
 
 
+_FASTAPI_BODY_ERROR = "There was an error parsing the body"
+
+
 def _loc(raw: Any) -> list[str | int]:
     return [part if isinstance(part, int) else str(part) for part in raw]
 
@@ -224,6 +234,10 @@ async def _validation_error_handler(request: Request, exc: Exception) -> Respons
         {"loc": _loc(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": err.get("type")}
         for err in exc.errors()
     ]
+    return _validation_problem(request, errors)
+
+
+def _validation_problem(request: Request, errors: list[dict[str, Any]]) -> Response:
     count = len(errors)
     detail = f"{count} field{'s' if count != 1 else ''} failed validation."
     return problem_response(
@@ -249,31 +263,20 @@ async def _integrity_error_handler(request: Request, exc: Exception) -> Response
     )
 
 
-async def _unhandled_error_handler(request: Request, exc: Exception) -> Response:
-    # The stack trace goes to the log, keyed by the request id; the client
-    # gets the id and nothing of the internals.
-    logger.exception("unhandled error", extra={"path_template": _route_template(request)})
-    return problem_response(
-        request,
-        status=500,
-        slug=AppError.slug,
-        title=AppError.title,
-        detail="An unexpected error occurred. Quote the request id when reporting it.",
-    )
-
-
 def _route_template(request: Request) -> str:
     route = request.scope.get("route")
     return getattr(route, "path", "<unmatched>")
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Route every error, ours and the framework's, through the problem renderer."""
+    """Route every error, ours and the framework's, through the problem renderer.
+
+    Unexpected exceptions are rendered by ``RequestContextMiddleware``, where
+    the request id is still bound."""
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
     app.add_exception_handler(IntegrityError, _integrity_error_handler)
-    app.add_exception_handler(Exception, _unhandled_error_handler)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

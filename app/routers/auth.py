@@ -135,7 +135,14 @@ async def token(
     return JSONResponse(body.model_dump(exclude_none=True), headers=_NO_STORE)
 
 
-@router.post("/revoke", response_class=Response, responses={200: {"description": "Revoked"}})
+@router.post(
+    "/revoke",
+    response_class=Response,
+    responses={
+        200: {"description": "Revoked (or there was nothing to revoke)"},
+        400: _OAUTH_ERRORS[400],
+    },
+)
 async def revoke(
     request: Request,
     session: SessionDep,
