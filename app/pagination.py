@@ -17,6 +17,7 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, literal, tuple_
 from sqlalchemy.engine import Row
+from sqlalchemy.types import TypeDecorator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import fetch_rows
@@ -105,8 +106,13 @@ def _plain(value: Any) -> Any:
 
 
 def _typed(raw: Any, column: ColumnElement[Any]) -> Any:
+    column_type: Any = column.type
+    if isinstance(column_type, TypeDecorator):
+        # A decorated type (UTCDateTime) names no Python type of its own:
+        # the cursor's ISO string must still become a datetime before binding.
+        column_type = column_type.impl_instance
     try:
-        python_type = column.type.python_type
+        python_type = column_type.python_type
     except NotImplementedError:
         return raw
     try:
