@@ -72,7 +72,7 @@ def serve(
 
 @cli.command()
 def migrate(
-    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "heads",
 ) -> None:
     """Migrate the database schema (to the latest revision by default)."""
     from app import migrations
@@ -109,6 +109,8 @@ def seed_demo() -> None:
         f"{summary.residential_groups_added} residential groups and "
         f"{summary.users_added} accounts added"
     )
+    for kind, added in summary.added.items():
+        typer.echo(f"  {kind}: {added} added")
     for note in summary.notes:
         typer.echo(note)
     if settings.is_development:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from sqlmodel import col, select
@@ -84,11 +85,26 @@ class SeedSummary:
     neighbourhoods_added: int = 0
     residential_groups_added: int = 0
     users_added: int = 0
+    # Records the domain seeders added, by kind ("groups": 54, ...).
+    added: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.neighbourhoods_added or self.residential_groups_added or self.users_added)
+        counts = (self.neighbourhoods_added, self.residential_groups_added, self.users_added)
+        return any(counts) or any(self.added.values())
+
+    def count(self, kind: str, n: int = 1) -> None:
+        """Note ``n`` more records of ``kind`` added."""
+        self.added[kind] = self.added.get(kind, 0) + n
+
+
+DomainSeeder = Callable[[AsyncSession, "SeedSummary"], Awaitable[None]]
+
+
+def _domain_seeders() -> tuple[DomainSeeder, ...]:
+    """Each domain's demo data, in dependency order; each adds only what is missing."""
+    return ()
 
 
 def _split(total: int, parts: int) -> list[int]:
@@ -121,6 +137,9 @@ async def seed_demo(session: AsyncSession, *, with_logins: bool = True) -> SeedS
     await session.flush()
     if with_logins:
         await _seed_logins(session, summary)
+    for seeder in _domain_seeders():
+        await seeder(session, summary)
+        await session.flush()
     return summary
 
 
