@@ -1,0 +1,146 @@
+"""Operations: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from app.config import Settings
+from app.main import create_app
+
+
+async def client_for(settings: Settings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app whose engine points at ``database_url``."""
+    engine = create_async_engine(database_url)
+    app: FastAPI = create_app(settings, engine=engine)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+    finally:
+        await engine.dispose()
+
+
+def request_count(metrics_text: str, method: str, route: str, status: str) -> float:
+    for family in text_string_to_metric_families(metrics_text):
+        if family.name != "wardsafe_http_requests":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_total") and sample.labels == {
+                "method": method,
+                "route": route,
+                "status": status,
+            }:
+                return sample.value
+    return 0.0
+
+
+class TestHealthz:
+    async def test_answers_ok(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/healthz")
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok"}
+
+    async def test_answers_ok_even_when_the_database_is_down(self, settings: Settings) -> None:
+        async for client in client_for(settings, "postgresql+asyncpg://postgres@127.0.0.1:1/x"):
+            response = await client.get("/healthz")
+        assert response.status_code == 200
+
+
+class TestReadyz:
+    async def test_migrated_database_is_ready(
+        self, settings: Settings, engine: AsyncEngine
+    ) -> None:
+        # Not the `client` fixture: its open test transaction holds SQLite's write lock.
+        transport = httpx.ASGITransport(app=create_app(settings, engine=engine))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            response = await client.get("/readyz")
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok"}
+
+    @pytest.mark.parametrize(
+        "unreachable_url",
+        [
+            "postgresql+asyncpg://postgres@127.0.0.1:1/wardsafe",
+            "sqlite+aiosqlite:////nonexistent-dir/for/wardsafe.db",
+        ],
+        ids=["postgresql-refused", "sqlite-missing-directory"],
+    )
+    async def test_unreachable_database_gets_503_problem(
+        self, settings: Settings, unreachable_url: str
+    ) -> None:
+        async for client in client_for(settings, unreachable_url):
+            response = await client.get("/readyz")
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["retry-after"] == "5"
+        body = response.json()
+        assert body["type"] == "/problems/service-unavailable"
+        assert body["detail"] == "The database is unreachable or has never been migrated."
+        assert body["request_id"] == response.headers["x-request-id"]
+        assert "127.0.0.1" not in response.text
+
+    async def test_empty_database_gets_503_problem(
+        self, settings: Settings, tmp_path: Path
+    ) -> None:
+        async for client in client_for(settings, f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"):
+            response = await client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["type"] == "/problems/service-unavailable"
+
+    async def test_database_at_an_old_revision_gets_503_problem(
+        self, settings: Settings, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "old.db"
+        with sqlite3.connect(path) as connection:
+            connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+            connection.execute("INSERT INTO alembic_version VALUES ('0000_older_revision')")
+        async for client in client_for(settings, f"sqlite+aiosqlite:///{path}"):
+            response = await client.get("/readyz")
+        assert response.status_code == 503
+        assert "wardsafe migrate" in response.json()["detail"]
+
+
+class TestMetrics:
+    async def test_prometheus_text_counts_requests_by_route_template(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        route = "/api/v1/wards/{code}"
+        before = request_count((await client.get("/metrics")).text, "GET", route, "200")
+        assert (await client.get("/api/v1/wards/06688")).status_code == 200
+        response = await client.get("/metrics")
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/plain")
+        assert "wardsafe_http_requests_total" in response.text
+        assert f'route="{route}"' in response.text
+        assert request_count(response.text, "GET", route, "200") == before + 1
+
+    async def test_raw_paths_never_become_labels(self, client: httpx.AsyncClient) -> None:
+        await client.get("/api/v1/wards/06688")
+        await client.get("/api/v1/no-such-thing/Nguyen-Van-A")
+        text = (await client.get("/metrics")).text
+        assert "/api/v1/wards/06688" not in text
+        assert "Nguyen" not in text
+        routes = {
+            sample.labels["route"]
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if "route" in sample.labels
+        }
+        assert "<unmatched>" in routes
+        assert not [route for route in routes if "06688" in route]
+
+    async def test_latency_histogram_is_exposed(self, client: httpx.AsyncClient) -> None:
+        await client.get("/healthz")
+        text = (await client.get("/metrics")).text
+        assert (
+            'wardsafe_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/healthz"}'
+            in text
+        )
