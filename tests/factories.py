@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.models.clients import Client
 from app.models.units import Neighbourhood, ResidentialGroup
 from app.models.users import User
-from app.security import ROLE_SCOPES, Role, hash_password, hash_secret, new_secret
+from app.security import DEFAULT_CLIENT_SCOPES, Role, hash_password, hash_secret, new_secret
 from app.services import auth as auth_service
 from app.services import units as unit_service
 from app.services.demo import DEMO_PASSWORD
@@ -114,7 +114,7 @@ async def make_user(
 async def make_client(
     session: AsyncSession, unit_code: str, scopes: frozenset[str] | None = None
 ) -> tuple[Client, str]:
-    """A machine client and its plain secret."""
+    """A machine client (the API's default scopes unless given) and its plain secret."""
     anchor = await unit_service.resolve_unit(session, unit_code)
     assert anchor is not None
     secret = new_secret("wss_")
@@ -125,7 +125,7 @@ async def make_client(
         unit_code=unit_code,
         province_code=anchor.province_code,
         ward_code=anchor.ward_code,
-        scopes=" ".join(sorted(scopes or ROLE_SCOPES[Role.WARD_SYSTEM])),
+        scopes=" ".join(sorted(DEFAULT_CLIENT_SCOPES if scopes is None else scopes)),
     )
     session.add(client)
     await session.flush()

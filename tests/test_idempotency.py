@@ -1,0 +1,196 @@
+"""Idempotency-Key on creating POSTs: a retry gets the first answer, never a second record."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db import utcnow
+from app.models.idempotency import IdempotencyKey
+from app.models.units import Neighbourhood
+from app.models.users import User
+from app.services.demo import HA_LONG
+from tests.conftest import Cast
+from tests.factories import assert_problem
+
+NEIGHBOURHOODS = "/api/v1/neighbourhoods"
+BODY = {"ward_code": HA_LONG, "code": "KP-IDEM", "name": "Khu phố thử lại"}
+
+
+async def neighbourhoods_with_code(session: AsyncSession, code: str) -> int:
+    statement = (
+        select(func.count())
+        .select_from(Neighbourhood)
+        .where(col(Neighbourhood.code) == code, col(Neighbourhood.deleted_at).is_(None))
+    )
+    return (await session.exec(statement)).one()
+
+
+def keyed(cast: Cast, key: str = "retry-1") -> dict[str, str]:
+    return {**cast.headers(cast.ward_officer), "Idempotency-Key": key}
+
+
+class TestReplay:
+    async def test_same_key_and_body_gets_the_first_answer_and_one_record(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        first = await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast))
+        second = await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast))
+        assert first.status_code == second.status_code == 201, second.text
+        assert second.content == first.content
+        assert second.headers["location"] == first.headers["location"]
+        assert second.headers["etag"] == first.headers["etag"]
+        assert second.headers["idempotency-replayed"] == "true"
+        assert "idempotency-replayed" not in first.headers
+        assert await neighbourhoods_with_code(session, "KP-IDEM") == 1
+
+    async def test_replay_comes_even_after_the_record_changed(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        first = await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast))
+        changed = await client.patch(
+            first.headers["location"],
+            json={"name": "Đã đổi"},
+            headers={**cast.headers(cast.ward_officer), "If-Match": '"1"'},
+        )
+        assert changed.status_code == 200
+        again = await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast))
+        assert (again.status_code, again.content) == (201, first.content)
+
+    async def test_same_key_with_another_body_gets_422(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        first = await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast))
+        assert first.status_code == 201
+        other = {**BODY, "code": "KP-OTHER"}
+        response = await client.post(NEIGHBOURHOODS, json=other, headers=keyed(cast))
+        body = assert_problem(response, 422, "validation-error")
+        assert body["errors"][0]["loc"] == ["header", "Idempotency-Key"]
+        assert await neighbourhoods_with_code(session, "KP-OTHER") == 0
+
+    async def test_same_key_on_another_route_gets_422(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        assert (
+            await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast))
+        ).status_code == 201
+        response = await client.post(
+            "/api/v1/residential-groups",
+            json={"neighbourhood_id": str(cast.ha_long_kp.id), "code": "T1", "name": "Tổ 1"},
+            headers=keyed(cast),
+        )
+        assert_problem(response, 422, "validation-error")
+
+    async def test_same_body_with_fields_reordered_or_defaults_spelled_out_replays(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        first = await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast))
+        spelled_out = {"households": 0, "population": 0, **dict(reversed(BODY.items()))}
+        again = await client.post(NEIGHBOURHOODS, json=spelled_out, headers=keyed(cast))
+        assert (again.status_code, again.content) == (201, first.content)
+        assert await neighbourhoods_with_code(session, "KP-IDEM") == 1
+
+    async def test_keys_belong_to_their_caller(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        mine = await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast))
+        theirs = await client.post(
+            NEIGHBOURHOODS,
+            json={**BODY, "code": "KP-ADMIN"},
+            headers={**cast.headers(cast.admin), "Idempotency-Key": "retry-1"},
+        )
+        assert mine.status_code == theirs.status_code == 201
+        assert mine.json()["id"] != theirs.json()["id"]
+        assert await neighbourhoods_with_code(session, "KP-ADMIN") == 1
+
+    async def test_user_create_replays_without_a_second_account(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        body: dict[str, Any] = {
+            "username": "retried.resident",
+            "password": "long-enough-password",
+            "full_name": "Thử Lại",
+            "role": "resident",
+            "unit_code": HA_LONG,
+        }
+        first = await client.post("/api/v1/users", json=body, headers=keyed(cast, "user-1"))
+        again = await client.post("/api/v1/users", json=body, headers=keyed(cast, "user-1"))
+        assert first.status_code == again.status_code == 201, again.text
+        assert again.content == first.content
+        assert again.headers["idempotency-replayed"] == "true"
+        count = await session.exec(
+            select(func.count()).select_from(User).where(col(User.username) == body["username"])
+        )
+        assert count.one() == 1
+
+    async def test_without_a_key_a_retry_is_a_new_request(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        headers = cast.headers(cast.ward_officer)
+        assert (await client.post(NEIGHBOURHOODS, json=BODY, headers=headers)).status_code == 201
+        response = await client.post(NEIGHBOURHOODS, json=BODY, headers=headers)
+        assert_problem(response, 409, "conflict")
+
+
+class TestKeyLifetime:
+    async def test_stored_key_expires_after_the_configured_hours(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        before = utcnow()
+        await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast))
+        stored = (
+            await session.exec(select(IdempotencyKey).where(col(IdempotencyKey.key) == "retry-1"))
+        ).one()
+        assert stored.actor_key == f"user:{cast.ward_officer.id}"
+        assert stored.status_code == 201
+        assert before + timedelta(hours=23) < stored.expires_at <= utcnow() + timedelta(hours=24)
+
+    async def test_expired_key_is_free_again(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        first = await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast))
+        assert first.status_code == 201
+        stored = (
+            await session.exec(select(IdempotencyKey).where(col(IdempotencyKey.key) == "retry-1"))
+        ).one()
+        stored.expires_at = utcnow() - timedelta(seconds=1)
+        session.add(stored)
+        await session.commit()
+
+        other = {**BODY, "code": "KP-LATER"}
+        response = await client.post(NEIGHBOURHOODS, json=other, headers=keyed(cast))
+        assert response.status_code == 201, response.text
+        assert "idempotency-replayed" not in response.headers
+        assert response.json()["id"] != first.json()["id"]
+        session.expunge_all()
+        keys = (
+            await session.exec(select(IdempotencyKey).where(col(IdempotencyKey.key) == "retry-1"))
+        ).all()
+        assert len(keys) == 1
+        assert keys[0].expires_at > utcnow()
+
+    async def test_failed_create_does_not_use_up_the_key(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        taken = {**BODY, "code": cast.ha_long_kp.code}
+        failed = await client.post(NEIGHBOURHOODS, json=taken, headers=keyed(cast))
+        assert_problem(failed, 409, "conflict")
+        response = await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast))
+        assert response.status_code == 201, response.text
+        assert "idempotency-replayed" not in response.headers
+
+
+class TestKeyFormat:
+    @pytest.mark.parametrize("key", ["", "has space", "x" * 256, "tab\tkey"])
+    async def test_malformed_key_gets_422(
+        self, client: httpx.AsyncClient, cast: Cast, key: str
+    ) -> None:
+        response = await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast, key))
+        body = assert_problem(response, 422, "validation-error")
+        assert body["errors"][0]["loc"] == ["header", "Idempotency-Key"]
