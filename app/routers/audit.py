@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from app.deps import CursorCodecDep, PageDep, SessionDep, scoped
 from app.errors import problem_responses
@@ -27,10 +27,14 @@ async def list_audit_events(
     record_type: Annotated[str | None, Query(max_length=64, examples=["neighbourhood"])] = None,
     record_id: Annotated[str | None, Query(max_length=64)] = None,
     actor_id: Annotated[uuid.UUID | None, Query()] = None,
+    # Aware only: a time without an offset names no instant (and would fail to bind).
     since: Annotated[
-        datetime | None, Query(alias="from", description="At or after this time (ISO 8601).")
+        AwareDatetime | None,
+        Query(alias="from", description="At or after this time (ISO 8601 with offset)."),
     ] = None,
-    until: Annotated[datetime | None, Query(alias="to", description="Before this time.")] = None,
+    until: Annotated[
+        AwareDatetime | None, Query(alias="to", description="Before this time (with offset).")
+    ] = None,
 ) -> dict[str, Any]:
     """List audit events in your scope, newest first: who did what, when, to which record."""
     rows, next_cursor = await audit_service.list_events(

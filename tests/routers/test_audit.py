@@ -470,6 +470,14 @@ class TestListAuditEvents:
 
     async def test_malformed_filters_get_422(self, client: httpx.AsyncClient, cast: Cast) -> None:
         headers = cast.headers(cast.admin)
-        for params in ({"actor_id": "someone"}, {"from": "yesterday"}, {"limit": 201}):
+        malformed: list[dict[str, Any]] = [
+            {"actor_id": "someone"},
+            {"from": "yesterday"},
+            {"limit": 201},
+            # Without an offset a time names no instant.
+            {"from": "2020-01-01T01:00:00"},
+            {"to": "2020-01-01"},
+        ]
+        for params in malformed:
             response = await client.get(AUDIT, params=params, headers=headers)
             assert_problem(response, 422, "validation-error")
