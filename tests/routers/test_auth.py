@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from collections.abc import AsyncIterator
@@ -13,14 +14,18 @@ import pytest
 import redis.asyncio as redis_asyncio
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typer.testing import CliRunner
 
+from app.cli import cli
+from app.config import Settings, get_settings
 from app.db import utcnow
 from app.models.auth import RefreshToken
 from app.models.clients import Client
 from app.models.users import User
 from app.security import ROLE_SCOPES, Role
-from app.services.demo import HA_LONG
-from tests.conftest import AppClientFactory, Cast
+from app.services import demo as demo_service
+from app.services.demo import BAI_CHAY, DEMO_LOGINS, DEMO_PASSWORD, HA_LONG, demo_id
+from tests.conftest import AppClientFactory, Cast, Committed
 from tests.factories import (
     PASSWORD,
     bearer,
@@ -527,3 +532,73 @@ class TestRevoke:
     async def test_missing_token_gets_400_invalid_request(self, client: httpx.AsyncClient) -> None:
         response = await client.post("/api/v1/auth/revoke", data={})
         assert_oauth_error(response, 400, "invalid_request")
+
+
+class TestSeededAccountsSignIn:
+    async def test_every_demo_login_signs_in_with_the_demo_password(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        await demo_service.seed_demo(session)
+        await session.commit()
+        roles: set[Role] = set()
+        for login in DEMO_LOGINS:
+            response = await password_grant(client, login.username, DEMO_PASSWORD)
+            assert response.status_code == 200, (login.username, response.text)
+            me = await client.get(
+                "/api/v1/users/me", headers=bearer(response.json()["access_token"])
+            )
+            assert (me.json()["username"], me.json()["role"]) == (login.username, login.role)
+            assert me.json()["ward_code"] == login.ward_code
+            roles.add(login.role)
+        assert roles == {role for role in Role if role is not Role.WARD_SYSTEM}
+        wards = {login.ward_code for login in DEMO_LOGINS if login.ward_code}
+        assert wards == {HA_LONG, BAI_CHAY}
+
+    async def test_demo_ward_officer_manages_their_ward_only(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        await demo_service.seed_demo(session)
+        await session.commit()
+        signed_in = await password_grant(client, "officer.halong", DEMO_PASSWORD)
+        headers = {**bearer(signed_in.json()["access_token"]), "If-Match": '"1"'}
+        own = demo_id("neighbourhood", HA_LONG, "KP01")
+        other = demo_id("neighbourhood", BAI_CHAY, "KP01")
+        changed = await client.patch(
+            f"/api/v1/neighbourhoods/{own}", json={"households": 1}, headers=headers
+        )
+        assert changed.status_code == 200, changed.text
+        refused = await client.patch(
+            f"/api/v1/neighbourhoods/{other}", json={"households": 1}, headers=headers
+        )
+        assert refused.status_code == 404
+
+    async def test_admin_made_by_the_cli_signs_in(
+        self,
+        committed: Committed,
+        settings: Settings,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        monkeypatch.setenv("WARDSAFE_DATABASE_URL", settings.database_url)
+        get_settings.cache_clear()
+        username = f"{committed.prefix}root"
+        try:
+            # The CLI runs its own event loop: give it a thread.
+            result = await asyncio.to_thread(
+                CliRunner().invoke,
+                cli,
+                ["create-admin", "--username", username, "--password", "cli-admin-pass"],
+            )
+        finally:
+            get_settings.cache_clear()
+        assert result.exit_code == 0, result.output
+        signed_in = await password_grant(committed.client, username, "cli-admin-pass")
+        assert signed_in.status_code == 200, signed_in.text
+        me = await committed.client.get(
+            "/api/v1/users/me", headers=bearer(signed_in.json()["access_token"])
+        )
+        assert (me.json()["username"], me.json()["role"], me.json()["unit_code"]) == (
+            username,
+            "admin",
+            None,
+        )
+        assert me.json()["scopes"] == sorted(ROLE_SCOPES[Role.ADMIN])
