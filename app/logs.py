@@ -48,3 +48,7 @@ def configure_logging(level: str = "INFO") -> None:
         logging.getLogger(name).propagate = True
     # uvicorn's access log would carry client addresses and raw query strings.
     logging.getLogger("uvicorn.access").disabled = True
+    # Driver debug logs carry SQL parameters, which can be personal data:
+    # never below WARNING, whatever the level asked for.
+    for name in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
