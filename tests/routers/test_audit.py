@@ -44,9 +44,15 @@ async def count_events(session: AsyncSession) -> int:
     return (await session.exec(select(func.count()).select_from(AuditEvent))).one()
 
 
+# Generated ids and times: random digits in them could match a searched value by chance.
+_GENERATED = {"id", "created_at", "updated_at", "actor_id", "record_id", "request_id"}
+
+
 def row_text(event: AuditEvent) -> str:
-    """Every stored value of an event, as one string to search."""
-    return " ".join(str(value) for value in event.model_dump().values())
+    """Every other stored value of an event, as one string to search."""
+    return " ".join(
+        str(value) for name, value in event.model_dump().items() if name not in _GENERATED
+    )
 
 
 class TestWritesAppendEvents:
