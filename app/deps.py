@@ -82,7 +82,7 @@ def scoped(*scopes: str) -> Any:
     return Security(get_principal, scopes=list(scopes))
 
 
-_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
+_ETAG = re.compile(r'^\s*"(\d{1,18})"\s*$')
 
 
 def if_match(
@@ -100,11 +100,14 @@ def if_match(
         raise PreconditionRequired(
             "Send If-Match with the ETag of your last read, so that no one's change is lost."
         )
-    for candidate in value.split(","):
-        match = _ETAG.match(candidate)
-        if match:
-            return int(match.group(1))
-    raise PreconditionFailed("If-Match does not name a version of this record.")
+    # One strong ETag, compared strongly (RFC 9110 13.1.1): a weak tag, a list
+    # or `*` cannot say which version the change was made against.
+    match = _ETAG.match(value)
+    if match is None:
+        raise PreconditionFailed(
+            'If-Match must carry exactly the one ETag of your last read, e.g. "3".'
+        )
+    return int(match.group(1))
 
 
 IfMatchDep = Annotated[int, Depends(if_match)]

@@ -52,8 +52,9 @@ async def created(
         )
         actor = principal.actor_key if principal else "anonymous"
         ttl = timedelta(hours=request.app.state.settings.idempotency_ttl_hours)
+        cipher = request.app.state.response_cipher
         claimed = await idempotency_service.claim(
-            session, actor, idempotency_key, request_hash, ttl
+            session, actor, idempotency_key, request_hash, ttl, cipher
         )
         if isinstance(claimed, idempotency_service.Replay):
             return Response(
@@ -71,7 +72,9 @@ async def created(
         headers["ETag"] = etag(version)
     content = body.model_dump_json().encode()
     if reservation is not None:
-        await idempotency_service.complete(session, reservation, 201, content, headers)
+        await idempotency_service.complete(
+            session, reservation, 201, content, headers, request.app.state.response_cipher
+        )
     return Response(content, status_code=201, headers=headers, media_type="application/json")
 
 

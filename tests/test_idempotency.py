@@ -194,3 +194,40 @@ class TestKeyFormat:
         response = await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast, key))
         body = assert_problem(response, 422, "validation-error")
         assert body["errors"][0]["loc"] == ["header", "Idempotency-Key"]
+
+
+class TestStoredAnswers:
+    async def test_a_new_clients_secret_is_not_stored_in_the_clear(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        headers = {**cast.headers(cast.admin), "Idempotency-Key": "client-once"}
+        body = {"name": "Hạ Long sync", "unit_code": HA_LONG}
+        first = await client.post("/api/v1/clients", json=body, headers=headers)
+        assert first.status_code == 201, first.text
+        secret = first.json()["client_secret"]
+        stored = (
+            await session.exec(
+                select(IdempotencyKey).where(col(IdempotencyKey.key) == "client-once")
+            )
+        ).one()
+        assert stored.response_body is not None
+        assert secret.encode() not in stored.response_body
+        assert b"client_secret" not in stored.response_body
+        replay = await client.post("/api/v1/clients", json=body, headers=headers)
+        assert replay.status_code == 201
+        assert replay.json()["client_secret"] == secret
+
+    async def test_an_answer_sealed_under_a_rotated_key_is_a_409_not_a_second_record(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        first = await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast, "rotated"))
+        assert first.status_code == 201, first.text
+        stored = (
+            await session.exec(select(IdempotencyKey).where(col(IdempotencyKey.key) == "rotated"))
+        ).one()
+        stored.response_body = b"gAAAAA-sealed-under-another-key"
+        session.add(stored)
+        await session.commit()
+        again = await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast, "rotated"))
+        assert_problem(again, 409, "conflict")
+        assert await neighbourhoods_with_code(session, "KP-IDEM") == 1

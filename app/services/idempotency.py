@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import orjson
+from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -16,6 +18,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db import utcnow
 from app.errors import Conflict, ValidationFailed
 from app.models.idempotency import IdempotencyKey
+
+
+def response_cipher(secret_key: str) -> Fernet:
+    """The cipher stored answers are sealed with.
+
+    An answer may hold what must not rest in the clear (a new client's
+    secret, a person's phone number), so it is stored encrypted."""
+    key = hashlib.sha256(b"wardsafe-idempotency\x00" + secret_key.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
 
 
 @dataclass(frozen=True)
@@ -34,7 +45,12 @@ def fingerprint(method: str, route: str, payload: Any) -> str:
 
 
 async def claim(
-    session: AsyncSession, actor_key: str, key: str, request_hash: str, ttl: timedelta
+    session: AsyncSession,
+    actor_key: str,
+    key: str,
+    request_hash: str,
+    ttl: timedelta,
+    cipher: Fernet,
 ) -> IdempotencyKey | Replay:
     """Reserve ``key`` for this request, or return the answer it already got.
 
@@ -73,7 +89,16 @@ async def claim(
             )
         if stored.status_code is None or stored.response_body is None:
             raise Conflict("A request with this Idempotency-Key is still being processed.")
-        return Replay(stored.status_code, stored.response_body, dict(stored.response_headers))
+        try:
+            body = cipher.decrypt(stored.response_body)
+        except InvalidToken:
+            # Sealed under another secret key (it was rotated): the answer is
+            # lost, and running the request again could duplicate the record.
+            raise Conflict(
+                "This Idempotency-Key was used, but its answer can no longer be read; "
+                "use a new key after checking whether the first request took effect."
+            ) from None
+        return Replay(stored.status_code, body, dict(stored.response_headers))
     raise Conflict("A request with this Idempotency-Key is still being processed.")
 
 
@@ -83,10 +108,11 @@ async def complete(
     status_code: int,
     body: bytes,
     headers: dict[str, str],
+    cipher: Fernet,
 ) -> None:
-    """Store the answer with the reservation; both commit with the write itself."""
+    """Store the answer, encrypted, with the reservation; both commit with the write itself."""
     reservation.status_code = status_code
-    reservation.response_body = body
+    reservation.response_body = cipher.encrypt(body)
     reservation.response_headers = headers
     session.add(reservation)
     await session.flush()

@@ -730,7 +730,7 @@ class TestUpdateNeighbourhood:
         )
         assert response.status_code == 200, response.text
 
-    @pytest.mark.parametrize("header", ["1", '"one"', '"-1"'])
+    @pytest.mark.parametrize("header", ["1", '"one"', '"-1"', 'W/"1"', '"1", "2"', "*"])
     async def test_if_match_naming_no_version_gets_412(
         self, client: httpx.AsyncClient, cast: Cast, header: str
     ) -> None:
