@@ -19,6 +19,7 @@ from app.pagination import CursorCodec
 from app.ratelimit import RateLimiter
 from app.routers import audit, auth, clients, health, units, users
 from app.security import TokenSigner
+from app.services import idempotency as idempotency_service
 from app.services.auth import TokenService
 
 API_DESCRIPTION = """\
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.cursor_codec = CursorCodec(settings.secret_key)
+    app.state.response_cipher = idempotency_service.response_cipher(settings.secret_key)
     app.state.token_signer = TokenSigner(settings)
     app.state.rate_limiter = RateLimiter(settings.redis_url)
     app.state.token_service = TokenService(settings, app.state.token_signer, app.state.rate_limiter)
