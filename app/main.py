@@ -17,7 +17,16 @@ from app.errors import FieldError, Problem, install_error_handlers
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.pagination import CursorCodec
 from app.ratelimit import RateLimiter
-from app.routers import audit, auth, clients, health, units, users
+from app.routers import (
+    audit,
+    auth,
+    clients,
+    health,
+    neighbourhoods,
+    residential_groups,
+    units,
+    users,
+)
 from app.security import TokenSigner
 from app.services import idempotency as idempotency_service
 from app.services.auth import TokenService
@@ -63,6 +72,8 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.include_router(clients.router)
     app.include_router(audit.router)
     app.include_router(units.router)
+    app.include_router(neighbourhoods.router)
+    app.include_router(residential_groups.router)
 
     # Added innermost first: the request context wraps everything, so even a
     # 413 or a CORS answer carries a request id and is counted.

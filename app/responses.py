@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -76,6 +76,11 @@ async def created(
             session, reservation, 201, content, headers, request.app.state.response_cipher
         )
     return Response(content, status_code=201, headers=headers, media_type="application/json")
+
+
+def page_body(rows: Sequence[Any], next_cursor: str | None) -> dict[str, Any]:
+    """A list answer from selected rows: ``{"items": [...], "next_cursor": ...}``."""
+    return {"items": [row._mapping for row in rows], "next_cursor": next_cursor}
 
 
 def with_etag(response: Response, record: Any) -> None:

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime
 from app.deps import CursorCodecDep, PageDep, SessionDep, scoped
 from app.errors import problem_responses
 from app.pagination import Page
+from app.responses import page_body
 from app.schemas.audit import AuditEventRead
 from app.security import Principal
 from app.services import audit as audit_service
@@ -48,4 +49,4 @@ async def list_audit_events(
         since=since,
         until=until,
     )
-    return {"items": [row._mapping for row in rows], "next_cursor": next_cursor}
+    return page_body(rows, next_cursor)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, SessionDep, scoped
 from app.errors import problem_responses
 from app.pagination import Page
-from app.responses import created
+from app.responses import created, page_body
 from app.schemas.clients import ClientCreate, ClientCreated, ClientRead
 from app.security import Principal
 from app.services import clients as client_service
@@ -26,7 +26,7 @@ async def list_clients(
 ) -> dict[str, Any]:
     """List machine clients (never their secrets)."""
     rows, next_cursor = await client_service.list_clients(session, principal, page, codec)
-    return {"items": [row._mapping for row in rows], "next_cursor": next_cursor}
+    return page_body(rows, next_cursor)
 
 
 @router.post(

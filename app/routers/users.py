@@ -18,7 +18,7 @@ from app.deps import (
 )
 from app.errors import problem_responses
 from app.pagination import Page
-from app.responses import created, with_etag
+from app.responses import created, page_body, with_etag
 from app.schemas.users import MeRead, UserCreate, UserRead, UserUpdate
 from app.security import Principal, Role
 from app.services import users as user_service
@@ -59,7 +59,7 @@ async def list_users(
     rows, next_cursor = await user_service.list_users(
         session, principal, page, codec, role=role, ward_code=ward_code
     )
-    return {"items": [row._mapping for row in rows], "next_cursor": next_cursor}
+    return page_body(rows, next_cursor)
 
 
 @router.post(

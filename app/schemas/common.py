@@ -31,3 +31,11 @@ class RecordRead(ReadModel):
     created_at: datetime
     updated_at: datetime
     version: int = Field(examples=[1])
+
+
+# Fields of local units (neighbourhoods, residential groups).
+UnitLocalCode = Annotated[
+    str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")
+]
+UnitName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+HeadCount = Annotated[int, Field(ge=0, le=10_000_000)]

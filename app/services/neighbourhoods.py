@@ -1,0 +1,201 @@
+"""Neighbourhoods (khu phố): public reads; ward officers and admins write."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, func, select, true
+from sqlmodel import col
+from sqlmodel import select as select_model
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db import columns, compare_and_set, fetch_row, utcnow
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.models.units import Neighbourhood, ResidentialGroup, Ward
+from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.schemas.neighbourhoods import NeighbourhoodCreate, NeighbourhoodUpdate
+from app.security import Principal, Role
+from app.services import audit as audit_service
+from app.services.units import ListResult
+
+_NEIGHBOURHOOD_COLUMNS = columns(
+    Neighbourhood.id,
+    Neighbourhood.province_code,
+    Neighbourhood.ward_code,
+    Neighbourhood.code,
+    Neighbourhood.name,
+    Neighbourhood.households,
+    Neighbourhood.population,
+    Neighbourhood.created_at,
+    Neighbourhood.updated_at,
+    Neighbourhood.version,
+)
+NEIGHBOURHOODS = Keyset("neighbourhoods", columns(Neighbourhood.code, Neighbourhood.id))
+
+
+async def list_neighbourhoods(
+    session: AsyncSession,
+    page: PageParams,
+    codec: CursorCodec,
+    *,
+    ward_code: str | None = None,
+) -> ListResult:
+    """Neighbourhoods in code order, optionally of one ward."""
+    statement = select(*_NEIGHBOURHOOD_COLUMNS).where(col(Neighbourhood.deleted_at).is_(None))
+    if ward_code:
+        statement = statement.where(col(Neighbourhood.ward_code) == ward_code)
+    return await fetch_page(
+        session, statement, NEIGHBOURHOODS, page, codec, {"ward_code": ward_code}
+    )
+
+
+async def get_neighbourhood(session: AsyncSession, neighbourhood_id: uuid.UUID) -> Any:
+    """One live neighbourhood by id."""
+    statement = select(*_NEIGHBOURHOOD_COLUMNS).where(
+        col(Neighbourhood.id) == neighbourhood_id,
+        col(Neighbourhood.deleted_at).is_(None),
+    )
+    row = await fetch_row(session, statement)
+    if row is None:
+        raise NotFound(f"No neighbourhood has the id {neighbourhood_id}.")
+    return row
+
+
+def writable(principal: Principal, ward_column: Any) -> ColumnElement[bool]:
+    """Units a principal may change: admins everywhere, ward-level callers their ward."""
+    if principal.role is Role.ADMIN:
+        return true()
+    if principal.ward_code and principal.role in (Role.WARD_OFFICER, Role.WARD_SYSTEM):
+        return ward_column == principal.ward_code  # type: ignore[no-any-return]
+    return false()
+
+
+def can_write_ward(principal: Principal, ward_code: str) -> str | None:
+    """Why ``principal`` may not add units to ``ward_code`` (None: it may)."""
+    if principal.role is Role.ADMIN:
+        return None
+    if principal.role in (Role.WARD_OFFICER, Role.WARD_SYSTEM) and principal.ward_code == ward_code:
+        return None
+    return "You can add neighbourhoods and residential groups only in your own ward."
+
+
+def reject_nulls(changes: dict[str, Any]) -> dict[str, Any]:
+    nulls = sorted(name for name, value in changes.items() if value is None)
+    if nulls:
+        raise ValidationFailed(f"These fields cannot be null: {', '.join(nulls)}.")
+    return changes
+
+
+async def get_managed(
+    session: AsyncSession, principal: Principal, neighbourhood_id: uuid.UUID
+) -> Neighbourhood:
+    found = (
+        await session.exec(
+            select_model(Neighbourhood).where(
+                col(Neighbourhood.id) == neighbourhood_id,
+                col(Neighbourhood.deleted_at).is_(None),
+                writable(principal, col(Neighbourhood.ward_code)),
+            )
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"No neighbourhood you manage has the id {neighbourhood_id}.")
+    return found
+
+
+async def _ensure_neighbourhood_code_free(
+    session: AsyncSession, ward_code: str, code: str, *, except_id: uuid.UUID | None = None
+) -> None:
+    statement = select(col(Neighbourhood.id)).where(
+        col(Neighbourhood.ward_code) == ward_code,
+        col(Neighbourhood.code) == code,
+        col(Neighbourhood.deleted_at).is_(None),
+    )
+    if except_id:
+        statement = statement.where(col(Neighbourhood.id) != except_id)
+    if await fetch_row(session, statement) is not None:
+        raise Conflict(f"Ward {ward_code} already has a neighbourhood with the code {code!r}.")
+
+
+async def create_neighbourhood(
+    session: AsyncSession, principal: Principal, data: NeighbourhoodCreate
+) -> Neighbourhood:
+    """Add a neighbourhood to a ward the principal manages."""
+    ward = await session.get(Ward, data.ward_code)
+    if ward is None:
+        raise ValidationFailed(f"No ward has the code {data.ward_code!r}.", field="ward_code")
+    reason = can_write_ward(principal, data.ward_code)
+    if reason:
+        raise Forbidden(reason)
+    await _ensure_neighbourhood_code_free(session, data.ward_code, data.code)
+    neighbourhood = Neighbourhood(province_code=ward.province_code, **data.model_dump())
+    session.add(neighbourhood)
+    await session.flush()
+    audit_service.record(
+        session,
+        principal,
+        "create",
+        "neighbourhood",
+        neighbourhood.id,
+        province_code=neighbourhood.province_code,
+        ward_code=neighbourhood.ward_code,
+        changed_fields=data.model_fields_set | {"ward_code", "code", "name"},
+    )
+    return neighbourhood
+
+
+async def update_neighbourhood(
+    session: AsyncSession,
+    principal: Principal,
+    neighbourhood_id: uuid.UUID,
+    expected_version: int,
+    data: NeighbourhoodUpdate,
+) -> Neighbourhood:
+    """Change a neighbourhood, if it is still at ``expected_version``."""
+    neighbourhood = await get_managed(session, principal, neighbourhood_id)
+    changes = reject_nulls(data.model_dump(exclude_unset=True))
+    if "code" in changes:
+        await _ensure_neighbourhood_code_free(
+            session, neighbourhood.ward_code, changes["code"], except_id=neighbourhood.id
+        )
+    await compare_and_set(session, neighbourhood, expected_version, changes)
+    audit_service.record(
+        session,
+        principal,
+        "update",
+        "neighbourhood",
+        neighbourhood.id,
+        province_code=neighbourhood.province_code,
+        ward_code=neighbourhood.ward_code,
+        changed_fields=changes,
+    )
+    return neighbourhood
+
+
+async def delete_neighbourhood(
+    session: AsyncSession, principal: Principal, neighbourhood_id: uuid.UUID, expected_version: int
+) -> None:
+    """Delete an empty neighbourhood (its residential groups must go first)."""
+    neighbourhood = await get_managed(session, principal, neighbourhood_id)
+    groups = await fetch_row(
+        session,
+        select(func.count()).where(
+            col(ResidentialGroup.neighbourhood_id) == neighbourhood.id,
+            col(ResidentialGroup.deleted_at).is_(None),
+        ),
+    )
+    if groups is not None and groups[0]:
+        raise Conflict(
+            f"The neighbourhood still has {groups[0]} residential groups; delete them first."
+        )
+    await compare_and_set(session, neighbourhood, expected_version, {"deleted_at": utcnow()})
+    audit_service.record(
+        session,
+        principal,
+        "delete",
+        "neighbourhood",
+        neighbourhood.id,
+        province_code=neighbourhood.province_code,
+        ward_code=neighbourhood.ward_code,
+    )
