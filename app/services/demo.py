@@ -122,11 +122,14 @@ def _jitter(rng: random.Random, total: int, parts: int) -> list[int]:
     return shares
 
 
-async def seed_demo(session: AsyncSession, *, with_logins: bool = True) -> SeedSummary:
+async def seed_demo(
+    session: AsyncSession, *, with_logins: bool = True, with_domains: bool = True
+) -> SeedSummary:
     """Add the demo records that are missing; a rerun adds nothing.
 
     ``with_logins`` adds one account per role (password ``DEMO_PASSWORD``):
-    for development only, never on a production database."""
+    for development only, never on a production database. ``with_domains``
+    adds each domain's records (groups, cameras, ...) beside the units."""
     summary = SeedSummary()
     for plan in PLANS:
         if await session.get(Ward, plan.ward_code) is None:
@@ -137,7 +140,7 @@ async def seed_demo(session: AsyncSession, *, with_logins: bool = True) -> SeedS
     await session.flush()
     if with_logins:
         await _seed_logins(session, summary)
-    for seeder in _domain_seeders():
+    for seeder in _domain_seeders() if with_domains else ():
         await seeder(session, summary)
         await session.flush()
     return summary
