@@ -2,18 +2,25 @@
 
 from app.models.audit import AuditEvent
 from app.models.auth import RefreshToken
+from app.models.broadcasts import Broadcast, BroadcastAcknowledgement, BroadcastTarget
 from app.models.clients import Client
 from app.models.idempotency import IdempotencyKey
+from app.models.reports import Report, ReportUpdate
 from app.models.units import Neighbourhood, Province, ResidentialGroup, Ward
 from app.models.users import User
 
 __all__ = [
     "AuditEvent",
+    "Broadcast",
+    "BroadcastAcknowledgement",
+    "BroadcastTarget",
     "Client",
     "IdempotencyKey",
     "Neighbourhood",
     "Province",
     "RefreshToken",
+    "Report",
+    "ReportUpdate",
     "ResidentialGroup",
     "User",
     "Ward",

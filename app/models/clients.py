@@ -15,6 +15,8 @@ class Client(Record, table=True):
     client_id: str = Field(max_length=64, unique=True)
     name: str = Field(max_length=200)
     secret_hash: str = Field(max_length=64)
+    # SHA-256 of the Open311 api_key, shown once beside the secret (None for older clients).
+    api_key_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
     role: str = Field(default="ward_system", max_length=32)
     unit_code: str = Field(max_length=5)
     province_code: str = Field(foreign_key="provinces.code", max_length=2, index=True)

@@ -1,0 +1,83 @@
+"""Community reports (the 24/7 channel) and their history of updates."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, Text
+from sqlmodel import Field
+
+from app.db import UTCDateTime
+from app.models.base import Record
+
+
+class Report(Record, table=True):
+    """Something a resident, an anonymous person or a city system reported to the ward police.
+
+    An anonymous report keeps no account, no contact and no client address:
+    ``reporter_id`` is None and nothing else names the sender. Its sender
+    follows it with a tracking code, of which only the SHA-256 is kept."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        # The keysets of the lists: a ward's reports, a reporter's own, everything.
+        Index("ix_reports_ward_code_created_at_id", "ward_code", "created_at", "id"),
+        Index("ix_reports_reporter_id_created_at_id", "reporter_id", "created_at", "id"),
+        Index("ix_reports_created_at_id", "created_at", "id"),
+    )
+
+    province_code: str = Field(foreign_key="provinces.code", max_length=2, index=True)
+    ward_code: str = Field(foreign_key="wards.code", max_length=5, index=True)
+    neighbourhood_id: uuid.UUID | None = Field(
+        default=None, foreign_key="neighbourhoods.id", index=True
+    )
+    category: str = Field(max_length=32, index=True)
+    description: str = Field(sa_type=Text)
+    lat: float | None = Field(default=None)
+    lon: float | None = Field(default=None)
+    address: str | None = Field(default=None, max_length=500)
+    media_refs: list[str] = Field(default_factory=list, sa_type=JSON)
+    # Answers to the category's questions (the Open311 service attributes).
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    anonymous: bool = Field(default=False)
+    reporter_id: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    tracking_code_hash: str | None = Field(default=None, max_length=64, unique=True)
+    # "app" (this API) or "open311"; an Open311 report names the city system that sent it.
+    source: str = Field(default="app", max_length=16)
+    client_id: uuid.UUID | None = Field(default=None, foreign_key="clients.id", index=True)
+    status: str = Field(default="received", max_length=16, index=True)
+    priority: str = Field(default="normal", max_length=8)
+    assigned_to: uuid.UUID | None = Field(default=None, foreign_key="users.id", index=True)
+    duplicate_of: uuid.UUID | None = Field(default=None, foreign_key="reports.id", index=True)
+    # Set by transitions: the first answer of the police, and the resolution.
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class ReportUpdate(Record, table=True):
+    """One entry of a report's history: a transition, a note, or a change of assignment.
+
+    Append-only. ``public`` entries are what the reporter (and the tracking
+    code) see; the others stay with the officers."""
+
+    __tablename__ = "report_updates"
+    __table_args__ = (
+        Index("ix_report_updates_report_id_created_at_id", "report_id", "created_at", "id"),
+        Index("ix_report_updates_ward_code_created_at_id", "ward_code", "created_at", "id"),
+    )
+
+    report_id: uuid.UUID = Field(foreign_key="reports.id", index=True)
+    province_code: str = Field(foreign_key="provinces.code", max_length=2, index=True)
+    ward_code: str = Field(foreign_key="wards.code", max_length=5, index=True)
+    # "transition", "note" or "triage" (assignment or priority).
+    kind: str = Field(max_length=16)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str | None = Field(default=None, max_length=16)
+    note: str | None = Field(default=None, max_length=2000)
+    public: bool = Field(default=False)
+    # The principal who wrote it (as the audit trail names actors: no foreign key).
+    author_id: uuid.UUID | None = Field(default=None, index=True)
+    assigned_to: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    priority: str | None = Field(default=None, max_length=8)
