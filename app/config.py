@@ -45,6 +45,10 @@ class Settings(BaseSettings):
 
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
 
+    # Reports sent without a token, per client address (the address is hashed
+    # by the limiter and never stored with the report).
+    anonymous_reports_per_address: str = "10 per hour"
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

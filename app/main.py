@@ -23,6 +23,8 @@ from app.routers import (
     clients,
     health,
     neighbourhoods,
+    report_updates,
+    reports,
     residential_groups,
     units,
     users,
@@ -74,6 +76,8 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.include_router(units.router)
     app.include_router(neighbourhoods.router)
     app.include_router(residential_groups.router)
+    app.include_router(reports.router)
+    app.include_router(report_updates.router)
 
     # Added innermost first: the request context wraps everything, so even a
     # 413 or a CORS answer carries a request id and is counted.

@@ -210,3 +210,110 @@ def assert_forbidden(response: httpx.Response) -> str:
 
 def assert_not_found(response: httpx.Response) -> None:
     assert_problem(response, 404, "not-found")
+
+
+# --- community reports, Open311 keys and broadcasts ----------------------------
+
+
+async def make_report(
+    session: AsyncSession, unit: Neighbourhood | str, *, reporter: User | None = None, **values: Any
+) -> Any:
+    """A report in ``unit`` (a neighbourhood, or a ward code), anonymous unless ``reporter``."""
+    from app.models.reports import Report
+
+    if isinstance(unit, Neighbourhood):
+        province_code, ward_code, neighbourhood_id = unit.province_code, unit.ward_code, unit.id
+    else:
+        province_code = HA_NOI if unit == HOAN_KIEM else QUANG_NINH
+        ward_code, neighbourhood_id = unit, None
+    report = Report(
+        province_code=province_code,
+        ward_code=ward_code,
+        neighbourhood_id=neighbourhood_id,
+        category=values.pop("category", "noise"),
+        description=values.pop("description", "Karaoke ồn ào sau 23 giờ."),
+        address=values.pop("address", "Ngõ 12 Lê Thánh Tông"),
+        anonymous=reporter is None,
+        reporter_id=reporter.id if reporter else None,
+        **values,
+    )
+    session.add(report)
+    await session.flush()
+    return report
+
+
+async def make_open311_client(
+    session: AsyncSession, unit_code: str, scopes: frozenset[str] | None = None
+) -> tuple[Client, str]:
+    """A machine client with an Open311 api_key; returns it and the plain key."""
+    client, _secret = await make_client(session, unit_code, scopes)
+    api_key = new_secret("wsk_")
+    client.api_key_hash = hash_secret(api_key)
+    session.add(client)
+    await session.flush()
+    return client, api_key
+
+
+async def make_broadcast(session: AsyncSession, targets: list[Any], **values: Any) -> Any:
+    """A live broadcast to ``targets`` (ward codes, neighbourhoods or residential groups)."""
+    from datetime import timedelta
+
+    from app.db import utcnow
+    from app.models.broadcasts import Broadcast, BroadcastTarget
+    from app.models.units import Ward
+
+    resolved = []
+    for target in targets:
+        if isinstance(target, str):
+            ward = await session.get(Ward, target)
+            assert ward is not None
+            resolved.append(("ward", target, ward.province_code, target, None, None))
+        elif isinstance(target, Neighbourhood):
+            resolved.append(
+                (
+                    "neighbourhood",
+                    str(target.id),
+                    target.province_code,
+                    target.ward_code,
+                    target.id,
+                    None,
+                )
+            )
+        else:
+            resolved.append(
+                (
+                    "residential_group",
+                    str(target.id),
+                    target.province_code,
+                    target.ward_code,
+                    target.neighbourhood_id,
+                    target.id,
+                )
+            )
+    wards = {row[3] for row in resolved}
+    broadcast = Broadcast(
+        province_code=resolved[0][2],
+        ward_code=wards.pop() if len(wards) == 1 else None,
+        kind=values.pop("kind", "warning"),
+        title=values.pop("title", "Cảnh báo thử"),
+        body=values.pop("body", "Nội dung cảnh báo thử."),
+        target_unit_codes=[row[1] for row in resolved],
+        publish_at=values.pop("publish_at", utcnow() - timedelta(hours=1)),
+        **values,
+    )
+    session.add(broadcast)
+    await session.flush()
+    for level, code, province, ward_code, neighbourhood_id, group_id in resolved:
+        session.add(
+            BroadcastTarget(
+                broadcast_id=broadcast.id,
+                level=level,
+                unit_code=code,
+                province_code=province,
+                ward_code=ward_code,
+                neighbourhood_id=neighbourhood_id,
+                residential_group_id=group_id,
+            )
+        )
+    await session.flush()
+    return broadcast

@@ -1,0 +1,175 @@
+"""A report's history: triage transitions, notes, and reading the updates."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request, Response
+from pydantic import BaseModel
+
+from app.deps import (
+    CurrentPrincipal,
+    CursorCodecDep,
+    IdempotencyKeyDep,
+    PageDep,
+    SessionDep,
+    if_match,
+    scoped,
+)
+from app.errors import problem_responses
+from app.pagination import Page
+from app.responses import etag
+from app.schemas.report_updates import ReportNoteCreate, ReportTransitionCreate, ReportUpdateRead
+from app.schemas.reports import ReportRead
+from app.security import Principal
+from app.services import idempotency as idempotency_service
+from app.services import report_updates as update_service
+from app.services import reports as report_service
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+Triager = Annotated[Principal, scoped("reports:triage")]
+OptionalIfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='Optional: the ETag you read, e.g. `"3"`; a stale one is a 412.',
+        examples=['"1"'],
+    ),
+]
+
+
+def _version(value: str | None) -> int | None:
+    return None if value is None else if_match(value)
+
+
+async def _once(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    idempotency_key: str | None,
+    fingerprint: Any,
+    run: Callable[[], Awaitable[tuple[int, BaseModel, dict[str, str]]]],
+) -> Response:
+    """Run ``run`` once per Idempotency-Key; a retry replays the first answer.
+
+    The fingerprint holds the report id as well as the body: the same note on
+    another report is another request."""
+    reservation = None
+    if idempotency_key:
+        route = getattr(request.scope.get("route"), "path", request.url.path)
+        request_hash = idempotency_service.fingerprint(request.method, route, fingerprint)
+        ttl = timedelta(hours=request.app.state.settings.idempotency_ttl_hours)
+        cipher = request.app.state.response_cipher
+        claimed = await idempotency_service.claim(
+            session, principal.actor_key, idempotency_key, request_hash, ttl, cipher
+        )
+        if isinstance(claimed, idempotency_service.Replay):
+            return Response(
+                claimed.body,
+                status_code=claimed.status_code,
+                headers={**claimed.headers, "Idempotency-Replayed": "true"},
+                media_type="application/json",
+            )
+        reservation = claimed
+    status, answer, headers = await run()
+    content = answer.model_dump_json().encode()
+    if reservation is not None:
+        await idempotency_service.complete(
+            session, reservation, status, content, headers, request.app.state.response_cipher
+        )
+    return Response(content, status_code=status, headers=headers, media_type="application/json")
+
+
+@router.post(
+    "/{report_id}/transitions",
+    response_model=ReportRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+)
+async def transition_report(
+    request: Request,
+    session: SessionDep,
+    principal: Triager,
+    report_id: uuid.UUID,
+    body: ReportTransitionCreate,
+    if_match_header: OptionalIfMatch = None,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Response:
+    """Move a report on with a note (ward officers); a move not allowed is a 409."""
+    expected_version = _version(if_match_header)
+
+    async def run() -> tuple[int, BaseModel, dict[str, str]]:
+        report = await update_service.transition(
+            session, principal, report_id, body, expected_version
+        )
+        answer = ReportRead.model_validate(report_service.present(principal, report))
+        return 200, answer, {"ETag": etag(report.version)}
+
+    fingerprint = [str(report_id), body.model_dump(mode="json")]
+    return await _once(request, session, principal, idempotency_key, fingerprint, run)
+
+
+@router.get(
+    "/{report_id}/updates",
+    response_model=Page[ReportUpdateRead],
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_report_updates(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+    codec: CursorCodecDep,
+    report_id: uuid.UUID,
+) -> dict[str, Any]:
+    """A report's history, oldest first; reporters see the public entries only."""
+    items, next_cursor = await update_service.list_updates(
+        session, principal, report_id, page, codec
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post(
+    "/{report_id}/updates",
+    status_code=201,
+    response_model=ReportUpdateRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def add_report_note(
+    request: Request,
+    session: SessionDep,
+    principal: Triager,
+    report_id: uuid.UUID,
+    body: ReportNoteCreate,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Response:
+    """Add a public or internal note to a report without moving it (ward officers)."""
+
+    async def run() -> tuple[int, BaseModel, dict[str, str]]:
+        entry = await update_service.add_note(session, principal, report_id, body)
+        answer = ReportUpdateRead.model_validate(entry)
+        location = f"/api/v1/reports/{entry.report_id}/updates/{entry.id}"
+        return 201, answer, {"Location": location, "ETag": etag(entry.version)}
+
+    fingerprint = [str(report_id), body.model_dump(mode="json")]
+    return await _once(request, session, principal, idempotency_key, fingerprint, run)
+
+
+@router.get(
+    "/{report_id}/updates/{update_id}",
+    response_model=ReportUpdateRead,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def get_report_update(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    response: Response,
+    report_id: uuid.UUID,
+    update_id: uuid.UUID,
+) -> Any:
+    """One entry of a report's history."""
+    entry = await update_service.get_update(session, principal, report_id, update_id)
+    response.headers["ETag"] = etag(entry["version"])
+    return entry

@@ -1,0 +1,297 @@
+"""Community reports: filing (signed in or anonymous), reading, tracking, triage fields, figures."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from datetime import timedelta
+from typing import Annotated, Any
+
+from cryptography.fernet import Fernet
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import AwareDatetime
+
+from app.deps import (
+    CurrentPrincipal,
+    CursorCodecDep,
+    IdempotencyKeyDep,
+    IfMatchDep,
+    OptionalPrincipal,
+    PageDep,
+    SessionDep,
+    scoped,
+)
+from app.errors import RateLimited, problem_responses
+from app.pagination import Page
+from app.ratelimit import limit
+from app.responses import created, etag, with_etag
+from app.schemas.common import WardCode
+from app.schemas.reports import (
+    PublicUpdateRead,
+    ReportCategory,
+    ReportCreate,
+    ReportCreated,
+    ReportRead,
+    ReportStatisticsRead,
+    ReportStatus,
+    ReportTriage,
+    TrackedReportRead,
+)
+from app.security import Principal
+from app.services import idempotency as idempotency_service
+from app.services import report_statistics as statistics_service
+from app.services import reports as report_service
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+Triager = Annotated[Principal, scoped("reports:triage")]
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+async def _throttle(request: Request) -> None:
+    """429 once a client address has sent too many reports without a token."""
+    settings = request.app.state.settings
+    limiter = request.app.state.rate_limiter
+    item = limit(settings.anonymous_reports_per_address)
+    address = request.client.host if request.client else "unknown"
+    if not await limiter.hit(item, "anonymous-report", address):
+        wait = await limiter.retry_after(item, "anonymous-report", address) or 1
+        raise RateLimited(
+            f"Too many reports from your address; try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+def _anonymous_idempotency(secret_key: str, key: str) -> tuple[str, Fernet]:
+    """The stored name of an anonymous caller's key, and the cipher of its stored answer.
+
+    Anonymous keys are not tied to a caller (that would need an account or an
+    address), so they are one global space, named by a digest of the key. The
+    stored answer holds the tracking code, so it is sealed with a key derived
+    from the Idempotency-Key itself (and the secret key): neither the database
+    nor the server's secret alone ever yields a tracking code."""
+    name = hashlib.sha256(b"wardsafe-anonymous-idempotency-name\x00" + key.encode()).hexdigest()
+    sealing = hashlib.sha256(
+        b"wardsafe-anonymous-idempotency-key\x00" + secret_key.encode() + b"\x00" + key.encode()
+    ).digest()
+    return name, Fernet(base64.urlsafe_b64encode(sealing))
+
+
+async def _created_anonymously(
+    request: Request,
+    session: SessionDep,
+    idempotency_key: str | None,
+    body: ReportCreate,
+    principal: Principal | None,
+) -> Response:
+    reservation = cipher = None
+    if idempotency_key:
+        settings = request.app.state.settings
+        route = getattr(request.scope.get("route"), "path", request.url.path)
+        request_hash = idempotency_service.fingerprint(
+            request.method, route, body.model_dump(mode="json")
+        )
+        name, cipher = _anonymous_idempotency(settings.secret_key, idempotency_key)
+        ttl = timedelta(hours=settings.idempotency_ttl_hours)
+        claimed = await idempotency_service.claim(
+            session, "anonymous-report", name, request_hash, ttl, cipher
+        )
+        if isinstance(claimed, idempotency_service.Replay):
+            return Response(
+                claimed.body,
+                status_code=claimed.status_code,
+                headers={**claimed.headers, **_NO_STORE, "Idempotency-Replayed": "true"},
+                media_type="application/json",
+            )
+        reservation = claimed
+    report, tracking_code = await report_service.create_report(session, principal, body)
+    answer = ReportCreated.model_validate(
+        {**ReportRead.model_validate(report).model_dump(), "tracking_code": tracking_code}
+    )
+    headers = {"Location": f"/api/v1/reports/{report.id}", "ETag": etag(report.version)}
+    content = answer.model_dump_json().encode()
+    if reservation is not None and cipher is not None:
+        await idempotency_service.complete(session, reservation, 201, content, headers, cipher)
+    return Response(
+        content,
+        status_code=201,
+        headers={**headers, **_NO_STORE},
+        media_type="application/json",
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ReportCreated,
+    responses=problem_responses(401, 403, 409, 422, 429),
+    # A token is optional: without one the report is anonymous.
+    openapi_extra={"security": [{}]},
+)
+async def create_report(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    body: ReportCreate,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Response:
+    """File a report, signed in or without a token (anonymous, rate-limited per address)."""
+    principal = report_service.reporting_principal(principal)
+    if principal is None:
+        await _throttle(request)
+    if principal is None or body.anonymous:
+        return await _created_anonymously(request, session, idempotency_key, body, principal)
+    signed = principal
+
+    async def create() -> ReportCreated:
+        report, _ = await report_service.create_report(session, signed, body)
+        return ReportCreated.model_validate(report_service.present(signed, report))
+
+    return await created(
+        request,
+        session,
+        signed,
+        idempotency_key,
+        body,
+        create=create,
+        present=lambda answer: answer,
+        location=lambda answer: f"/api/v1/reports/{answer.id}",
+    )
+
+
+DateFrom = Annotated[
+    AwareDatetime | None,
+    Query(alias="from", description="Filed at or after this time (ISO 8601 with offset)."),
+]
+DateTo = Annotated[
+    AwareDatetime | None, Query(alias="to", description="Filed before this time (with offset).")
+]
+
+
+@router.get("", response_model=Page[ReportRead], responses=problem_responses(401, 403, 422))
+async def list_reports(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+    codec: CursorCodecDep,
+    status: Annotated[ReportStatus | None, Query()] = None,
+    category: Annotated[ReportCategory | None, Query()] = None,
+    ward_code: Annotated[WardCode | None, Query()] = None,
+    neighbourhood_id: Annotated[uuid.UUID | None, Query()] = None,
+    assigned_to: Annotated[uuid.UUID | None, Query()] = None,
+    since: DateFrom = None,
+    until: DateTo = None,
+) -> dict[str, Any]:
+    """List reports, newest first: officers those of their units, reporters their own."""
+    items, next_cursor = await report_service.list_reports(
+        session,
+        principal,
+        page,
+        codec,
+        status=status.value if status else None,
+        category=category.value if category else None,
+        ward_code=ward_code,
+        neighbourhood_id=neighbourhood_id,
+        assigned_to=assigned_to,
+        since=since,
+        until=until,
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get(
+    "/statistics",
+    response_model=ReportStatisticsRead,
+    responses=problem_responses(401, 403, 422),
+)
+async def report_statistics(
+    session: SessionDep,
+    principal: Annotated[Principal, scoped("reports:read")],
+    unit_code: Annotated[
+        str,
+        Query(
+            min_length=2,
+            max_length=36,
+            description="A province (2 digits), ward (5 digits) or neighbourhood id.",
+            examples=["06688"],
+        ),
+    ],
+    since: DateFrom = None,
+    until: DateTo = None,
+) -> Any:
+    """Counts by status and category, and the median and p90 time to acknowledge, of a unit."""
+    figures = await statistics_service.statistics_for(session, principal, unit_code, since, until)
+    return ReportStatisticsRead.model_validate(
+        {
+            "unit_code": figures.unit_code,
+            "from": figures.since,
+            "to": figures.until,
+            "total": figures.total,
+            "by_status": figures.by_status,
+            "by_category": figures.by_category,
+            "acknowledged": figures.acknowledged,
+            "median_seconds_to_acknowledge": figures.median_seconds_to_acknowledge,
+            "p90_seconds_to_acknowledge": figures.p90_seconds_to_acknowledge,
+        }
+    )
+
+
+@router.get(
+    "/track/{tracking_code}",
+    response_model=TrackedReportRead,
+    responses=problem_responses(404, 422),
+    openapi_extra={"security": []},
+)
+async def track_report(
+    session: SessionDep,
+    response: Response,
+    tracking_code: Annotated[str, Path(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+) -> TrackedReportRead:
+    """Follow an anonymous report with its tracking code: status and public notes only."""
+    report, updates = await report_service.track(session, tracking_code)
+    response.headers.update(_NO_STORE)
+    return TrackedReportRead(
+        category=ReportCategory(report.category),
+        status=ReportStatus(report.status),
+        province_code=report.province_code,
+        ward_code=report.ward_code,
+        created_at=report.created_at,
+        updated_at=report.updated_at,
+        acknowledged_at=report.acknowledged_at,
+        resolved_at=report.resolved_at,
+        updates=[PublicUpdateRead.model_validate(row._mapping) for row in updates],
+    )
+
+
+@router.get(
+    "/{report_id}", response_model=ReportRead, responses=problem_responses(401, 403, 404, 422)
+)
+async def get_report(
+    session: SessionDep, principal: CurrentPrincipal, response: Response, report_id: uuid.UUID
+) -> Any:
+    """Get one report in your scope (your own, for reporters); the ETag is its version."""
+    report = await report_service.get_report(session, principal, report_id)
+    with_etag(response, report)
+    return report_service.present(principal, report)
+
+
+@router.patch(
+    "/{report_id}",
+    response_model=ReportRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def triage_report(
+    session: SessionDep,
+    principal: Triager,
+    response: Response,
+    report_id: uuid.UUID,
+    body: ReportTriage,
+    expected_version: IfMatchDep,
+) -> Any:
+    """Assign an open report to a ward officer or change its priority; send `If-Match`."""
+    report = await report_service.triage_report(
+        session, principal, report_id, expected_version, body
+    )
+    with_etag(response, report)
+    return report_service.present(principal, report)

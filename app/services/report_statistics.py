@@ -1,0 +1,192 @@
+"""Report figures for any unit and period: counts, and time to acknowledge, all in SQL.
+
+Percentiles are nearest-rank (the smallest duration with at least p% of the
+durations at or below it: rank ceil(p·n) in ascending order), computed with
+``ROW_NUMBER()`` and ``COUNT(*) OVER ()``, so PostgreSQL and SQLite (3.25+,
+window functions) give the same answer. PostgreSQL's ``percentile_cont``
+would interpolate and SQLite has nothing like it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Float, case, func, select, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db import columns, fetch_row, fetch_rows
+from app.errors import Forbidden, ValidationFailed
+from app.models.reports import Report
+from app.security import Principal, Role, UnitLevel
+from app.services import units as unit_service
+from app.services.units import UnitAnchor
+
+
+class seconds_between(FunctionElement[float]):
+    """``end - start`` in seconds, as a float, on PostgreSQL and SQLite alike."""
+
+    type = Float()
+    inherit_cache = True
+    name = "seconds_between"
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"((julianday({end}) - julianday({start})) * 86400.0)"
+
+
+@compiles(seconds_between)
+def _seconds_default(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+
+
+@dataclass(frozen=True)
+class ReportStatistics:
+    """What the newspaper quotes about reports, for one unit and period."""
+
+    unit_code: str
+    since: datetime | None
+    until: datetime | None
+    total: int
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_category: dict[str, int] = field(default_factory=dict)
+    acknowledged: int = 0
+    median_seconds_to_acknowledge: float | None = None
+    p90_seconds_to_acknowledge: float | None = None
+
+
+def _unit_predicate(anchor: UnitAnchor) -> ColumnElement[bool]:
+    if anchor.level is UnitLevel.PROVINCE:
+        return col(Report.province_code) == anchor.province_code
+    if anchor.level is UnitLevel.WARD:
+        return col(Report.ward_code) == anchor.ward_code
+    return col(Report.neighbourhood_id) == anchor.neighbourhood_id
+
+
+def can_see_unit(principal: Principal, anchor: UnitAnchor) -> str | None:
+    """Why ``principal`` may not see figures of this unit (None: it may)."""
+    if principal.role is Role.ADMIN:
+        return None
+    if principal.ward_code is None:
+        # Province officers, province-wide ward systems: any unit of the province.
+        allowed = principal.province_code is not None and (
+            principal.province_code == anchor.province_code
+        )
+    else:
+        # Ward officers and ward systems: their ward and its neighbourhoods.
+        allowed = anchor.level is not UnitLevel.PROVINCE and anchor.ward_code == principal.ward_code
+    return None if allowed else "You see the figures of your own units only."
+
+
+async def unit_anchor(session: AsyncSession, unit_code: str) -> UnitAnchor:
+    """The province, ward or neighbourhood ``unit_code`` names (422 if none)."""
+    anchor = await unit_service.resolve_unit(session, unit_code)
+    if anchor is None:
+        raise ValidationFailed(
+            f"No province, ward or neighbourhood has the code {unit_code!r}.",
+            errors=[{"loc": ["query", "unit_code"], "msg": "unknown unit", "type": "value_error"}],
+        )
+    return anchor
+
+
+async def report_statistics(
+    session: AsyncSession,
+    anchor: UnitAnchor,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> ReportStatistics:
+    """Counts by status and category, and the median and 90th percentile time to acknowledge,
+    of the reports filed in ``[since, until)`` in the unit."""
+    scope = _unit_predicate(anchor) & col(Report.deleted_at).is_(None)
+    if since is not None:
+        scope = scope & (col(Report.created_at) >= since)
+    if until is not None:
+        scope = scope & (col(Report.created_at) < until)
+
+    by_status = {
+        row.status: row.n
+        for row in await fetch_rows(
+            session,
+            select(*columns(Report.status), func.count().label("n"))
+            .where(scope)
+            .group_by(col(Report.status)),
+        )
+    }
+    by_category = {
+        row.category: row.n
+        for row in await fetch_rows(
+            session,
+            select(*columns(Report.category), func.count().label("n"))
+            .where(scope)
+            .group_by(col(Report.category)),
+        )
+    }
+
+    seconds = seconds_between(col(Report.created_at), col(Report.acknowledged_at))
+    durations = (
+        select(
+            seconds.label("seconds"),
+            func.row_number().over(order_by=seconds).label("position"),
+            func.count().over().label("n"),
+        )
+        .where(scope & col(Report.acknowledged_at).is_not(None))
+        .subquery()
+    )
+    # Nearest rank ceil(p·n) in integer arithmetic: ceil(n/2) = (n+1)//2,
+    # ceil(9n/10) = (9n+9)//10. Both databases divide integers exactly so.
+    rank, n, value = durations.c.position, durations.c.n, durations.c.seconds
+    row = await fetch_row(
+        session,
+        select(
+            *cast(
+                tuple[ColumnElement[Any], ...],
+                (
+                    func.count().label("acknowledged"),
+                    func.min(case((rank == (n + 1) // 2, value))).label("median"),
+                    func.min(case((rank == (9 * n + 9) // 10, value))).label("p90"),
+                ),
+            )
+        )
+        .select_from(durations)
+        .where(true()),
+    )
+    acknowledged = int(row.acknowledged) if row else 0
+    return ReportStatistics(
+        unit_code=anchor.unit_code,
+        since=since,
+        until=until,
+        total=sum(by_status.values()),
+        by_status=by_status,
+        by_category=by_category,
+        acknowledged=acknowledged,
+        median_seconds_to_acknowledge=_seconds(row.median) if row else None,
+        p90_seconds_to_acknowledge=_seconds(row.p90) if row else None,
+    )
+
+
+def _seconds(value: Any) -> float | None:
+    # Whole seconds: SQLite's julianday carries about a millisecond of float noise.
+    return None if value is None else float(round(float(value)))
+
+
+async def statistics_for(
+    session: AsyncSession,
+    principal: Principal,
+    unit_code: str,
+    since: datetime | None,
+    until: datetime | None,
+) -> ReportStatistics:
+    """The figures of a unit the principal may see (403 for other units)."""
+    anchor = await unit_anchor(session, unit_code)
+    reason = can_see_unit(principal, anchor)
+    if reason:
+        raise Forbidden(reason)
+    return await report_statistics(session, anchor, since, until)

@@ -1,0 +1,392 @@
+"""Community reports: submitting (signed in or anonymous), reading in scope, triage fields.
+
+Anonymity is absolute. An anonymous report row keeps no account, contact or
+client address; its audit event names no actor and no request id; its sender
+holds a random tracking code of which only the SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, select
+from sqlmodel import col
+from sqlmodel import select as select_model
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db import columns, compare_and_set, fetch_row, fetch_rows
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.models.reports import Report, ReportUpdate
+from app.models.units import Neighbourhood, Ward
+from app.models.users import User
+from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.schemas.reports import ReportCreate, ReportTriage
+from app.security import Principal, Role, hash_secret, new_secret
+from app.services import audit as audit_service
+from app.services import report_categories
+
+OPEN_STATUSES = ("received", "acknowledged", "in_progress")
+CLOSED_STATUSES = ("resolved", "rejected", "duplicate")
+OFFICER_ROLES = (Role.ADMIN, Role.PROVINCE_OFFICER, Role.WARD_OFFICER)
+TRACKING_CODE_PREFIX = "wtc_"
+
+REPORTS = Keyset("reports", columns(Report.created_at, Report.id), descending=True)
+REPORT_COLUMNS = columns(
+    Report.id,
+    Report.created_at,
+    Report.updated_at,
+    Report.version,
+    Report.province_code,
+    Report.ward_code,
+    Report.neighbourhood_id,
+    Report.category,
+    Report.description,
+    Report.lat,
+    Report.lon,
+    Report.address,
+    Report.media_refs,
+    Report.attributes,
+    Report.anonymous,
+    Report.reporter_id,
+    Report.source,
+    Report.status,
+    Report.priority,
+    Report.assigned_to,
+    Report.duplicate_of,
+    Report.acknowledged_at,
+    Report.resolved_at,
+)
+
+
+def invalid(field: str, message: str) -> ValidationFailed:
+    """A 422 naming one body field."""
+    return ValidationFailed(
+        message, errors=[{"loc": ["body", field], "msg": message, "type": "value_error"}]
+    )
+
+
+def is_officer(principal: Principal) -> bool:
+    """Admins, province and ward officers: they read internal notes and triage."""
+    return principal.role in OFFICER_ROLES
+
+
+def _visible(principal: Principal) -> ColumnElement[bool]:
+    """The reports a principal may see: officers and ward systems their units, people their own."""
+    live = col(Report.deleted_at).is_(None)
+    if principal.role is Role.ADMIN:
+        return live
+    if principal.role is Role.PROVINCE_OFFICER and principal.province_code:
+        return live & (col(Report.province_code) == principal.province_code)
+    if principal.role in (Role.WARD_OFFICER, Role.WARD_SYSTEM) and principal.ward_code:
+        return live & (col(Report.ward_code) == principal.ward_code)
+    if principal.role is Role.WARD_SYSTEM and principal.province_code:
+        return live & (col(Report.province_code) == principal.province_code)
+    if principal.kind == "user" and "reports:create" in principal.scopes:
+        # People see their own signed reports; anonymous ones name nobody.
+        return live & (col(Report.reporter_id) == principal.subject)
+    return false()
+
+
+def can_read_reports(principal: Principal) -> str | None:
+    """Why ``principal`` may not read reports at all (None: it may)."""
+    if principal.scopes & {"reports:read", "reports:create"}:
+        return None
+    return "Reading reports needs the scope reports:read (officers) or reports:create (reporters)."
+
+
+def can_triage(principal: Principal, report: Report) -> str | None:
+    """Why ``principal`` may not triage this visible report (None: it may)."""
+    if principal.role is Role.ADMIN:
+        return None
+    if principal.role is Role.WARD_OFFICER and principal.ward_code == report.ward_code:
+        return None
+    return "Only the ward's officers triage its reports."
+
+
+def sees_reporter(principal: Principal, reporter_id: uuid.UUID | None) -> bool:
+    """Whether ``principal`` sees who reported: admins, the ward's officers, the reporter."""
+    return principal.role in (Role.ADMIN, Role.WARD_OFFICER) or (
+        reporter_id is not None and reporter_id == principal.subject
+    )
+
+
+def present(principal: Principal, report: Any) -> dict[str, Any]:
+    """A report as ``principal`` may see it (a row mapping or a ``Report``)."""
+    values = dict(report._mapping) if hasattr(report, "_mapping") else report.model_dump()
+    if not sees_reporter(principal, values.get("reporter_id")):
+        values["reporter_id"] = None
+    return values
+
+
+async def resolve_place(
+    session: AsyncSession,
+    principal: Principal | None,
+    ward_code: str | None,
+    neighbourhood_id: uuid.UUID | None,
+) -> tuple[str, str, uuid.UUID | None]:
+    """(province, ward, neighbourhood) of a report, defaulting to the caller's own unit."""
+    if neighbourhood_id is None and ward_code is None and principal is not None:
+        neighbourhood_id = principal.neighbourhood_id
+        ward_code = principal.ward_code if neighbourhood_id is None else None
+    if neighbourhood_id is not None:
+        row = await fetch_row(
+            session,
+            select(*columns(Neighbourhood.province_code, Neighbourhood.ward_code)).where(
+                col(Neighbourhood.id) == neighbourhood_id, col(Neighbourhood.deleted_at).is_(None)
+            ),
+        )
+        if row is None:
+            raise invalid("neighbourhood_id", f"No neighbourhood has the id {neighbourhood_id}.")
+        if ward_code is not None and ward_code != row.ward_code:
+            raise invalid("ward_code", f"Neighbourhood {neighbourhood_id} is not in {ward_code}.")
+        return row.province_code, row.ward_code, neighbourhood_id
+    if ward_code is None:
+        raise invalid("ward_code", "Say where: give ward_code or neighbourhood_id.")
+    ward = await session.get(Ward, ward_code)
+    if ward is None:
+        raise invalid("ward_code", f"No ward has the code {ward_code!r}.")
+    return ward.province_code, ward.code, None
+
+
+def checked_answers(category: str, answers: dict[str, Any]) -> dict[str, Any]:
+    """The category's answers, or a 422 naming each one that does not fit."""
+    try:
+        return report_categories.check_answers(category, answers)
+    except report_categories.AnswerError as error:
+        raise ValidationFailed(
+            str(error),
+            errors=[
+                {"loc": ["body", "attributes", code], "msg": message, "type": "value_error"}
+                for code, message in error.problems
+            ],
+        ) from None
+
+
+def record_creation(
+    session: AsyncSession,
+    principal: Principal | None,
+    report: Report,
+    changed_fields: set[str],
+) -> None:
+    """The audit event of a new report; an anonymous one names no actor and no request."""
+    event = audit_service.record(
+        session,
+        None if report.anonymous and report.source == "app" else principal,
+        "create",
+        "report",
+        report.id,
+        province_code=report.province_code,
+        ward_code=report.ward_code,
+        changed_fields=changed_fields,
+    )
+    if report.anonymous and report.source == "app":
+        # The request id would tie the report to the access log line of its
+        # request (and to whatever a proxy in front logged beside it).
+        event.request_id = None
+
+
+async def create_report(
+    session: AsyncSession, principal: Principal | None, data: ReportCreate
+) -> tuple[Report, str | None]:
+    """File a report; returns it and, for an anonymous one, its one-time tracking code."""
+    if principal is not None and principal.kind != "user":
+        raise Forbidden("Reports come from people; ward systems use the Open311 API.")
+    anonymous = principal is None or data.anonymous
+    province_code, ward_code, neighbourhood_id = await resolve_place(
+        session, principal, data.ward_code, data.neighbourhood_id
+    )
+    attributes = checked_answers(data.category.value, data.attributes)
+    tracking_code = new_secret(TRACKING_CODE_PREFIX, 16) if anonymous else None
+    report = Report(
+        province_code=province_code,
+        ward_code=ward_code,
+        neighbourhood_id=neighbourhood_id,
+        category=data.category.value,
+        description=data.description,
+        lat=data.lat,
+        lon=data.lon,
+        address=data.address,
+        media_refs=list(data.media_refs),
+        attributes=attributes,
+        anonymous=anonymous,
+        reporter_id=None if anonymous or principal is None else principal.subject,
+        tracking_code_hash=hash_secret(tracking_code) if tracking_code else None,
+    )
+    session.add(report)
+    await session.flush()
+    fields = (data.model_fields_set | {"category", "description", "ward_code"}) - {"anonymous"}
+    record_creation(session, principal, report, fields)
+    return report, tracking_code
+
+
+async def list_reports(
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParams,
+    codec: CursorCodec,
+    *,
+    status: str | None = None,
+    category: str | None = None,
+    ward_code: str | None = None,
+    neighbourhood_id: uuid.UUID | None = None,
+    assigned_to: uuid.UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Reports in scope, newest first: officers their units', reporters their own."""
+    reason = can_read_reports(principal)
+    if reason:
+        raise Forbidden(reason, required_scopes=["reports:read"])
+    statement = select(*REPORT_COLUMNS).where(_visible(principal))
+    filters: dict[str, Any] = {
+        "status": status,
+        "category": category,
+        "ward_code": ward_code,
+        "neighbourhood_id": neighbourhood_id,
+        "assigned_to": assigned_to,
+        "since": since,
+        "until": until,
+    }
+    for name, column in (
+        ("status", Report.status),
+        ("category", Report.category),
+        ("ward_code", Report.ward_code),
+        ("neighbourhood_id", Report.neighbourhood_id),
+        ("assigned_to", Report.assigned_to),
+    ):
+        if filters[name] is not None:
+            statement = statement.where(col(column) == filters[name])
+    if since:
+        statement = statement.where(col(Report.created_at) >= since)
+    if until:
+        statement = statement.where(col(Report.created_at) < until)
+    rows, next_cursor = await fetch_page(session, statement, REPORTS, page, codec, filters)
+    return [present(principal, row) for row in rows], next_cursor
+
+
+async def get_report(session: AsyncSession, principal: Principal, report_id: uuid.UUID) -> Report:
+    """One report in scope (404 outside it)."""
+    reason = can_read_reports(principal)
+    if reason:
+        raise Forbidden(reason, required_scopes=["reports:read"])
+    report = (
+        await session.exec(
+            select_model(Report).where(col(Report.id) == report_id, _visible(principal))
+        )
+    ).first()
+    if report is None:
+        raise NotFound(f"No report has the id {report_id}.")
+    return report
+
+
+async def triageable(session: AsyncSession, principal: Principal, report_id: uuid.UUID) -> Report:
+    """A visible report the principal may triage (404 invisible, 403 not theirs to triage)."""
+    report = await get_report(session, principal, report_id)
+    reason = can_triage(principal, report)
+    if reason:
+        raise Forbidden(reason)
+    return report
+
+
+async def ensure_ward_officer(session: AsyncSession, ward_code: str, user_id: uuid.UUID) -> None:
+    """422 unless ``user_id`` is an active ward officer of ``ward_code``."""
+    row = await fetch_row(
+        session,
+        select(col(User.id)).where(
+            col(User.id) == user_id,
+            col(User.role) == Role.WARD_OFFICER.value,
+            col(User.ward_code) == ward_code,
+            col(User.is_active).is_(True),
+            col(User.deleted_at).is_(None),
+        ),
+    )
+    if row is None:
+        raise invalid("assigned_to", f"{user_id} is not an active ward officer of {ward_code}.")
+
+
+async def triage_report(
+    session: AsyncSession,
+    principal: Principal,
+    report_id: uuid.UUID,
+    expected_version: int,
+    data: ReportTriage,
+) -> Report:
+    """Assign a report or change its priority, if it is still at ``expected_version``."""
+    report = await triageable(session, principal, report_id)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
+    if "priority" in changes and changes["priority"] is None:
+        raise invalid("priority", "priority cannot be null.")
+    if not changes:
+        raise ValidationFailed("Send assigned_to or priority.")
+    if report.status not in OPEN_STATUSES:
+        raise Conflict(f"The report is {report.status}: closed reports are not triaged.")
+    if changes.get("assigned_to") is not None:
+        changes["assigned_to"] = uuid.UUID(changes["assigned_to"])
+        await ensure_ward_officer(session, report.ward_code, changes["assigned_to"])
+    await compare_and_set(session, report, expected_version, changes)
+    session.add(
+        ReportUpdate(
+            report_id=report.id,
+            province_code=report.province_code,
+            ward_code=report.ward_code,
+            kind="triage",
+            to_status=report.status,
+            public=False,
+            author_id=principal.subject,
+            assigned_to=report.assigned_to,
+            priority=changes.get("priority"),
+        )
+    )
+    audit_service.record(
+        session,
+        principal,
+        "update",
+        "report",
+        report.id,
+        province_code=report.province_code,
+        ward_code=report.ward_code,
+        changed_fields=changes,
+    )
+    return report
+
+
+async def track(session: AsyncSession, tracking_code: str) -> tuple[Report, Sequence[Any]]:
+    """The report a tracking code names, with its public updates (oldest first)."""
+    report = (
+        await session.exec(
+            select_model(Report).where(
+                col(Report.tracking_code_hash) == hash_secret(tracking_code),
+                col(Report.deleted_at).is_(None),
+            )
+        )
+    ).first()
+    if report is None:
+        raise NotFound("No report has this tracking code.")
+    updates = await fetch_rows(
+        session,
+        select(
+            *columns(
+                ReportUpdate.created_at,
+                ReportUpdate.kind,
+                ReportUpdate.to_status,
+                ReportUpdate.note,
+            )
+        )
+        .where(col(ReportUpdate.report_id) == report.id, col(ReportUpdate.public).is_(True))
+        .order_by(col(ReportUpdate.created_at), col(ReportUpdate.id)),
+    )
+    return report, updates
+
+
+def reporting_principal(principal: Principal | None) -> Principal | None:
+    """The principal allowed to file reports: a token must carry reports:create."""
+    if principal is not None and "reports:create" not in principal.scopes:
+        raise Forbidden(
+            "Filing a report with a token needs the scope reports:create; "
+            "send no token to report anonymously.",
+            required_scopes=["reports:create"],
+        )
+    return principal

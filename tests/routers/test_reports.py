@@ -1,0 +1,807 @@
+"""Community reports over HTTP: filing (signed in and anonymous), reading, tracking, triage."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio as redis_asyncio
+from sqlalchemy import select
+from sqlmodel import col
+from sqlmodel import select as select_model
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db import metadata, utcnow
+from app.models.audit import AuditEvent
+from app.models.idempotency import IdempotencyKey
+from app.models.reports import Report, ReportUpdate
+from app.security import Role, hash_secret
+from app.services.demo import BAI_CHAY, HA_LONG
+from tests.conftest import AppClientFactory, Cast
+from tests.factories import (
+    HOAN_KIEM,
+    QUANG_NINH,
+    assert_forbidden,
+    assert_not_found,
+    assert_problem,
+    assert_unauthorized,
+    make_client,
+    make_neighbourhood,
+    make_report,
+    make_user,
+)
+
+REPORTS = "/api/v1/reports"
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def new_report(**values: Any) -> dict[str, Any]:
+    return {
+        "category": "noise",
+        "description": "Karaoke rất to sau 23 giờ ở ngõ 12.",
+        "address": "Ngõ 12 Lê Thánh Tông",
+        "ward_code": HA_LONG,
+        **values,
+    }
+
+
+async def stored(session: AsyncSession, report_id: str | uuid.UUID) -> Report:
+    session.expunge_all()
+    found = await session.get(Report, uuid.UUID(str(report_id)))
+    assert found is not None
+    return found
+
+
+async def audit_events(session: AsyncSession, record_id: str) -> list[AuditEvent]:
+    session.expunge_all()
+    statement = select_model(AuditEvent).where(col(AuditEvent.record_id) == record_id)
+    return list((await session.exec(statement)).all())
+
+
+class TestCreateReport:
+    async def test_resident_files_a_signed_report(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        response = await client.post(
+            REPORTS, json=new_report(lat=20.9526, lon=107.081), headers=cast.headers(cast.resident)
+        )
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert response.headers["location"] == f"{REPORTS}/{body['id']}"
+        assert response.headers["etag"] == '"1"'
+        assert body["reporter_id"] == str(cast.resident.id)
+        assert (body["anonymous"], body["status"], body["priority"]) == (
+            False,
+            "received",
+            "normal",
+        )
+        assert (body["province_code"], body["ward_code"]) == (QUANG_NINH, HA_LONG)
+        assert body["tracking_code"] is None
+        assert body["acknowledged_at"] is None
+        report = await stored(session, body["id"])
+        assert report.reporter_id == cast.resident.id
+        assert report.tracking_code_hash is None
+        [event] = await audit_events(session, body["id"])
+        assert (event.actor_id, event.action) == (cast.resident.id, "create")
+        assert "description" in event.changed_fields
+        assert "Karaoke" not in str(event.changed_fields)
+
+    async def test_place_defaults_to_the_callers_neighbourhood(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        body = new_report()
+        del body["ward_code"]
+        response = await client.post(REPORTS, json=body, headers=cast.headers(cast.head))
+        assert response.status_code == 201, response.text
+        created = response.json()
+        assert created["neighbourhood_id"] == str(cast.ha_long_kp.id)
+        assert created["ward_code"] == HA_LONG
+
+    async def test_place_defaults_to_the_callers_ward(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        body = new_report()
+        del body["ward_code"]
+        response = await client.post(REPORTS, json=body, headers=cast.headers(cast.other_resident))
+        assert response.status_code == 201, response.text
+        assert (response.json()["ward_code"], response.json()["neighbourhood_id"]) == (
+            BAI_CHAY,
+            None,
+        )
+
+    async def test_neighbourhood_gives_the_ward(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        body = new_report(neighbourhood_id=str(cast.bai_chay_kp.id))
+        del body["ward_code"]
+        response = await client.post(REPORTS, json=body, headers=cast.headers(cast.resident))
+        assert response.status_code == 201, response.text
+        assert response.json()["ward_code"] == BAI_CHAY
+
+    async def test_without_a_token_the_report_is_anonymous_with_a_tracking_code(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        response = await client.post(REPORTS, json=new_report(anonymous=False))
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert body["anonymous"] is True
+        assert body["reporter_id"] is None
+        assert body["tracking_code"].startswith("wtc_")
+        assert len(body["tracking_code"]) >= 4 + 22  # 128 random bits, url-safe
+        assert response.headers["cache-control"] == "no-store"
+        report = await stored(session, body["id"])
+        assert report.tracking_code_hash == hash_secret(body["tracking_code"])
+        assert body["tracking_code"] not in str(report.model_dump())
+
+    async def test_without_a_token_ward_code_is_required(self, client: httpx.AsyncClient) -> None:
+        body = new_report()
+        del body["ward_code"]
+        problem = assert_problem(await client.post(REPORTS, json=body), 422, "validation-error")
+        assert problem["errors"][0]["loc"] == ["body", "ward_code"]
+
+    async def test_signed_in_anonymous_report_keeps_no_account(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        headers = cast.headers(cast.resident)
+        response = await client.post(REPORTS, json=new_report(anonymous=True), headers=headers)
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert (body["anonymous"], body["reporter_id"]) == (True, None)
+        assert body["tracking_code"]
+        report = await stored(session, body["id"])
+        assert report.reporter_id is None
+        [event] = await audit_events(session, body["id"])
+        assert (event.actor_id, event.actor_kind, event.actor_role) == (None, "anonymous", None)
+        assert event.request_id is None
+        # Not even its sender can find it by account: only the tracking code.
+        assert_not_found(await client.get(f"{REPORTS}/{body['id']}", headers=headers))
+        mine = await client.get(REPORTS, headers=headers)
+        assert mine.json()["items"] == []
+
+    async def test_officer_token_without_reports_create_gets_403(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        response = await client.post(
+            REPORTS, json=new_report(), headers=cast.headers(cast.ward_officer)
+        )
+        assert "reports:create" in assert_forbidden(response)
+
+    async def test_bad_token_gets_401_not_an_anonymous_report(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        response = await client.post(
+            REPORTS, json=new_report(), headers={"Authorization": "Bearer not-a-token"}
+        )
+        assert_unauthorized(response)
+        count = (await session.exec(select_model(Report))).all()
+        assert count == []
+
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [
+            ({"lat": 20.95}, "body"),
+            ({"address": None}, "body"),
+            ({"description": ""}, "description"),
+            ({"description": "x" * 4001}, "description"),
+            ({"category": "murder"}, "category"),
+            ({"lat": 91, "lon": 107}, "lat"),
+            ({"media_refs": ["file:///etc/passwd"]}, "media_refs"),
+            ({"status": "resolved"}, "status"),
+            ({"reporter_id": str(uuid.uuid4())}, "reporter_id"),
+            ({"tracking_code": "wtc_mine"}, "tracking_code"),
+        ],
+    )
+    async def test_bad_input_gets_422_and_stores_nothing(
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        cast: Cast,
+        change: dict[str, Any],
+        field: str,
+    ) -> None:
+        response = await client.post(
+            REPORTS, json=new_report(**change), headers=cast.headers(cast.resident)
+        )
+        problem = assert_problem(response, 422, "validation-error")
+        assert field in str(problem["errors"])
+        assert (await session.exec(select_model(Report))).all() == []
+
+    async def test_description_of_4000_characters_is_accepted(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        response = await client.post(
+            REPORTS, json=new_report(description="x" * 4000), headers=cast.headers(cast.resident)
+        )
+        assert response.status_code == 201, response.text
+
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [
+            ({"ward_code": "99999"}, "ward_code"),
+            ({"neighbourhood_id": str(uuid.uuid4())}, "neighbourhood_id"),
+        ],
+    )
+    async def test_unknown_place_gets_422(
+        self, client: httpx.AsyncClient, cast: Cast, change: dict[str, Any], field: str
+    ) -> None:
+        response = await client.post(
+            REPORTS, json=new_report(**change), headers=cast.headers(cast.resident)
+        )
+        assert assert_problem(response, 422)["errors"][0]["loc"] == ["body", field]
+
+    async def test_neighbourhood_outside_the_given_ward_gets_422(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        body = new_report(neighbourhood_id=str(cast.bai_chay_kp.id))
+        response = await client.post(REPORTS, json=body, headers=cast.headers(cast.resident))
+        assert assert_problem(response, 422)["errors"][0]["loc"] == ["body", "ward_code"]
+
+    async def test_answers_to_the_categorys_questions_are_kept(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        body = new_report(
+            category="fighting",
+            attributes={"weapons": "knives", "people_involved": 6},
+            media_refs=["https://media.example.vn/r/1.jpg"],
+        )
+        response = await client.post(REPORTS, json=body, headers=cast.headers(cast.resident))
+        assert response.status_code == 201, response.text
+        report = await stored(session, response.json()["id"])
+        assert report.attributes == {"weapons": "knives", "people_involved": 6}
+        assert report.media_refs == ["https://media.example.vn/r/1.jpg"]
+
+    @pytest.mark.parametrize(
+        "attributes",
+        [{"weapons": "bazooka"}, {"colour": "red"}, {"people_involved": "many"}],
+    )
+    async def test_answers_that_do_not_fit_get_422(
+        self, client: httpx.AsyncClient, cast: Cast, attributes: dict[str, Any]
+    ) -> None:
+        body = new_report(category="fighting", attributes=attributes)
+        response = await client.post(REPORTS, json=body, headers=cast.headers(cast.resident))
+        problem = assert_problem(response, 422, "validation-error")
+        assert problem["errors"][0]["loc"][:2] == ["body", "attributes"]
+
+
+class TestCreateReportIdempotency:
+    async def test_signed_report_is_replayed_for_the_same_key(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        headers = {**cast.headers(cast.resident), "Idempotency-Key": "report-1"}
+        first = await client.post(REPORTS, json=new_report(), headers=headers)
+        again = await client.post(REPORTS, json=new_report(), headers=headers)
+        assert (first.status_code, again.status_code) == (201, 201)
+        assert again.json() == first.json()
+        assert again.headers["idempotency-replayed"] == "true"
+        assert len((await session.exec(select_model(Report))).all()) == 1
+
+    async def test_anonymous_replay_gives_the_same_tracking_code_which_is_stored_sealed(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        key = str(uuid.uuid4())
+        first = await client.post(REPORTS, json=new_report(), headers={"Idempotency-Key": key})
+        again = await client.post(REPORTS, json=new_report(), headers={"Idempotency-Key": key})
+        assert (first.status_code, again.status_code) == (201, 201), again.text
+        assert again.json()["tracking_code"] == first.json()["tracking_code"]
+        assert again.headers["idempotency-replayed"] == "true"
+        assert again.headers["cache-control"] == "no-store"
+        assert len((await session.exec(select_model(Report))).all()) == 1
+        [row] = (await session.exec(select_model(IdempotencyKey))).all()
+        # Neither the key, a caller nor the tracking code rests in the clear.
+        assert row.key != key
+        assert key not in row.key
+        assert row.actor_key == "anonymous-report"
+        assert row.response_body is not None
+        assert first.json()["tracking_code"].encode() not in row.response_body
+
+    async def test_anonymous_key_with_another_body_gets_422(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        headers = {"Idempotency-Key": "anonymous-reuse"}
+        assert (await client.post(REPORTS, json=new_report(), headers=headers)).status_code == 201
+        other = await client.post(REPORTS, json=new_report(category="theft"), headers=headers)
+        assert_problem(other, 422, "validation-error")
+
+
+class TestAnonymity:
+    @staticmethod
+    async def snapshot(session: AsyncSession) -> set[str]:
+        """Every row of every table (but the official units), as text."""
+        session.expunge_all()
+        rows: set[str] = set()
+        for table in metadata.sorted_tables:
+            if table.name in ("provinces", "wards"):
+                continue
+            for row in (await session.exec(select(table))).all():  # type: ignore[call-overload]
+                rows.add(f"{table.name}: " + " | ".join(_text(value) for value in row))
+        return rows
+
+    async def test_nothing_stored_or_logged_ties_an_anonymous_report_to_its_sender(
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        cast: Cast,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        resident = cast.resident
+        before = await self.snapshot(session)
+        with caplog.at_level(logging.DEBUG):
+            response = await client.post(
+                REPORTS,
+                json=new_report(anonymous=True),
+                headers={**cast.headers(resident), "Idempotency-Key": "my-anonymous-report"},
+            )
+        assert response.status_code == 201, response.text
+        tracking_code = response.json()["tracking_code"]
+        added = await self.snapshot(session) - before
+        assert any(line.startswith("reports:") for line in added)
+        needles = {
+            str(resident.id),
+            resident.id.hex,
+            resident.username,
+            "127.0.0.1",  # the test client's address
+            tracking_code,
+            "my-anonymous-report",
+            response.headers["x-request-id"],
+        }
+        for line in added:
+            for needle in needles:
+                assert needle not in line, f"{needle!r} found in {line!r}"
+        server_logs = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]
+        for record in server_logs:
+            text = str(record.__dict__) + record.getMessage()
+            for needle in needles - {response.headers["x-request-id"]}:
+                assert needle not in text
+
+    async def test_anonymous_report_without_token_stores_no_address(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        before = await self.snapshot(session)
+        response = await client.post(REPORTS, json=new_report())
+        assert response.status_code == 201
+        added = await self.snapshot(session) - before
+        assert added
+        assert not any("127.0.0.1" in line for line in added)
+        assert not any(response.json()["tracking_code"] in line for line in added)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, uuid.UUID):
+        return f"{value} {value.hex}"
+    return str(value)
+
+
+class TestRateLimit:
+    async def test_reports_without_a_token_are_limited_per_address(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        for _ in range(10):
+            assert (await client.post(REPORTS, json=new_report())).status_code == 201
+        limited = await client.post(REPORTS, json=new_report())
+        problem = assert_problem(limited, 429, "rate-limited")
+        assert int(limited.headers["retry-after"]) > 0
+        assert "127.0.0.1" not in problem["detail"]
+        assert len((await session.exec(select_model(Report))).all()) == 10
+
+    async def test_signed_in_reporters_are_not_limited_by_address(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        for _ in range(10):
+            assert (await client.post(REPORTS, json=new_report())).status_code == 201
+        signed = await client.post(REPORTS, json=new_report(), headers=cast.headers(cast.resident))
+        assert signed.status_code == 201
+
+    async def test_the_limit_is_a_setting(self, app_client: AppClientFactory) -> None:
+        _, other = await app_client(anonymous_reports_per_address="2 per minute")
+        for _ in range(2):
+            assert (await other.post(REPORTS, json=new_report())).status_code == 201
+        assert_problem(await other.post(REPORTS, json=new_report()), 429, "rate-limited")
+
+
+@pytest.fixture
+async def redis_db() -> AsyncIterator[redis_asyncio.Redis]:
+    """Redis database 15, emptied after the test; skipped when Redis is not running."""
+    connection = redis_asyncio.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        await connection.ping()
+    except (redis_asyncio.ConnectionError, OSError):
+        await connection.aclose()
+        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    try:
+        yield connection
+    finally:
+        await connection.flushdb()
+        await connection.aclose()
+
+
+class TestRateLimitInRedis:
+    async def test_two_app_instances_share_the_count_and_redis_holds_no_address(
+        self, app_client: AppClientFactory, redis_db: redis_asyncio.Redis
+    ) -> None:
+        settings = {"redis_url": REDIS_URL, "anonymous_reports_per_address": "3 per hour"}
+        _, first = await app_client(**settings)
+        _, second = await app_client(**settings)
+        for _ in range(3):
+            assert (await first.post(REPORTS, json=new_report())).status_code == 201
+        limited = await second.post(REPORTS, json=new_report())
+        assert_problem(limited, 429, "rate-limited")
+        keys = [key.decode() for key in await redis_db.keys("*")]
+        assert keys
+        assert not any("127.0.0.1" in key for key in keys)
+
+
+class TestListReports:
+    async def test_anonymous_gets_401(self, client: httpx.AsyncClient) -> None:
+        assert_unauthorized(await client.get(REPORTS))
+
+    async def test_reporters_see_only_their_own_signed_reports(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        mine = await make_report(session, HA_LONG, reporter=cast.resident)
+        await make_report(session, HA_LONG, reporter=cast.head)
+        await make_report(session, HA_LONG)  # anonymous
+        await session.commit()
+        response = await client.get(REPORTS, headers=cast.headers(cast.resident))
+        assert response.status_code == 200
+        assert [item["id"] for item in response.json()["items"]] == [str(mine.id)]
+        assert response.json()["items"][0]["reporter_id"] == str(cast.resident.id)
+
+    async def test_ward_officer_sees_their_wards_reports_only(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        signed = await make_report(session, HA_LONG, reporter=cast.resident)
+        anonymous = await make_report(session, cast.ha_long_kp)
+        await make_report(session, BAI_CHAY, reporter=cast.other_resident)
+        await session.commit()
+        response = await client.get(REPORTS, headers=cast.headers(cast.ward_officer))
+        items = response.json()["items"]
+        assert {item["id"] for item in items} == {str(signed.id), str(anonymous.id)}
+        # Newest first.
+        assert [item["id"] for item in items] == [str(anonymous.id), str(signed.id)]
+        assert {item["reporter_id"] for item in items} == {str(cast.resident.id), None}
+
+    async def test_province_officer_sees_the_province_without_reporters(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        await make_report(session, HA_LONG, reporter=cast.resident)
+        await make_report(session, BAI_CHAY, reporter=cast.other_resident)
+        await make_report(session, HOAN_KIEM)
+        await session.commit()
+        response = await client.get(REPORTS, headers=cast.headers(cast.province_officer))
+        items = response.json()["items"]
+        assert sorted(item["ward_code"] for item in items) == [BAI_CHAY, HA_LONG]
+        assert {item["reporter_id"] for item in items} == {None}
+        other = await client.get(REPORTS, headers=cast.headers(cast.other_province_officer))
+        assert [item["ward_code"] for item in other.json()["items"]] == [HOAN_KIEM]
+
+    async def test_ward_system_reads_its_wards_reports(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        machine, _ = await make_client(session, HA_LONG)
+        await make_report(session, HA_LONG, reporter=cast.resident)
+        await make_report(session, BAI_CHAY)
+        await session.commit()
+        response = await client.get(REPORTS, headers=cast.headers(machine))
+        items = response.json()["items"]
+        assert [(item["ward_code"], item["reporter_id"]) for item in items] == [(HA_LONG, None)]
+
+    @pytest.mark.parametrize(
+        ("params", "expected"),
+        [
+            ({"status": "in_progress"}, ["b"]),
+            ({"category": "theft"}, ["a"]),
+            ({"neighbourhood_id": "kp"}, ["b"]),
+            ({"assigned_to": "officer"}, ["b"]),
+            ({"ward_code": BAI_CHAY}, []),
+            ({"from": "recent"}, ["b", "a"]),
+            ({"to": "recent"}, ["c"]),
+        ],
+    )
+    async def test_filters(
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        cast: Cast,
+        params: dict[str, str],
+        expected: list[str],
+    ) -> None:
+        now = utcnow()
+        made = {
+            "a": await make_report(session, HA_LONG, category="theft"),
+            "b": await make_report(
+                session, cast.ha_long_kp, status="in_progress", assigned_to=cast.ward_officer.id
+            ),
+            "c": await make_report(session, HA_LONG, created_at=now - timedelta(days=40)),
+        }
+        await session.commit()
+        values = {
+            "kp": str(cast.ha_long_kp.id),
+            "officer": str(cast.ward_officer.id),
+            "recent": (now - timedelta(days=1)).isoformat(),
+        }
+        query = {name: values.get(value, value) for name, value in params.items()}
+        response = await client.get(REPORTS, params=query, headers=cast.headers(cast.ward_officer))
+        assert response.status_code == 200, response.text
+        ids = [item["id"] for item in response.json()["items"]]
+        assert ids == [str(made[name].id) for name in expected]
+
+    async def test_pages_walk_every_report_once(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        made = [await make_report(session, HA_LONG) for _ in range(5)]
+        await session.commit()
+        headers = cast.headers(cast.ward_officer)
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            body = (await client.get(REPORTS, params=params, headers=headers)).json()
+            seen += [item["id"] for item in body["items"]]
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == [str(report.id) for report in reversed(made)]
+
+    async def test_time_without_offset_gets_422(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        response = await client.get(
+            REPORTS, params={"from": "2025-01-01T00:00:00"}, headers=cast.headers(cast.ward_officer)
+        )
+        assert_problem(response, 422, "validation-error")
+
+
+class TestGetReport:
+    async def test_ward_officer_reads_a_report_with_its_etag(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        report = await make_report(session, HA_LONG, reporter=cast.resident)
+        await session.commit()
+        response = await client.get(
+            f"{REPORTS}/{report.id}", headers=cast.headers(cast.ward_officer)
+        )
+        assert response.status_code == 200
+        assert response.headers["etag"] == '"1"'
+        assert response.json()["reporter_id"] == str(cast.resident.id)
+
+    @pytest.mark.parametrize("who", ["other_ward_officer", "other_resident", "head"])
+    async def test_others_get_404(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast, who: str
+    ) -> None:
+        report = await make_report(session, HA_LONG, reporter=cast.resident)
+        await session.commit()
+        response = await client.get(
+            f"{REPORTS}/{report.id}", headers=cast.headers(getattr(cast, who))
+        )
+        assert_not_found(response)
+
+    async def test_role_with_neither_scope_gets_403(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        report = await make_report(session, HA_LONG, reporter=cast.resident)
+        await session.commit()
+        headers = cast.headers(cast.resident, frozenset({"broadcasts:read"}))
+        assert "reports:" in assert_forbidden(
+            await client.get(f"{REPORTS}/{report.id}", headers=headers)
+        )
+
+
+class TestTrackReport:
+    async def test_tracking_code_shows_status_and_public_notes_only(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        created = (await client.post(REPORTS, json=new_report())).json()
+        officer = cast.headers(cast.ward_officer)
+        moved = await client.post(
+            f"{REPORTS}/{created['id']}/transitions",
+            json={"to": "acknowledged", "note": "Đã cử tổ tuần tra.", "public": True},
+            headers=officer,
+        )
+        assert moved.status_code == 200, moved.text
+        await client.post(
+            f"{REPORTS}/{created['id']}/updates",
+            json={"note": "Nghi vấn quán số 14, xác minh chủ hộ.", "public": False},
+            headers=officer,
+        )
+        response = await client.get(f"{REPORTS}/track/{created['tracking_code']}")
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "no-store"
+        body = response.json()
+        assert body["status"] == "acknowledged"
+        assert [update["note"] for update in body["updates"]] == ["Đã cử tổ tuần tra."]
+        assert "Nghi vấn" not in response.text
+        assert "description" not in body
+        assert "id" not in body
+        assert "Karaoke" not in response.text
+
+    async def test_unknown_code_gets_404(self, client: httpx.AsyncClient) -> None:
+        assert_not_found(await client.get(f"{REPORTS}/track/wtc_{'A' * 22}"))
+
+    async def test_malformed_code_gets_422(self, client: httpx.AsyncClient) -> None:
+        assert_problem(await client.get(f"{REPORTS}/track/short"), 422, "validation-error")
+
+
+class TestTriageReport:
+    async def test_ward_officer_assigns_and_sets_priority(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        report = await make_report(session, HA_LONG)
+        await session.commit()
+        response = await client.patch(
+            f"{REPORTS}/{report.id}",
+            json={"assigned_to": str(cast.peer_ward_officer.id), "priority": "urgent"},
+            headers={**cast.headers(cast.ward_officer), "If-Match": '"1"'},
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["etag"] == '"2"'
+        assert response.json()["assigned_to"] == str(cast.peer_ward_officer.id)
+        assert response.json()["priority"] == "urgent"
+        stored_report = await stored(session, report.id)
+        assert (stored_report.assigned_to, stored_report.priority) == (
+            cast.peer_ward_officer.id,
+            "urgent",
+        )
+        [entry] = (await session.exec(select_model(ReportUpdate))).all()
+        assert (entry.kind, entry.public, entry.priority) == ("triage", False, "urgent")
+
+    @pytest.mark.parametrize("who", ["other_ward_officer", "resident"])
+    async def test_assignee_must_be_an_officer_of_the_ward(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast, who: str
+    ) -> None:
+        report = await make_report(session, HA_LONG)
+        await session.commit()
+        response = await client.patch(
+            f"{REPORTS}/{report.id}",
+            json={"assigned_to": str(getattr(cast, who).id)},
+            headers={**cast.headers(cast.ward_officer), "If-Match": '"1"'},
+        )
+        assert assert_problem(response, 422)["errors"][0]["loc"] == ["body", "assigned_to"]
+
+    async def test_inactive_officer_cannot_be_assigned(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        retired = await make_user(session, Role.WARD_OFFICER, HA_LONG, is_active=False)
+        report = await make_report(session, HA_LONG)
+        await session.commit()
+        response = await client.patch(
+            f"{REPORTS}/{report.id}",
+            json={"assigned_to": str(retired.id)},
+            headers={**cast.headers(cast.ward_officer), "If-Match": '"1"'},
+        )
+        assert_problem(response, 422)
+
+    async def test_role_matrix(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        report = await make_report(session, HA_LONG)
+        await session.commit()
+        path, body = f"{REPORTS}/{report.id}", {"priority": "high"}
+        if_match = {"If-Match": '"1"'}
+        assert_unauthorized(await client.patch(path, json=body, headers=if_match))
+        for who in ("resident", "province_officer"):
+            response = await client.patch(
+                path, json=body, headers={**cast.headers(getattr(cast, who)), **if_match}
+            )
+            assert "reports:triage" in assert_forbidden(response)
+        other = await client.patch(
+            path, json=body, headers={**cast.headers(cast.other_ward_officer), **if_match}
+        )
+        assert_not_found(other)
+        admin = await client.patch(
+            path, json=body, headers={**cast.headers(cast.admin), **if_match}
+        )
+        assert admin.status_code == 200
+
+    async def test_if_match_is_required_and_checked(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        report = await make_report(session, HA_LONG)
+        await session.commit()
+        path, headers = f"{REPORTS}/{report.id}", cast.headers(cast.ward_officer)
+        body = {"priority": "low"}
+        assert_problem(
+            await client.patch(path, json=body, headers=headers), 428, "precondition-required"
+        )
+        stale = await client.patch(path, json=body, headers={**headers, "If-Match": '"7"'})
+        assert_problem(stale, 412, "precondition-failed")
+
+    async def test_closed_report_gets_409(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        report = await make_report(session, HA_LONG, status="resolved")
+        await session.commit()
+        response = await client.patch(
+            f"{REPORTS}/{report.id}",
+            json={"priority": "high"},
+            headers={**cast.headers(cast.ward_officer), "If-Match": '"1"'},
+        )
+        assert_problem(response, 409, "conflict")
+
+    @pytest.mark.parametrize("body", [{}, {"priority": None}, {"status": "resolved"}])
+    async def test_bad_changes_get_422(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast, body: dict[str, Any]
+    ) -> None:
+        report = await make_report(session, HA_LONG)
+        await session.commit()
+        response = await client.patch(
+            f"{REPORTS}/{report.id}",
+            json=body,
+            headers={**cast.headers(cast.ward_officer), "If-Match": '"1"'},
+        )
+        assert_problem(response, 422)
+
+
+class TestReportStatistics:
+    async def test_ward_officer_gets_the_figures_of_their_ward(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        now = utcnow()
+        for minutes, category in ((10, "noise"), (20, "noise"), (90, "theft")):
+            await make_report(
+                session,
+                HA_LONG,
+                category=category,
+                status="acknowledged",
+                created_at=now - timedelta(hours=3),
+                acknowledged_at=now - timedelta(hours=3) + timedelta(minutes=minutes),
+            )
+        await make_report(session, HA_LONG)
+        await make_report(session, BAI_CHAY)
+        await session.commit()
+        response = await client.get(
+            f"{REPORTS}/statistics",
+            params={"unit_code": HA_LONG},
+            headers=cast.headers(cast.ward_officer),
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["total"] == 4
+        assert body["by_status"] == {"acknowledged": 3, "received": 1}
+        assert body["by_category"] == {"noise": 3, "theft": 1}
+        assert body["acknowledged"] == 3
+        assert body["median_seconds_to_acknowledge"] == 20 * 60
+        assert body["p90_seconds_to_acknowledge"] == 90 * 60
+
+    @pytest.mark.parametrize(
+        ("who", "unit", "status"),
+        [
+            ("ward_officer", BAI_CHAY, 403),
+            ("ward_officer", QUANG_NINH, 403),
+            ("province_officer", QUANG_NINH, 200),
+            ("province_officer", BAI_CHAY, 200),
+            ("other_province_officer", HA_LONG, 403),
+            ("resident", HA_LONG, 403),
+            ("admin", HOAN_KIEM, 200),
+        ],
+    )
+    async def test_units_outside_your_scope_get_403(
+        self, client: httpx.AsyncClient, cast: Cast, who: str, unit: str, status: int
+    ) -> None:
+        response = await client.get(
+            f"{REPORTS}/statistics",
+            params={"unit_code": unit},
+            headers=cast.headers(getattr(cast, who)),
+        )
+        assert response.status_code == status, response.text
+
+    async def test_unknown_unit_gets_422(self, client: httpx.AsyncClient, cast: Cast) -> None:
+        response = await client.get(
+            f"{REPORTS}/statistics", params={"unit_code": "99999"}, headers=cast.headers(cast.admin)
+        )
+        assert_problem(response, 422, "validation-error")
+
+
+async def test_neighbourhood_factory_in_another_ward_is_not_visible_to_the_officer(
+    client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+) -> None:
+    elsewhere = await make_neighbourhood(session, BAI_CHAY)
+    report = await make_report(session, elsewhere)
+    await session.commit()
+    assert_not_found(
+        await client.get(f"{REPORTS}/{report.id}", headers=cast.headers(cast.ward_officer))
+    )
