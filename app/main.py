@@ -23,6 +23,7 @@ from app.routers import (
     clients,
     health,
     neighbourhoods,
+    open311,
     report_updates,
     reports,
     residential_groups,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.include_router(residential_groups.router)
     app.include_router(reports.router)
     app.include_router(report_updates.router)
+    app.include_router(open311.router)
 
     # Added innermost first: the request context wraps everything, so even a
     # 413 or a CORS answer carries a request id and is counted.

@@ -42,12 +42,17 @@ async def create_client(
     body: ClientCreate,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
-    """Register a ward system; the answer carries its `client_secret`, shown this once."""
+    """Register a ward system; the answer carries its `client_secret` and Open311 `api_key`,
+    shown this once."""
 
     async def create() -> ClientCreated:
-        client, secret = await client_service.create_client(session, principal, body)
+        client, secret, api_key = await client_service.create_client(session, principal, body)
         return ClientCreated.model_validate(
-            {**ClientRead.model_validate(client).model_dump(), "client_secret": secret}
+            {
+                **ClientRead.model_validate(client).model_dump(),
+                "client_secret": secret,
+                "api_key": api_key,
+            }
         )
 
     return await created(

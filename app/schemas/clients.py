@@ -45,6 +45,10 @@ class ClientRead(RecordRead):
 
 
 class ClientCreated(ClientRead):
-    """A new client, with its secret: shown this once."""
+    """A new client, with its secret and Open311 api_key: shown this once."""
 
     client_secret: str = Field(description="Store it now: it is not shown again.")
+    api_key: str = Field(
+        description="The Open311 GeoReport v2 api_key (`/open311/v2`). Store it now: "
+        "it is not shown again."
+    )

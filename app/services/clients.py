@@ -52,8 +52,9 @@ def _require_admin(principal: Principal) -> None:
 
 async def create_client(
     session: AsyncSession, principal: Principal, data: ClientCreate
-) -> tuple[Client, str]:
-    """Register a client; returns it with its secret, which is stored only hashed."""
+) -> tuple[Client, str, str]:
+    """Register a client; returns it with its secret and its Open311 api_key, which are
+    stored only hashed."""
     _require_admin(principal)
     anchor = await unit_service.resolve_unit(session, data.unit_code)
     if anchor is None or anchor.level is UnitLevel.NEIGHBOURHOOD:
@@ -64,10 +65,12 @@ async def create_client(
         bad = ", ".join(sorted(scopes - allowed))
         raise ValidationFailed(f"A ward system cannot hold these scopes: {bad}.")
     secret = new_secret("wss_")
+    api_key = new_secret("wsk_")
     client = Client(
         client_id=f"wsc_{secrets.token_urlsafe(12)}",
         name=data.name,
         secret_hash=hash_secret(secret),
+        api_key_hash=hash_secret(api_key),
         role=Role.WARD_SYSTEM.value,
         unit_code=anchor.unit_code,
         province_code=anchor.province_code,
@@ -84,9 +87,9 @@ async def create_client(
         client.id,
         province_code=client.province_code,
         ward_code=client.ward_code,
-        changed_fields=["name", "unit_code", "scopes", "client_secret"],
+        changed_fields=["name", "unit_code", "scopes", "client_secret", "api_key"],
     )
-    return client, secret
+    return client, secret, api_key
 
 
 async def list_clients(

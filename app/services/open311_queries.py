@@ -1,0 +1,252 @@
+"""Open311 reads: service requests and their updates, inside the api_key's ward or province.
+
+A list covers a window of at most 90 days (the last 90 by default) and at
+most 1,000 requests; ``service_request_id`` overrides every other filter.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db import columns, fetch_row, fetch_rows, utcnow
+from app.models.clients import Client
+from app.models.reports import Report, ReportUpdate
+from app.models.units import Ward
+from app.services import report_categories
+from app.services import reports as report_service
+from app.services.open311 import (
+    CLOSED,
+    OPEN,
+    Open311Error,
+    authenticate,
+    serves,
+    status_of,
+    w3c,
+    ward_of,
+)
+
+MAX_SPAN = timedelta(days=90)
+MAX_RESULTS = 1000
+
+
+async def _scope(
+    session: AsyncSession, client: Client, jurisdiction_id: str | None
+) -> ColumnElement[bool]:
+    """The reports a client reads: its ward or province, narrowed to one ward on request."""
+    if jurisdiction_id:
+        ward = await ward_of(session, jurisdiction_id)
+        if not serves(client, ward):
+            raise Open311Error(403, f"This api_key does not serve jurisdiction {ward.code}.")
+        return col(Report.ward_code) == ward.code
+    if client.ward_code is not None:
+        return col(Report.ward_code) == client.ward_code
+    return col(Report.province_code) == client.province_code
+
+
+def _reader(client: Client) -> None:
+    if "reports:read" not in client.scopes.split():
+        raise Open311Error(403, "This api_key's client may not read reports (reports:read).")
+
+
+def _datetime(form: Mapping[str, str], name: str) -> datetime | None:
+    raw = form.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise Open311Error(
+            400, f"{name} must be a W3C datetime, e.g. 2026-01-01T00:00:00Z."
+        ) from None
+    if value.tzinfo is None:
+        raise Open311Error(400, f"{name} must carry a time zone (Z or an offset).")
+    return value
+
+
+def window(params: Mapping[str, str]) -> tuple[datetime, datetime]:
+    """``start_date`` and ``end_date``: the last 90 days by default, never more than 90."""
+    start, end = _datetime(params, "start_date"), _datetime(params, "end_date")
+    if start is None and end is None:
+        end = utcnow()
+    if start is None:
+        assert end is not None
+        start = end - MAX_SPAN
+    if end is None:
+        end = start + MAX_SPAN
+    if end < start:
+        raise Open311Error(400, "end_date is before start_date.")
+    if end - start > MAX_SPAN:
+        raise Open311Error(400, "start_date and end_date may not span more than 90 days.")
+    return start, end
+
+
+def _codes(params: Mapping[str, str], name: str) -> list[str]:
+    return [part.strip() for part in (params.get(name) or "").split(",") if part.strip()]
+
+
+_latest_public_note = (
+    select(col(ReportUpdate.note))
+    .where(
+        col(ReportUpdate.report_id) == col(Report.id),
+        col(ReportUpdate.public).is_(True),
+        col(ReportUpdate.note).is_not(None),
+    )
+    .order_by(col(ReportUpdate.created_at).desc(), col(ReportUpdate.id).desc())
+    .limit(1)
+    .correlate(Report)
+    .scalar_subquery()
+    .label("status_notes")
+)
+_REQUEST_COLUMNS = (
+    *columns(
+        Report.id,
+        Report.status,
+        Report.category,
+        Report.description,
+        Report.created_at,
+        Report.updated_at,
+        Report.address,
+        Report.lat,
+        Report.lon,
+        Report.media_refs,
+    ),
+    col(Ward.name).label("ward_name"),
+    _latest_public_note,
+)
+
+
+def _request(row: Any) -> dict[str, Any]:
+    category = report_categories.CATEGORIES[row.category]
+    ward_name: str = row.ward_name
+    return {
+        "service_request_id": str(row.id),
+        "status": status_of(row.status),
+        "status_notes": row.status_notes,
+        "service_name": category.name,
+        "service_code": category.code,
+        "description": row.description,
+        "agency_responsible": f"Công an {ward_name[:1].lower()}{ward_name[1:]}",
+        "service_notice": None,
+        "requested_datetime": w3c(row.created_at),
+        "updated_datetime": w3c(row.updated_at),
+        "expected_datetime": None,
+        "address": row.address,
+        "address_id": None,
+        "zipcode": None,
+        "lat": row.lat,
+        "long": row.lon,
+        "media_url": row.media_refs[0] if row.media_refs else None,
+    }
+
+
+def _request_statement(scope: ColumnElement[bool]) -> Any:
+    return (
+        select(*_REQUEST_COLUMNS)
+        .join(Ward, col(Ward.code) == col(Report.ward_code))
+        .where(scope, col(Report.deleted_at).is_(None))
+    )
+
+
+async def list_requests(session: AsyncSession, params: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Requests in the key's scope, newest first: by ids (which override every other filter),
+    or by service, status and a window of at most 90 days; at most 1,000."""
+    client = await authenticate(session, params.get("api_key"), "read requests")
+    _reader(client)
+    statement = _request_statement(await _scope(session, client, params.get("jurisdiction_id")))
+    ids = _codes(params, "service_request_id")
+    if ids:
+        try:
+            wanted = [uuid.UUID(value) for value in ids]
+        except ValueError:
+            raise Open311Error(400, "service_request_id must be a comma list of ids.") from None
+        statement = statement.where(col(Report.id).in_(wanted))
+    else:
+        start, end = window(params)
+        statement = statement.where(col(Report.created_at) >= start, col(Report.created_at) <= end)
+        service_codes = _codes(params, "service_code")
+        unknown = sorted(set(service_codes) - set(report_categories.CATEGORIES))
+        if unknown:
+            raise Open311Error(400, f"Unknown service_code: {', '.join(unknown)}.")
+        if service_codes:
+            statement = statement.where(col(Report.category).in_(service_codes))
+        statuses = set(_codes(params, "status"))
+        if not statuses <= {OPEN, CLOSED}:
+            raise Open311Error(400, "status must be open, closed, or both (comma-separated).")
+        if statuses == {OPEN}:
+            statement = statement.where(col(Report.status).in_(report_service.OPEN_STATUSES))
+        elif statuses == {CLOSED}:
+            statement = statement.where(col(Report.status).in_(report_service.CLOSED_STATUSES))
+    statement = statement.order_by(col(Report.created_at).desc(), col(Report.id).desc())
+    rows = await fetch_rows(session, statement.limit(MAX_RESULTS))
+    return [_request(row) for row in rows]
+
+
+async def get_request(
+    session: AsyncSession, service_request_id: str, params: Mapping[str, str]
+) -> dict[str, Any]:
+    """One request in the key's scope (404 otherwise)."""
+    client = await authenticate(session, params.get("api_key"), "read requests")
+    _reader(client)
+    scope = await _scope(session, client, params.get("jurisdiction_id"))
+    try:
+        report_id = uuid.UUID(service_request_id)
+    except ValueError:
+        report_id = None
+    row = None
+    if report_id is not None:
+        row = await fetch_row(session, _request_statement(scope).where(col(Report.id) == report_id))
+    if row is None:
+        raise Open311Error(404, f"service_request_id {service_request_id!r} was not found.")
+    return _request(row)
+
+
+async def list_updates(session: AsyncSession, params: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Status changes and public notes in a window (oldest first, at most 1,000), so that a
+    city system can sync; an internal note shows as its status change, with no text."""
+    client = await authenticate(session, params.get("api_key"), "read updates")
+    _reader(client)
+    scope = await _scope(session, client, params.get("jurisdiction_id"))
+    start, end = window(params)
+    statement = (
+        select(
+            *columns(
+                ReportUpdate.id,
+                ReportUpdate.report_id,
+                ReportUpdate.kind,
+                ReportUpdate.to_status,
+                ReportUpdate.note,
+                ReportUpdate.public,
+                ReportUpdate.created_at,
+            )
+        )
+        .join(Report, col(Report.id) == col(ReportUpdate.report_id))
+        .where(
+            scope,
+            col(Report.deleted_at).is_(None),
+            col(ReportUpdate.created_at) >= start,
+            col(ReportUpdate.created_at) <= end,
+            (col(ReportUpdate.kind) == "transition")
+            | ((col(ReportUpdate.kind) == "note") & col(ReportUpdate.public).is_(True)),
+        )
+        .order_by(col(ReportUpdate.created_at), col(ReportUpdate.id))
+        .limit(MAX_RESULTS)
+    )
+    return [
+        {
+            "update_id": str(row.id),
+            "service_request_id": str(row.report_id),
+            "status": status_of(row.to_status),
+            "external_status_code": row.to_status or "",
+            "updated_datetime": w3c(row.created_at),
+            "description": (row.note or "") if row.public else "",
+            "media_url": "",
+        }
+        for row in await fetch_rows(session, statement)
+    ]
