@@ -20,6 +20,7 @@ from app.ratelimit import RateLimiter
 from app.routers import (
     audit,
     auth,
+    broadcasts,
     clients,
     health,
     neighbourhoods,
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.include_router(residential_groups.router)
     app.include_router(reports.router)
     app.include_router(report_updates.router)
+    app.include_router(broadcasts.router)
     app.include_router(open311.router)
 
     # Added innermost first: the request context wraps everything, so even a
