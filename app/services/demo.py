@@ -104,7 +104,9 @@ DomainSeeder = Callable[[AsyncSession, "SeedSummary"], Awaitable[None]]
 
 def _domain_seeders() -> tuple[DomainSeeder, ...]:
     """Each domain's demo data, in dependency order; each adds only what is missing."""
-    return ()
+    from app.services import reports_demo
+
+    return (reports_demo.seed_demo,)
 
 
 def _split(total: int, parts: int) -> list[int]:
