@@ -3,6 +3,8 @@
 from app.models.audit import AuditEvent
 from app.models.auth import RefreshToken
 from app.models.broadcasts import Broadcast, BroadcastAcknowledgement, BroadcastTarget
+from app.models.certification_criteria import CriteriaSet
+from app.models.certifications import CertificateCounter, Certification, CertificationEvent
 from app.models.clients import Client
 from app.models.idempotency import IdempotencyKey
 from app.models.reports import Report, ReportUpdate
@@ -14,7 +16,11 @@ __all__ = [
     "Broadcast",
     "BroadcastAcknowledgement",
     "BroadcastTarget",
+    "CertificateCounter",
+    "Certification",
+    "CertificationEvent",
     "Client",
+    "CriteriaSet",
     "IdempotencyKey",
     "Neighbourhood",
     "Province",
