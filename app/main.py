@@ -21,6 +21,8 @@ from app.routers import (
     audit,
     auth,
     broadcasts,
+    certification_criteria,
+    certifications,
     clients,
     health,
     neighbourhoods,
@@ -78,6 +80,8 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.include_router(units.router)
     app.include_router(neighbourhoods.router)
     app.include_router(residential_groups.router)
+    app.include_router(certification_criteria.router)
+    app.include_router(certifications.router)
     app.include_router(reports.router)
     app.include_router(report_updates.router)
     app.include_router(broadcasts.router)

@@ -120,6 +120,7 @@ SCOPES: dict[str, str] = {
     "certifications:submit": "Register and self-assess for safe-zone certification",
     "certifications:review": "Review and decide safe-zone certifications",
     "certifications:revoke": "Revoke safe-zone certificates",
+    "criteria:write": "Publish and edit certification criteria sets",
     "cameras:read": "Read the camera registry",
     "cameras:write": "Register and edit cameras",
     "footage:request": "Request footage from cameras",
