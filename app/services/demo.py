@@ -104,9 +104,12 @@ DomainSeeder = Callable[[AsyncSession, "SeedSummary"], Awaitable[None]]
 
 def _domain_seeders() -> tuple[DomainSeeder, ...]:
     """Each domain's demo data, in dependency order; each adds only what is missing."""
-    from app.services import reports_demo
+    from app.services import certifications_demo, reports_demo
 
-    return (reports_demo.seed_demo,)
+    return (
+        certifications_demo.seed_demo,
+        reports_demo.seed_demo,
+    )
 
 
 def _split(total: int, parts: int) -> list[int]:
