@@ -317,3 +317,137 @@ async def make_broadcast(session: AsyncSession, targets: list[Any], **values: An
         )
     await session.flush()
     return broadcast
+
+
+# --- safe-zone certification ---------------------------------------------------
+
+
+def sample_criteria() -> list[dict[str, Any]]:
+    """Required: C1, C2 (met or not), C3 (score out of 100, met at 50); optional: C4."""
+    return [
+        {"code": "C1", "title": "Đăng ký, 100% hộ cam kết", "kind": "boolean", "required": True},
+        {
+            "code": "C2",
+            "title": "Không có vụ việc nghiêm trọng",
+            "kind": "boolean",
+            "required": True,
+        },
+        {
+            "code": "C3",
+            "title": "Phong trào",
+            "kind": "score",
+            "max_score": 100,
+            "pass_score": 50,
+            "required": True,
+        },
+        {"code": "C4", "title": "Sáng kiến", "kind": "boolean", "required": False},
+    ]
+
+
+async def make_criteria_set(
+    session: AsyncSession, year: int = 2030, *, min_total: int = 60, **values: Any
+) -> Any:
+    """A set of ``sample_criteria()`` passing at ``min_total``, the next version of ``year``."""
+    from sqlalchemy import func
+    from sqlmodel import col, select
+
+    from app.models.certification_criteria import CriteriaSet
+
+    latest = (
+        await session.exec(
+            select(func.max(col(CriteriaSet.set_version))).where(col(CriteriaSet.year) == year)
+        )
+    ).one()
+    criteria_set = CriteriaSet(
+        year=year,
+        set_version=values.pop("set_version", (latest or 0) + 1),
+        name=values.pop("name", f"Bộ tiêu chí thử {year}"),
+        criteria=values.pop("criteria", sample_criteria()),
+        pass_rule={"min_total": min_total},
+        **values,
+    )
+    session.add(criteria_set)
+    await session.flush()
+    return criteria_set
+
+
+PASSING_SELF_ASSESSMENT = [
+    {"code": "C1", "value": True, "evidence": "Biên bản họp dân"},
+    {"code": "C2", "value": True},
+    {"code": "C3", "score": 80},
+]
+PASSING_REVIEW = [
+    {"code": "C1", "value": True},
+    {"code": "C2", "value": True},
+    {"code": "C3", "score": 75, "note": "Tổ tự quản hoạt động tốt"},
+    {"code": "C4", "value": False},
+]
+
+
+async def make_certification(
+    session: AsyncSession,
+    neighbourhood: Neighbourhood,
+    criteria_set: Any,
+    status: str = "draft",
+    **values: Any,
+) -> Any:
+    """A certification of ``neighbourhood`` already at ``status``, with what that status implies:
+    a full self-assessment from ``submitted``, a passing review from ``under_review``, a decision
+    and a certificate number from ``certified``/``rejected``, a revocation for ``revoked``."""
+    from datetime import date, timedelta
+
+    from app.db import utcnow
+    from app.models.certifications import Certification
+
+    criteria_set.in_use = True
+    session.add(criteria_set)
+    now = utcnow()
+    stage = ["draft", "submitted", "under_review", "certified", "revoked"]
+    reached = stage.index("certified" if status == "rejected" else status)
+    fields: dict[str, Any] = {
+        "households_total": neighbourhood.households,
+        "households_committed": neighbourhood.households,
+        "self_assessment": PASSING_SELF_ASSESSMENT if reached >= 1 else [],
+    }
+    if reached >= 1:
+        fields["submitted_at"] = now
+    if reached >= 2:
+        fields.update(
+            review_criteria=PASSING_REVIEW,
+            review_total_score=75,
+            review_passed=True,
+            review_unmet=[],
+            reviewed_by=uuid.uuid4(),
+            reviewed_at=now,
+        )
+    if reached >= 3:
+        fields.update(
+            decision_outcome="rejected" if status == "rejected" else "certified",
+            decided_on=now.date() - timedelta(days=30),
+            decided_by=uuid.uuid4(),
+            decided_at=now,
+            decision_reasons=["Lý do thử"] if status == "rejected" else [],
+            override_reason="Ghi đè thử" if status == "rejected" else None,
+            certificate_no=None if status == "rejected" else unique("ANTT-T-"),
+        )
+    if reached >= 4:
+        fields.update(
+            revocation_reason="Thu hồi thử",
+            revoked_on=now.date() - timedelta(days=10),
+            revoked_by=uuid.uuid4(),
+            revoked_at=now,
+        )
+    fields.update(values)
+    certification = Certification(
+        province_code=neighbourhood.province_code,
+        ward_code=neighbourhood.ward_code,
+        neighbourhood_id=neighbourhood.id,
+        year=criteria_set.year,
+        criteria_set_id=criteria_set.id,
+        status=status,
+        registered_on=date(criteria_set.year, 1, 15),
+        **fields,
+    )
+    session.add(certification)
+    await session.flush()
+    return certification

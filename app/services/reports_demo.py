@@ -169,7 +169,7 @@ async def _seed_ward(session: AsyncSession, plan: _WardPlan, summary: SeedSummar
         if report_id in present:
             continue
         times = [created]
-        for wait in waits:
+        for wait in waits[: len(path) - 1]:
             times.append(times[-1] + wait)
         assigned = officer_id if officer_id in accounts and len(path) > 2 else None
         final = path[-1]
