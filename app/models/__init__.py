@@ -6,6 +6,7 @@ from app.models.broadcasts import Broadcast, BroadcastAcknowledgement, Broadcast
 from app.models.certification_criteria import CriteriaSet
 from app.models.certifications import CertificateCounter, Certification, CertificationEvent
 from app.models.clients import Client
+from app.models.groups import ExemplaryModel, GroupMember, GroupResidentialGroup, SelfManagedGroup
 from app.models.idempotency import IdempotencyKey
 from app.models.reports import Report, ReportUpdate
 from app.models.units import Neighbourhood, Province, ResidentialGroup, Ward
@@ -21,6 +22,9 @@ __all__ = [
     "CertificationEvent",
     "Client",
     "CriteriaSet",
+    "ExemplaryModel",
+    "GroupMember",
+    "GroupResidentialGroup",
     "IdempotencyKey",
     "Neighbourhood",
     "Province",
@@ -28,6 +32,7 @@ __all__ = [
     "Report",
     "ReportUpdate",
     "ResidentialGroup",
+    "SelfManagedGroup",
     "User",
     "Ward",
 ]
