@@ -24,6 +24,9 @@ from app.routers import (
     certification_criteria,
     certifications,
     clients,
+    exemplary_models,
+    group_members,
+    groups,
     health,
     neighbourhoods,
     open311,
@@ -80,6 +83,9 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.include_router(units.router)
     app.include_router(neighbourhoods.router)
     app.include_router(residential_groups.router)
+    app.include_router(groups.router)
+    app.include_router(group_members.router)
+    app.include_router(exemplary_models.router)
     app.include_router(certification_criteria.router)
     app.include_router(certifications.router)
     app.include_router(reports.router)

@@ -451,3 +451,59 @@ async def make_certification(
     session.add(certification)
     await session.flush()
     return certification
+
+
+# --- self-managed groups --------------------------------------------------------
+
+
+async def make_self_managed_group(
+    session: AsyncSession,
+    unit: Neighbourhood | str,
+    kind: str = "security_self_management",
+    **values: Any,
+) -> Any:
+    """A self-managed group of a neighbourhood, or ward-wide when ``unit`` is a ward code."""
+    from app.models.groups import SelfManagedGroup
+    from app.text import fold
+
+    if isinstance(unit, Neighbourhood):
+        province_code, ward_code, neighbourhood_id = unit.province_code, unit.ward_code, unit.id
+    else:
+        province_code = HA_NOI if unit == HOAN_KIEM else QUANG_NINH
+        ward_code, neighbourhood_id = unit, None
+    name = values.pop("name", unique("Tổ tự quản thử "))
+    group = SelfManagedGroup(
+        province_code=province_code,
+        ward_code=ward_code,
+        neighbourhood_id=neighbourhood_id,
+        kind=kind,
+        name=name,
+        search_key=fold(name),
+        **values,
+    )
+    session.add(group)
+    await session.flush()
+    return group
+
+
+async def make_member(session: AsyncSession, group: Any, **values: Any) -> Any:
+    """A member of ``group`` (a 40-year-old resident of 10 years, joined 2025-03-01)."""
+    from datetime import date
+
+    from app.models.groups import GroupMember
+
+    member = GroupMember(
+        group_id=group.id,
+        province_code=group.province_code,
+        ward_code=group.ward_code,
+        full_name=values.pop("full_name", "Thành Viên Thử"),
+        phone=values.pop("phone", "0912345678"),
+        birth_year=values.pop("birth_year", 1985),
+        position=values.pop("position", "member"),
+        joined_on=values.pop("joined_on", date(2025, 3, 1)),
+        resident_since=values.pop("resident_since", date(2015, 1, 1)),
+        **values,
+    )
+    session.add(member)
+    await session.flush()
+    return member

@@ -1,0 +1,383 @@
+"""Members of self-managed groups: eligibility, one leader, and who sees phone numbers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+from sqlmodel import select as select_model
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db import columns, compare_and_set, fetch_row, utcnow
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.models.groups import GroupMember, SelfManagedGroup
+from app.models.users import User
+from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.schemas.group_members import MemberCreate, MemberPosition, MemberUpdate
+from app.schemas.groups import GroupStatus
+from app.security import Principal, Role
+from app.services import audit as audit_service
+from app.services import groups as group_service
+from app.services.group_member_rules import check_member, mask_phone
+
+T = TypeVar("T")
+
+MEMBERS = Keyset("group-members", columns(GroupMember.created_at, GroupMember.id))
+_COLUMNS = columns(
+    GroupMember.id,
+    GroupMember.created_at,
+    GroupMember.updated_at,
+    GroupMember.version,
+    GroupMember.province_code,
+    GroupMember.ward_code,
+    GroupMember.group_id,
+    GroupMember.full_name,
+    GroupMember.phone,
+    GroupMember.birth_year,
+    GroupMember.position,
+    GroupMember.joined_on,
+    GroupMember.resident_since,
+    GroupMember.elected_on,
+    GroupMember.exception_approved_by,
+    GroupMember.left_on,
+    GroupMember.user_id,
+)
+
+
+# --- phone numbers ---------------------------------------------------------------
+
+
+async def _leads(session: AsyncSession, principal: Principal, group_id: uuid.UUID) -> bool:
+    """Whether ``principal`` signs in as the active leader of the group."""
+    if principal.kind != "user":
+        return False
+    row = await fetch_row(
+        session,
+        group_service.led_group_ids(principal).where(col(GroupMember.group_id) == group_id),
+    )
+    return row is not None
+
+
+async def sees_phones(session: AsyncSession, principal: Principal, group: SelfManagedGroup) -> bool:
+    """Officers of the group's ward, admins and the group's own leader see phone numbers."""
+    if principal.role is Role.ADMIN:
+        return True
+    if principal.role is Role.WARD_OFFICER:
+        return principal.ward_code == group.ward_code
+    if principal.role is Role.GROUP_LEADER:
+        return await _leads(session, principal, group.id)
+    return False
+
+
+def _present(row: Any, reveal: bool) -> dict[str, Any]:
+    item = dict(row._mapping)
+    item["phone_masked"] = not reveal and item["phone"] is not None
+    if not reveal:
+        item["phone"] = mask_phone(item["phone"])
+    return item
+
+
+# --- who manages members -----------------------------------------------------------
+
+
+async def can_manage_members(
+    session: AsyncSession, principal: Principal, group: SelfManagedGroup
+) -> str | None:
+    """Why ``principal`` may not manage this group's members (None: it may)."""
+    if principal.role is Role.ADMIN:
+        return None
+    if principal.role is Role.WARD_OFFICER and principal.ward_code == group.ward_code:
+        return None
+    if (
+        principal.role is Role.NEIGHBOURHOOD_HEAD
+        and group.neighbourhood_id is not None
+        and group.neighbourhood_id == principal.neighbourhood_id
+    ):
+        return None
+    if principal.role is Role.GROUP_LEADER and await _leads(session, principal, group.id):
+        return None
+    if principal.role is Role.GROUP_LEADER:
+        return "A group leader manages only the members of the group they lead."
+    return "Only ward officers, neighbourhood heads, the group's leader and admins manage members."
+
+
+async def _readable_group(
+    session: AsyncSession, principal: Principal, group_id: uuid.UUID
+) -> SelfManagedGroup:
+    group = await group_service.visible_group(session, principal, group_id)
+    if group_service.summary_only(principal):
+        raise Forbidden("Residents and camera owners see group names and kinds only, not members.")
+    return group
+
+
+async def _manageable_group(
+    session: AsyncSession, principal: Principal, group_id: uuid.UUID
+) -> SelfManagedGroup:
+    group = await _readable_group(session, principal, group_id)
+    reason = await can_manage_members(session, principal, group)
+    if reason:
+        raise Forbidden(reason)
+    return group
+
+
+# --- reads ---------------------------------------------------------------------------
+
+
+async def list_members(
+    session: AsyncSession,
+    principal: Principal,
+    group_id: uuid.UUID,
+    page: PageParams,
+    codec: CursorCodec,
+    *,
+    position: MemberPosition | None = None,
+    active: bool | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A group's members, oldest first; phones masked unless the principal may see them."""
+    group = await _readable_group(session, principal, group_id)
+    statement = select(*_COLUMNS).where(
+        col(GroupMember.group_id) == group.id, col(GroupMember.deleted_at).is_(None)
+    )
+    if position:
+        statement = statement.where(col(GroupMember.position) == position.value)
+    if active is not None:
+        left = col(GroupMember.left_on)
+        statement = statement.where(left.is_(None) if active else left.is_not(None))
+    filters = {"group_id": group.id, "position": position.value if position else None}
+    rows, next_cursor = await fetch_page(
+        session, statement, MEMBERS, page, codec, {**filters, "active": active}
+    )
+    reveal = await sees_phones(session, principal, group)
+    return [_present(row, reveal) for row in rows], next_cursor
+
+
+async def _read(
+    session: AsyncSession, principal: Principal, group: SelfManagedGroup, member_id: uuid.UUID
+) -> dict[str, Any]:
+    row = await fetch_row(
+        session,
+        select(*_COLUMNS).where(
+            col(GroupMember.id) == member_id,
+            col(GroupMember.group_id) == group.id,
+            col(GroupMember.deleted_at).is_(None),
+        ),
+    )
+    if row is None:
+        raise NotFound(f"The group has no member with the id {member_id}.")
+    return _present(row, await sees_phones(session, principal, group))
+
+
+async def get_member(
+    session: AsyncSession, principal: Principal, group_id: uuid.UUID, member_id: uuid.UUID
+) -> dict[str, Any]:
+    """One member of a group the principal may see."""
+    group = await _readable_group(session, principal, group_id)
+    return await _read(session, principal, group, member_id)
+
+
+# --- rules ---------------------------------------------------------------------------
+
+
+def _active_leader_query(group_id: uuid.UUID, except_id: uuid.UUID | None) -> Select[Any]:
+    statement = select(col(GroupMember.id)).where(
+        col(GroupMember.group_id) == group_id,
+        col(GroupMember.position) == MemberPosition.LEADER.value,
+        col(GroupMember.left_on).is_(None),
+        col(GroupMember.deleted_at).is_(None),
+    )
+    if except_id is not None:
+        statement = statement.where(col(GroupMember.id) != except_id)
+    return statement
+
+
+def _leader_conflict() -> Conflict:
+    return Conflict(
+        "The group already has an active leader; set the current leader's left_on "
+        "or position first.",
+        rule="one_active_leader",
+    )
+
+
+async def _one_leader(
+    session: AsyncSession,
+    group_id: uuid.UUID,
+    member_id: uuid.UUID | None,
+    values: dict[str, Any],
+    write: Callable[[], Awaitable[T]],
+) -> T:
+    """Run ``write`` unless it would give the group a second active leader (409).
+
+    The partial unique index catches what the check cannot see (a concurrent
+    request's leader, committed meanwhile): the savepoint keeps the
+    transaction usable to tell the client which rule it broke."""
+    leads = values["position"] == MemberPosition.LEADER.value and values.get("left_on") is None
+    if leads and await fetch_row(session, _active_leader_query(group_id, member_id)):
+        raise _leader_conflict()
+    try:
+        async with session.begin_nested():
+            return await write()
+    except IntegrityError:
+        if leads and await fetch_row(session, _active_leader_query(group_id, member_id)):
+            raise _leader_conflict() from None
+        raise
+
+
+async def _check_account(
+    session: AsyncSession,
+    principal: Principal,
+    group: SelfManagedGroup,
+    user_id: uuid.UUID | None,
+    member_id: uuid.UUID | None,
+) -> None:
+    if principal.role not in (Role.ADMIN, Role.WARD_OFFICER, Role.NEIGHBOURHOOD_HEAD):
+        raise Forbidden("Only officers and neighbourhood heads link a member to an account.")
+    if user_id is None:
+        return
+    user = await session.get(User, user_id)
+    if (
+        user is None
+        or user.deleted_at is not None
+        or not user.is_active
+        or user.role != Role.GROUP_LEADER.value
+        or user.ward_code != group.ward_code
+    ):
+        raise ValidationFailed(
+            f"user_id must name an active group_leader account of ward {group.ward_code}.",
+            field="user_id",
+        )
+    statement = select(func.count()).where(
+        col(GroupMember.group_id) == group.id,
+        col(GroupMember.user_id) == user_id,
+        col(GroupMember.deleted_at).is_(None),
+    )
+    if member_id is not None:
+        statement = statement.where(col(GroupMember.id) != member_id)
+    taken = await fetch_row(session, statement)
+    if taken is not None and taken[0]:
+        raise Conflict("That account is already linked to another member of the group.")
+
+
+def _not_dissolved(group: SelfManagedGroup) -> None:
+    if group.status == GroupStatus.DISSOLVED.value:
+        raise Conflict("The group is dissolved; it takes no new members.", rule="group_dissolved")
+
+
+# --- writes --------------------------------------------------------------------------
+
+
+async def create_member(
+    session: AsyncSession, principal: Principal, group_id: uuid.UUID, data: MemberCreate
+) -> dict[str, Any]:
+    """Add a member to a group the principal manages, if the group's rules allow."""
+    group = await _manageable_group(session, principal, group_id)
+    if "user_id" in data.model_fields_set:
+        await _check_account(session, principal, group, data.user_id, None)
+    values = data.model_dump()
+    values["position"] = data.position.value
+    check_member(group.kind, values)
+    _not_dissolved(group)
+    member = GroupMember(
+        **values, group_id=group.id, province_code=group.province_code, ward_code=group.ward_code
+    )
+
+    async def insert() -> None:
+        session.add(member)
+        await session.flush()
+
+    await _one_leader(session, group.id, None, values, insert)
+    audit_service.record(
+        session,
+        principal,
+        "create",
+        "group_member",
+        member.id,
+        province_code=group.province_code,
+        ward_code=group.ward_code,
+        changed_fields=data.model_fields_set | {"full_name", "birth_year", "position", "joined_on"},
+    )
+    return await _read(session, principal, group, member.id)
+
+
+async def _stored_member(
+    session: AsyncSession, group: SelfManagedGroup, member_id: uuid.UUID
+) -> GroupMember:
+    member = (
+        await session.exec(
+            select_model(GroupMember).where(
+                col(GroupMember.id) == member_id,
+                col(GroupMember.group_id) == group.id,
+                col(GroupMember.deleted_at).is_(None),
+            )
+        )
+    ).first()
+    if member is None:
+        raise NotFound(f"The group has no member with the id {member_id}.")
+    return member
+
+
+_REQUIRED = ("full_name", "birth_year", "position", "joined_on")
+
+
+async def update_member(
+    session: AsyncSession,
+    principal: Principal,
+    group_id: uuid.UUID,
+    member_id: uuid.UUID,
+    expected_version: int,
+    data: MemberUpdate,
+) -> dict[str, Any]:
+    """Change a member, if still at ``expected_version``; the group's rules are checked again."""
+    group = await _manageable_group(session, principal, group_id)
+    member = await _stored_member(session, group, member_id)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    nulls = sorted(name for name in _REQUIRED if name in changes and changes[name] is None)
+    if nulls:
+        raise ValidationFailed(f"These fields cannot be null: {', '.join(nulls)}.")
+    if "user_id" in changes:
+        await _check_account(session, principal, group, changes["user_id"], member.id)
+    if "position" in changes:
+        changes["position"] = MemberPosition(changes["position"]).value
+    merged = {**member.model_dump(), **changes}
+    check_member(group.kind, merged)
+
+    async def write() -> None:
+        await compare_and_set(session, member, expected_version, changes)
+
+    await _one_leader(session, group.id, member.id, merged, write)
+    audit_service.record(
+        session,
+        principal,
+        "update",
+        "group_member",
+        member.id,
+        province_code=group.province_code,
+        ward_code=group.ward_code,
+        changed_fields=changes,
+    )
+    return await _read(session, principal, group, member.id)
+
+
+async def delete_member(
+    session: AsyncSession,
+    principal: Principal,
+    group_id: uuid.UUID,
+    member_id: uuid.UUID,
+    expected_version: int,
+) -> None:
+    """Delete a member entered by mistake (one who left gets ``left_on`` instead)."""
+    group = await _manageable_group(session, principal, group_id)
+    member = await _stored_member(session, group, member_id)
+    await compare_and_set(session, member, expected_version, {"deleted_at": utcnow()})
+    audit_service.record(
+        session,
+        principal,
+        "delete",
+        "group_member",
+        member.id,
+        province_code=group.province_code,
+        ward_code=group.ward_code,
+    )
