@@ -46,9 +46,10 @@ async def created(
     """Run ``create`` once per Idempotency-Key and answer 201 with Location and ETag."""
     reservation = None
     if idempotency_key:
-        route = getattr(request.scope.get("route"), "path", request.url.path)
+        # The actual path, not the route's template: the same key and body
+        # sent to another parent (another group's members) is another request.
         request_hash = idempotency_service.fingerprint(
-            request.method, route, payload.model_dump(mode="json")
+            request.method, request.url.path, payload.model_dump(mode="json")
         )
         actor = principal.actor_key if principal else "anonymous"
         ttl = timedelta(hours=request.app.state.settings.idempotency_ttl_hours)

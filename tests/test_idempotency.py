@@ -16,6 +16,7 @@ from app.models.idempotency import IdempotencyKey
 from app.models.units import Neighbourhood
 from app.models.users import User
 from app.services.demo import HA_LONG
+from tests import factories
 from tests.conftest import Cast
 from tests.factories import assert_problem
 
@@ -86,6 +87,28 @@ class TestReplay:
             headers=keyed(cast),
         )
         assert_problem(response, 422, "validation-error")
+
+    async def test_same_key_and_body_under_another_parent_gets_422(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        first_group = await factories.make_self_managed_group(session, cast.ha_long_kp)
+        second_group = await factories.make_self_managed_group(session, cast.ha_long_kp)
+        await session.commit()
+        member = {
+            "full_name": "Trần Văn Khoa",
+            "birth_year": 1980,
+            "position": "member",
+            "joined_on": "2025-03-01",
+            "resident_since": "2010-01-01",
+        }
+        created = await client.post(
+            f"/api/v1/groups/{first_group.id}/members", json=member, headers=keyed(cast, "m-1")
+        )
+        assert created.status_code == 201, created.text
+        elsewhere = await client.post(
+            f"/api/v1/groups/{second_group.id}/members", json=member, headers=keyed(cast, "m-1")
+        )
+        assert_problem(elsewhere, 422, "validation-error")
 
     async def test_same_body_with_fields_reordered_or_defaults_spelled_out_replays(
         self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
