@@ -6,6 +6,10 @@ from app.models.broadcasts import Broadcast, BroadcastAcknowledgement, Broadcast
 from app.models.certification_criteria import CriteriaSet
 from app.models.certifications import CertificateCounter, Certification, CertificationEvent
 from app.models.clients import Client
+from app.models.competitions import Competition, CompetitionEntry
+from app.models.drills import Drill
+from app.models.fire_equipment import FireEquipment
+from app.models.fire_teams import FireTeam
 from app.models.groups import ExemplaryModel, GroupMember, GroupResidentialGroup, SelfManagedGroup
 from app.models.idempotency import IdempotencyKey
 from app.models.reports import Report, ReportUpdate
@@ -21,8 +25,13 @@ __all__ = [
     "Certification",
     "CertificationEvent",
     "Client",
+    "Competition",
+    "CompetitionEntry",
     "CriteriaSet",
+    "Drill",
     "ExemplaryModel",
+    "FireEquipment",
+    "FireTeam",
     "GroupMember",
     "GroupResidentialGroup",
     "IdempotencyKey",
