@@ -24,7 +24,10 @@ from app.routers import (
     certification_criteria,
     certifications,
     clients,
+    drills,
     exemplary_models,
+    fire_equipment,
+    fire_teams,
     group_members,
     groups,
     health,
@@ -81,6 +84,9 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.include_router(clients.router)
     app.include_router(audit.router)
     app.include_router(units.router)
+    app.include_router(fire_teams.router)
+    app.include_router(fire_equipment.router)
+    app.include_router(drills.router)
     app.include_router(neighbourhoods.router)
     app.include_router(residential_groups.router)
     app.include_router(groups.router)

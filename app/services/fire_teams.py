@@ -1,0 +1,515 @@
+"""Inter-family fire-safety teams: who sees and manages which, and the team records."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, func, select, true, update
+from sqlmodel import col
+from sqlmodel import select as select_model
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db import columns, compare_and_set, fetch_row, utcnow
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.models.competitions import CompetitionEntry
+from app.models.drills import Drill
+from app.models.fire_equipment import FireEquipment
+from app.models.fire_teams import FireTeam
+from app.models.units import Neighbourhood
+from app.models.users import User
+from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.schemas.fire_teams import FireTeamCreate, FireTeamUpdate, PublicFirePoint
+from app.security import Principal, Role
+from app.services import audit as audit_service
+
+MIN_HOUSEHOLDS = 5
+MAX_HOUSEHOLDS = 15
+
+# Vietnam keeps UTC+7 all year: "today", a drill's day and due dates are local days.
+VIETNAM = timezone(timedelta(hours=7), "ICT")
+
+
+def today() -> date:
+    """Today's date in Vietnam."""
+    return datetime.now(VIETNAM).date()
+
+
+FIRE_TEAMS = Keyset("fire-teams", columns(FireTeam.name, FireTeam.id))
+_TEAM_COLUMNS = columns(
+    FireTeam.id,
+    FireTeam.province_code,
+    FireTeam.ward_code,
+    FireTeam.neighbourhood_id,
+    FireTeam.name,
+    FireTeam.leader_user_id,
+    FireTeam.leader_name,
+    FireTeam.leader_phone,
+    FireTeam.households,
+    FireTeam.household_count,
+    FireTeam.public_fire_points,
+    FireTeam.status,
+    FireTeam.created_at,
+    FireTeam.updated_at,
+    FireTeam.version,
+)
+
+
+# --- who sees and does what ------------------------------------------------------
+
+
+def unit_scope(
+    principal: Principal, province_code: Any, ward_code: Any, neighbourhood_id: Any
+) -> ColumnElement[bool]:
+    """The fire-safety records a principal may see, given the columns that place a record.
+
+    Admins everything; province officers their province; ward officers and
+    ward systems their ward (a province-level system its province);
+    neighbourhood heads and group leaders their neighbourhood. Default deny."""
+    role = principal.role
+    if role is Role.ADMIN:
+        return true()
+    if role is Role.PROVINCE_OFFICER and principal.province_code:
+        return province_code == principal.province_code  # type: ignore[no-any-return]
+    if role in (Role.WARD_OFFICER, Role.WARD_SYSTEM) and principal.ward_code:
+        return ward_code == principal.ward_code  # type: ignore[no-any-return]
+    if role is Role.WARD_SYSTEM and principal.province_code:
+        return province_code == principal.province_code  # type: ignore[no-any-return]
+    if role in (Role.NEIGHBOURHOOD_HEAD, Role.GROUP_LEADER) and principal.neighbourhood_id:
+        return neighbourhood_id == principal.neighbourhood_id  # type: ignore[no-any-return]
+    return false()
+
+
+def _visible(principal: Principal) -> ColumnElement[bool]:
+    return unit_scope(
+        principal,
+        col(FireTeam.province_code),
+        col(FireTeam.ward_code),
+        col(FireTeam.neighbourhood_id),
+    ) & col(FireTeam.deleted_at).is_(None)
+
+
+def can_manage_team(
+    principal: Principal, ward_code: str, neighbourhood_id: uuid.UUID
+) -> str | None:
+    """Why ``principal`` may not set up or change teams here (None: it may)."""
+    role = principal.role
+    if role is Role.ADMIN:
+        return None
+    if role is Role.WARD_OFFICER and principal.ward_code == ward_code:
+        return None
+    if role is Role.NEIGHBOURHOOD_HEAD and principal.neighbourhood_id == neighbourhood_id:
+        return None
+    if role is Role.GROUP_LEADER:
+        return (
+            "A group leader records drills and equipment for their team; the neighbourhood "
+            "head or the ward's officers set up and change teams."
+        )
+    if role in (Role.WARD_OFFICER, Role.NEIGHBOURHOOD_HEAD):
+        return "You can manage fire teams only in your own ward or neighbourhood."
+    return "Only ward officers and neighbourhood heads manage fire teams."
+
+
+def can_record_for_team(principal: Principal, team: Any) -> str | None:
+    """Why ``principal`` may not record drills or equipment for ``team`` (None: it may)."""
+    if principal.role is Role.GROUP_LEADER:
+        if principal.kind == "user" and team.leader_user_id == principal.subject:
+            return None
+        return "A group leader records drills and equipment only for the team they lead."
+    return can_manage_team(principal, team.ward_code, team.neighbourhood_id)
+
+
+def sees_leader_phone(principal: Principal, ward_code: str, leader_user_id: Any) -> bool:
+    """Whether the leader's phone is shown in full: the ward's officers, admins, the leader."""
+    if principal.role is Role.ADMIN:
+        return True
+    if principal.role is Role.WARD_OFFICER and principal.ward_code == ward_code:
+        return True
+    return principal.kind == "user" and leader_user_id == principal.subject
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """``0912345678`` → ``09******78``: enough to recognise, not to call."""
+    if not phone:
+        return phone
+    if len(phone) <= 4:
+        return "*" * len(phone)
+    return phone[:2] + "*" * (len(phone) - 4) + phone[-2:]
+
+
+def present(principal: Principal, team: Any) -> dict[str, Any]:
+    """A team (ORM object or selected row) as the principal may see it."""
+    phone = team.leader_phone
+    if not sees_leader_phone(principal, team.ward_code, team.leader_user_id):
+        phone = mask_phone(phone)
+    return {
+        "id": team.id,
+        "created_at": team.created_at,
+        "updated_at": team.updated_at,
+        "version": team.version,
+        "province_code": team.province_code,
+        "ward_code": team.ward_code,
+        "neighbourhood_id": team.neighbourhood_id,
+        "name": team.name,
+        "leader_user_id": team.leader_user_id,
+        "leader_member": {"name": team.leader_name, "phone": phone},
+        "households": team.households,
+        "household_count": team.household_count,
+        "public_fire_points": team.public_fire_points,
+        "status": team.status,
+    }
+
+
+# --- the rules a team keeps ----------------------------------------------------
+
+
+def rule_violation(rule: str, field: str, message: str) -> ValidationFailed:
+    """A 422 naming the domain rule (``rule``) and the field it concerns (``errors``)."""
+    return ValidationFailed(
+        message,
+        rule=rule,
+        errors=[{"loc": ["body", field], "msg": message, "type": rule}],
+    )
+
+
+def _label_key(label: str) -> str:
+    return " ".join(label.split()).casefold()
+
+
+def check_households(households: Sequence[str]) -> list[str]:
+    """5 to 15 distinct household labels (spacing and case do not make two houses)."""
+    count = len(households)
+    if not MIN_HOUSEHOLDS <= count <= MAX_HOUSEHOLDS:
+        raise rule_violation(
+            "fire_team_household_count",
+            "households",
+            f"A fire team has {MIN_HOUSEHOLDS} to {MAX_HOUSEHOLDS} households; "
+            f"this list has {count}.",
+        )
+    seen: dict[str, int] = {}
+    for position, label in enumerate(households, start=1):
+        key = _label_key(label)
+        if key in seen:
+            # Positions, not labels: addresses stay out of error messages.
+            raise rule_violation(
+                "fire_team_household_distinct",
+                "households",
+                f"Households {seen[key]} and {position} name the same house; list each once.",
+            )
+        seen[key] = position
+    return list(households)
+
+
+def check_public_points(points: Sequence[PublicFirePoint]) -> list[dict[str, Any]]:
+    """Public fire points with distinct labels, as stored."""
+    seen: set[str] = set()
+    for point in points:
+        key = _label_key(point.label)
+        if key in seen:
+            raise rule_violation(
+                "fire_team_public_point_distinct",
+                "public_fire_points",
+                f"Two public fire points are labelled {point.label!r}; labels must differ.",
+            )
+        seen.add(key)
+    return [point.model_dump() for point in points]
+
+
+async def _check_leader_account(
+    session: AsyncSession, user_id: uuid.UUID, neighbourhood_id: uuid.UUID
+) -> None:
+    found = await fetch_row(
+        session,
+        select(col(User.id)).where(
+            col(User.id) == user_id,
+            col(User.role) == Role.GROUP_LEADER.value,
+            col(User.neighbourhood_id) == neighbourhood_id,
+            col(User.is_active).is_(True),
+            col(User.deleted_at).is_(None),
+        ),
+    )
+    if found is None:
+        raise rule_violation(
+            "fire_team_leader_account",
+            "leader_user_id",
+            f"No active group_leader account of the team's neighbourhood has the id {user_id}.",
+        )
+
+
+async def _ensure_name_free(
+    session: AsyncSession,
+    neighbourhood_id: uuid.UUID,
+    name: str,
+    *,
+    except_id: uuid.UUID | None = None,
+) -> None:
+    statement = select(col(FireTeam.id)).where(
+        col(FireTeam.neighbourhood_id) == neighbourhood_id,
+        col(FireTeam.name) == name,
+        col(FireTeam.deleted_at).is_(None),
+    )
+    if except_id:
+        statement = statement.where(col(FireTeam.id) != except_id)
+    if await fetch_row(session, statement) is not None:
+        raise Conflict(f"The neighbourhood already has a fire team named {name!r}.")
+
+
+async def _ensure_nothing_kept_at(
+    session: AsyncSession, team_id: uuid.UUID, column: Any, labels: set[str], what: str
+) -> None:
+    """Refuse to drop households or public points that still hold equipment."""
+    if not labels:
+        return
+    row = await fetch_row(
+        session,
+        select(func.count()).where(
+            col(FireEquipment.team_id) == team_id,
+            col(FireEquipment.deleted_at).is_(None),
+            column.in_(labels),
+        ),
+    )
+    if row is not None and row[0]:
+        raise Conflict(
+            f"{row[0]} equipment items are kept at {what} this change removes; "
+            "move or delete them first."
+        )
+
+
+def _not_null(changes: dict[str, Any], *names: str) -> None:
+    nulls = sorted(name for name in names if name in changes and changes[name] is None)
+    if nulls:
+        raise ValidationFailed(f"These fields cannot be null: {', '.join(nulls)}.")
+
+
+# --- reads -------------------------------------------------------------------------
+
+
+async def list_teams(
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParams,
+    codec: CursorCodec,
+    *,
+    ward_code: str | None = None,
+    neighbourhood_id: uuid.UUID | None = None,
+    status: str | None = None,
+    leader_user_id: uuid.UUID | None = None,
+) -> tuple[Sequence[Any], str | None]:
+    """Teams in the principal's scope, by name."""
+    statement = select(*_TEAM_COLUMNS).where(_visible(principal))
+    if ward_code:
+        statement = statement.where(col(FireTeam.ward_code) == ward_code)
+    if neighbourhood_id:
+        statement = statement.where(col(FireTeam.neighbourhood_id) == neighbourhood_id)
+    if status:
+        statement = statement.where(col(FireTeam.status) == status)
+    if leader_user_id:
+        statement = statement.where(col(FireTeam.leader_user_id) == leader_user_id)
+    filters = {
+        "ward_code": ward_code,
+        "neighbourhood_id": neighbourhood_id,
+        "status": status,
+        "leader_user_id": leader_user_id,
+    }
+    return await fetch_page(session, statement, FIRE_TEAMS, page, codec, filters)
+
+
+async def get_team_row(session: AsyncSession, principal: Principal, team_id: uuid.UUID) -> Any:
+    """One team in scope, as a row (404 outside it)."""
+    row = await fetch_row(
+        session, select(*_TEAM_COLUMNS).where(col(FireTeam.id) == team_id, _visible(principal))
+    )
+    if row is None:
+        raise NotFound(f"No fire team has the id {team_id}.")
+    return row
+
+
+async def get_team(session: AsyncSession, principal: Principal, team_id: uuid.UUID) -> FireTeam:
+    """One team in scope, as a record to change (404 outside it)."""
+    team = (
+        await session.exec(
+            select_model(FireTeam).where(col(FireTeam.id) == team_id, _visible(principal))
+        )
+    ).first()
+    if team is None:
+        raise NotFound(f"No fire team has the id {team_id}.")
+    return team
+
+
+async def referenced_team(
+    session: AsyncSession, principal: Principal, team_id: uuid.UUID
+) -> FireTeam:
+    """The team a request body names: one the principal cannot see is a 422, like a missing one."""
+    try:
+        return await get_team(session, principal, team_id)
+    except NotFound:
+        raise ValidationFailed(
+            f"No fire team you can see has the id {team_id}.", field="team_id"
+        ) from None
+
+
+# --- writes ------------------------------------------------------------------------
+
+
+async def create_team(
+    session: AsyncSession, principal: Principal, data: FireTeamCreate
+) -> FireTeam:
+    """Set up a team in a neighbourhood the principal manages."""
+    place = await fetch_row(
+        session,
+        select(*columns(Neighbourhood.province_code, Neighbourhood.ward_code)).where(
+            col(Neighbourhood.id) == data.neighbourhood_id, col(Neighbourhood.deleted_at).is_(None)
+        ),
+    )
+    if place is None:
+        raise ValidationFailed(
+            f"No neighbourhood has the id {data.neighbourhood_id}.", field="neighbourhood_id"
+        )
+    if data.ward_code is not None and data.ward_code != place.ward_code:
+        raise ValidationFailed(
+            f"The neighbourhood lies in ward {place.ward_code}, not {data.ward_code}.",
+            field="ward_code",
+        )
+    reason = can_manage_team(principal, place.ward_code, data.neighbourhood_id)
+    if reason:
+        raise Forbidden(reason)
+    households = check_households(data.households)
+    points = check_public_points(data.public_fire_points)
+    if data.leader_user_id is not None:
+        await _check_leader_account(session, data.leader_user_id, data.neighbourhood_id)
+    await _ensure_name_free(session, data.neighbourhood_id, data.name)
+    team = FireTeam(
+        province_code=place.province_code,
+        ward_code=place.ward_code,
+        neighbourhood_id=data.neighbourhood_id,
+        name=data.name,
+        leader_user_id=data.leader_user_id,
+        leader_name=data.leader_member.name,
+        leader_phone=data.leader_member.phone,
+        households=households,
+        household_count=len(households),
+        public_fire_points=points,
+        status=data.status.value,
+    )
+    session.add(team)
+    await session.flush()
+    audit_service.record(
+        session,
+        principal,
+        "create",
+        "fire_team",
+        team.id,
+        province_code=team.province_code,
+        ward_code=team.ward_code,
+        changed_fields=data.model_fields_set
+        | {"neighbourhood_id", "name", "leader_member", "households", "status"},
+    )
+    return team
+
+
+async def update_team(
+    session: AsyncSession,
+    principal: Principal,
+    team_id: uuid.UUID,
+    expected_version: int,
+    data: FireTeamUpdate,
+) -> FireTeam:
+    """Change a team, if it is still at ``expected_version``."""
+    team = await get_team(session, principal, team_id)
+    reason = can_manage_team(principal, team.ward_code, team.neighbourhood_id)
+    if reason:
+        raise Forbidden(reason)
+    changes = data.model_dump(exclude_unset=True)
+    _not_null(changes, "name", "leader_member", "households", "public_fire_points", "status")
+    values: dict[str, Any] = {}
+    if "name" in changes:
+        await _ensure_name_free(session, team.neighbourhood_id, data.name or "", except_id=team.id)
+        values["name"] = changes["name"]
+    if data.leader_member is not None:
+        values["leader_name"] = data.leader_member.name
+        values["leader_phone"] = data.leader_member.phone
+    if "leader_user_id" in changes:
+        if data.leader_user_id is not None:
+            await _check_leader_account(session, data.leader_user_id, team.neighbourhood_id)
+        values["leader_user_id"] = data.leader_user_id
+    if data.households is not None:
+        households = check_households(data.households)
+        await _ensure_nothing_kept_at(
+            session,
+            team.id,
+            col(FireEquipment.household),
+            set(team.households) - set(households),
+            "households",
+        )
+        values["households"] = households
+        values["household_count"] = len(households)
+    if data.public_fire_points is not None:
+        points = check_public_points(data.public_fire_points)
+        await _ensure_nothing_kept_at(
+            session,
+            team.id,
+            col(FireEquipment.public_point),
+            {p["label"] for p in team.public_fire_points} - {p["label"] for p in points},
+            "public fire points",
+        )
+        values["public_fire_points"] = points
+    if data.status is not None:
+        values["status"] = data.status.value
+    await compare_and_set(session, team, expected_version, values)
+    audit_service.record(
+        session,
+        principal,
+        "update",
+        "fire_team",
+        team.id,
+        province_code=team.province_code,
+        ward_code=team.ward_code,
+        changed_fields=changes,
+    )
+    return team
+
+
+async def delete_team(
+    session: AsyncSession, principal: Principal, team_id: uuid.UUID, expected_version: int
+) -> None:
+    """Delete a team with no drills or competition entries; its equipment goes with it."""
+    team = await get_team(session, principal, team_id)
+    reason = can_manage_team(principal, team.ward_code, team.neighbourhood_id)
+    if reason:
+        raise Forbidden(reason)
+    for model, what in ((Drill, "drills"), (CompetitionEntry, "competition entries")):
+        row = await fetch_row(
+            session,
+            select(func.count()).where(
+                col(model.team_id) == team.id, col(model.deleted_at).is_(None)
+            ),
+        )
+        if row is not None and row[0]:
+            raise Conflict(
+                f"The team has {row[0]} {what}, which are its history: "
+                "set its status to disbanded instead."
+            )
+    now = utcnow()
+    await compare_and_set(session, team, expected_version, {"deleted_at": now})
+    kept = col(FireEquipment.team_id) == team.id, col(FireEquipment.deleted_at).is_(None)
+    equipment_ids = (await session.exec(select_model(FireEquipment.id).where(*kept))).all()
+    await session.exec(
+        update(FireEquipment)
+        .where(*kept)
+        .values(deleted_at=now, updated_at=now, version=col(FireEquipment.version) + 1)
+    )
+    for record_type, record_id in (
+        ("fire_team", team.id),
+        *(("fire_equipment", equipment_id) for equipment_id in equipment_ids),
+    ):
+        audit_service.record(
+            session,
+            principal,
+            "delete",
+            record_type,
+            record_id,
+            province_code=team.province_code,
+            ward_code=team.ward_code,
+        )
