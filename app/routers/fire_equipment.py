@@ -22,7 +22,7 @@ from app.schemas.fire_equipment import (
 )
 from app.security import Principal
 from app.services import fire_equipment as equipment_service
-from app.services import fire_teams as team_service
+from app.services import fire_policies
 
 router = APIRouter(prefix="/api/v1", tags=["fire safety"])
 
@@ -197,7 +197,7 @@ async def list_equipment_due(
         principal,
         page,
         codec,
-        before=before or team_service.today(),
+        before=before or fire_policies.today(),
         ward_code=ward_code,
         team_id=team_id,
         kind=kind.value if kind else None,

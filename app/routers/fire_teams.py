@@ -13,6 +13,7 @@ from app.pagination import Page
 from app.responses import created, with_etag
 from app.schemas.fire_teams import FireTeamCreate, FireTeamRead, FireTeamStatus, FireTeamUpdate
 from app.security import Principal
+from app.services import fire_policies
 from app.services import fire_teams as team_service
 
 router = APIRouter(prefix="/api/v1/fire-teams", tags=["fire safety"])
@@ -46,7 +47,7 @@ async def list_fire_teams(
         leader_user_id=leader_user_id,
     )
     return {
-        "items": [team_service.present(principal, row) for row in rows],
+        "items": [fire_policies.present(principal, row) for row in rows],
         "next_cursor": next_cursor,
     }
 
@@ -72,7 +73,7 @@ async def create_fire_team(
         idempotency_key,
         body,
         create=lambda: team_service.create_team(session, principal, body),
-        present=lambda team: FireTeamRead.model_validate(team_service.present(principal, team)),
+        present=lambda team: FireTeamRead.model_validate(fire_policies.present(principal, team)),
         location=lambda team: f"/api/v1/fire-teams/{team.id}",
     )
 
@@ -86,7 +87,7 @@ async def get_fire_team(
     """Get one fire team; the ETag is its version."""
     row = await team_service.get_team_row(session, principal, team_id)
     with_etag(response, row)
-    return team_service.present(principal, row)
+    return fire_policies.present(principal, row)
 
 
 @router.patch(
@@ -105,7 +106,7 @@ async def update_fire_team(
     """Change a fire team; send `If-Match` with the ETag you read."""
     team = await team_service.update_team(session, principal, team_id, expected_version, body)
     with_etag(response, team)
-    return team_service.present(principal, team)
+    return fire_policies.present(principal, team)
 
 
 @router.delete(

@@ -22,7 +22,7 @@ from app.schemas.fire_teams import FireTeamStatus
 from app.security import Principal
 from app.services import audit as audit_service
 from app.services import fire_teams as team_service
-from app.services.fire_teams import VIETNAM, rule_violation
+from app.services.fire_policies import VIETNAM, can_record_for_team, rule_violation, unit_scope
 
 DRILLS = Keyset("drills", columns(Drill.occurs_on, Drill.id))
 _COLUMNS = columns(
@@ -65,7 +65,7 @@ def occurs_on(planned_for: date, held_at: datetime | None) -> date:
 
 
 def _visible(principal: Principal) -> ColumnElement[bool]:
-    return team_service.unit_scope(
+    return unit_scope(
         principal, col(Drill.province_code), col(Drill.ward_code), col(Drill.neighbourhood_id)
     ) & col(Drill.deleted_at).is_(None)
 
@@ -160,7 +160,7 @@ async def _writable_drill(
         raise NotFound(f"No drill has the id {drill_id}.")
     team = await session.get(FireTeam, drill.team_id)
     assert team is not None  # a team with drills is never deleted
-    reason = team_service.can_record_for_team(principal, team)
+    reason = can_record_for_team(principal, team)
     if reason:
         raise Forbidden(reason)
     return drill, team
@@ -169,7 +169,7 @@ async def _writable_drill(
 async def create_drill(session: AsyncSession, principal: Principal, data: DrillCreate) -> Drill:
     """Plan (or record) a drill for a team the principal records for."""
     team = await team_service.referenced_team(session, principal, data.team_id)
-    reason = team_service.can_record_for_team(principal, team)
+    reason = can_record_for_team(principal, team)
     if reason:
         raise Forbidden(reason)
     if team.status == FireTeamStatus.DISBANDED:

@@ -21,8 +21,9 @@ from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
 from app.schemas.fire_equipment import REQUIRED_KIT, FireEquipmentCreate, FireEquipmentUpdate
 from app.security import Principal
 from app.services import audit as audit_service
+from app.services import fire_policies
 from app.services import fire_teams as team_service
-from app.services.fire_teams import rule_violation
+from app.services.fire_policies import rule_violation
 
 EQUIPMENT = Keyset("fire-equipment", columns(FireEquipment.created_at, FireEquipment.id))
 EQUIPMENT_DUE = Keyset("equipment-due", columns(FireEquipment.due_on, FireEquipment.id))
@@ -122,7 +123,7 @@ def _check(team: FireTeam, state: dict[str, Any]) -> None:
             "last_inspected_on" if last is None else "inspection_interval_months",
             "last_inspected_on and inspection_interval_months come together or not at all.",
         )
-    if last is not None and last > team_service.today():
+    if last is not None and last > fire_policies.today():
         raise rule_violation(
             "equipment_inspection_schedule",
             "last_inspected_on",
@@ -180,7 +181,7 @@ async def readiness(
 ) -> dict[str, Any]:
     """Per house: which required kit is missing, inspected late or expired on ``as_of``."""
     team = await team_service.get_team_row(session, principal, team_id)
-    as_of = as_of or team_service.today()
+    as_of = as_of or fire_policies.today()
     required = [kind.value for kind in REQUIRED_KIT]
     items = await fetch_rows(
         session,
@@ -257,7 +258,7 @@ async def list_due(
         select(*_COLUMNS, col(FireTeam.name).label("team_name"))
         .join(FireTeam, col(FireTeam.id) == col(FireEquipment.team_id))
         .where(
-            team_service.unit_scope(
+            fire_policies.unit_scope(
                 principal,
                 col(FireEquipment.province_code),
                 col(FireEquipment.ward_code),
@@ -294,7 +295,7 @@ async def _recordable_team(
     session: AsyncSession, principal: Principal, team_id: uuid.UUID
 ) -> FireTeam:
     team = await team_service.get_team(session, principal, team_id)
-    reason = team_service.can_record_for_team(principal, team)
+    reason = fire_policies.can_record_for_team(principal, team)
     if reason:
         raise Forbidden(reason)
     return team
