@@ -24,6 +24,7 @@ from app.routers import (
     certification_criteria,
     certifications,
     clients,
+    competitions,
     drills,
     exemplary_models,
     fire_equipment,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.include_router(fire_teams.router)
     app.include_router(fire_equipment.router)
     app.include_router(drills.router)
+    app.include_router(competitions.router)
     app.include_router(neighbourhoods.router)
     app.include_router(residential_groups.router)
     app.include_router(groups.router)
