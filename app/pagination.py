@@ -9,7 +9,7 @@ import hmac
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
@@ -118,6 +118,8 @@ def _typed(raw: Any, column: ColumnElement[Any]) -> Any:
     try:
         if python_type is datetime:
             return datetime.fromisoformat(raw)
+        if python_type is date:
+            return date.fromisoformat(raw)
         if python_type is uuid.UUID:
             return uuid.UUID(raw)
         if python_type in (int, str, float) and not isinstance(raw, python_type):

@@ -5,16 +5,18 @@ from __future__ import annotations
 import base64
 import os
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import Column, Date, Integer, MetaData, Table, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.errors import InvalidCursor
-from app.pagination import CursorCodec
+from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
 from tests.conftest import TEST_SECRET
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -233,3 +235,21 @@ class TestLimit:
         assert response.status_code == 200
         assert len(response.json()["items"]) == count
         assert response.json()["next_cursor"] is not None
+
+
+class TestDateKeys:
+    async def test_a_cursor_over_a_date_column_binds_a_date(self, session: AsyncSession) -> None:
+        days = Table("cursor_test_days", MetaData(), Column("day", Date), Column("n", Integer))
+        await session.run_sync(lambda sync: days.create(sync.connection()))
+        await session.exec(  # type: ignore[call-overload]
+            days.insert().values([{"day": date(2025, 1, d), "n": d} for d in (1, 2, 3)])
+        )
+        keyset = Keyset("days", (days.c.day, days.c.n))
+        codec = CursorCodec(TEST_SECRET)
+        statement = select(days.c.day, days.c.n)
+        first, cursor = await fetch_page(session, statement, keyset, PageParams(2, None), codec)
+        assert [row.day for row in first] == [date(2025, 1, 1), date(2025, 1, 2)]
+        assert cursor is not None
+        second, last = await fetch_page(session, statement, keyset, PageParams(2, cursor), codec)
+        assert [row.day for row in second] == [date(2025, 1, 3)]
+        assert last is None
