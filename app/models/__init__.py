@@ -3,6 +3,7 @@
 from app.models.audit import AuditEvent
 from app.models.auth import RefreshToken
 from app.models.broadcasts import Broadcast, BroadcastAcknowledgement, BroadcastTarget
+from app.models.cameras import Camera
 from app.models.certification_criteria import CriteriaSet
 from app.models.certifications import CertificateCounter, Certification, CertificationEvent
 from app.models.clients import Client
@@ -10,6 +11,7 @@ from app.models.competitions import Competition, CompetitionEntry
 from app.models.drills import Drill
 from app.models.fire_equipment import FireEquipment
 from app.models.fire_teams import FireTeam
+from app.models.footage_requests import CustodyEvent, FootageRequest, FootageRequestItem
 from app.models.groups import ExemplaryModel, GroupMember, GroupResidentialGroup, SelfManagedGroup
 from app.models.idempotency import IdempotencyKey
 from app.models.reports import Report, ReportUpdate
@@ -21,6 +23,7 @@ __all__ = [
     "Broadcast",
     "BroadcastAcknowledgement",
     "BroadcastTarget",
+    "Camera",
     "CertificateCounter",
     "Certification",
     "CertificationEvent",
@@ -28,10 +31,13 @@ __all__ = [
     "Competition",
     "CompetitionEntry",
     "CriteriaSet",
+    "CustodyEvent",
     "Drill",
     "ExemplaryModel",
     "FireEquipment",
     "FireTeam",
+    "FootageRequest",
+    "FootageRequestItem",
     "GroupMember",
     "GroupResidentialGroup",
     "IdempotencyKey",
