@@ -21,6 +21,7 @@ from app.routers import (
     audit,
     auth,
     broadcasts,
+    cameras,
     certification_criteria,
     certifications,
     clients,
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.include_router(clients.router)
     app.include_router(audit.router)
     app.include_router(units.router)
+    app.include_router(cameras.router)
     app.include_router(fire_teams.router)
     app.include_router(fire_equipment.router)
     app.include_router(drills.router)

@@ -507,3 +507,36 @@ async def make_member(session: AsyncSession, group: Any, **values: Any) -> Any:
     session.add(member)
     await session.flush()
     return member
+
+
+# --- cameras and footage requests ----------------------------------------------
+
+
+async def make_camera(
+    session: AsyncSession, ward_code: str, *, owner: User | None = None, **values: Any
+) -> Any:
+    """A camera of ``ward_code`` (owned by ``owner``'s account if given), sharing on request."""
+    from app.models.cameras import Camera
+    from app.models.units import Ward
+
+    ward = await session.get(Ward, ward_code)
+    assert ward is not None, f"no ward {ward_code}"
+    camera = Camera(
+        province_code=ward.province_code,
+        ward_code=ward_code,
+        owner_kind=values.pop("owner_kind", "household"),
+        owner_user_id=owner.id if owner else values.pop("owner_user_id", None),
+        owner_name=values.pop("owner_name", "Hộ Nguyễn Văn Thử"),
+        owner_phone=values.pop("owner_phone", "0912000111"),
+        label=values.pop("label", unique("Camera ")),
+        address=values.pop("address", "12 Lê Thánh Tông"),
+        lat=values.pop("lat", 20.9526),
+        lon=values.pop("lon", 107.0812),
+        retention_days=values.pop("retention_days", 30),
+        sharing=values.pop("sharing", "on_request"),
+        status=values.pop("status", "active"),
+        **values,
+    )
+    session.add(camera)
+    await session.flush()
+    return camera

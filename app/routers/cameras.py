@@ -1,0 +1,174 @@
+"""The camera registry: CRUD, filters, and cameras near a point."""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+
+from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, SessionDep, scoped
+from app.errors import problem_responses
+from app.models.cameras import CameraStatus, OwnerKind, Sharing
+from app.pagination import Page
+from app.responses import created, with_etag
+from app.schemas.cameras import CameraCreate, CameraRead, CameraUpdate
+from app.security import Principal
+from app.services import camera_geo
+from app.services import cameras as camera_service
+
+router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
+
+CamerasReader = Annotated[Principal, scoped("cameras:read")]
+CamerasWriter = Annotated[Principal, scoped("cameras:write")]
+
+_NEAR = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+def _invalid(field: str, message: str) -> RequestValidationError:
+    return RequestValidationError(
+        [{"loc": ("query", field), "msg": message, "type": "value_error"}]
+    )
+
+
+def near_params(
+    near: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="`LAT,LON` in decimal degrees: cameras within `radius_m` of it, "
+            "nearest first, each with `distance_m`.",
+            examples=["20.9526,107.0812"],
+        ),
+    ] = None,
+    radius_m: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=camera_geo.MAX_RADIUS_M,
+            description="Metres from `near` (1 to 5000; default 500).",
+            examples=[300],
+        ),
+    ] = None,
+) -> camera_geo.Near | None:
+    """The `near` and `radius_m` query parameters, checked."""
+    if near is None:
+        if radius_m is not None:
+            raise _invalid("radius_m", "radius_m needs near=LAT,LON")
+        return None
+    match = _NEAR.match(near)
+    if match is None:
+        raise _invalid("near", "near must be LAT,LON in decimal degrees, e.g. 20.9526,107.0812")
+    lat, lon = float(match.group(1)), float(match.group(2))
+    if not (math.isfinite(lat) and -90 <= lat <= 90 and math.isfinite(lon) and -180 <= lon <= 180):
+        raise _invalid("near", "near needs a latitude in [-90, 90] and a longitude in [-180, 180]")
+    return camera_geo.Near(lat, lon, radius_m or camera_geo.DEFAULT_RADIUS_M)
+
+
+NearDep = Annotated[camera_geo.Near | None, Depends(near_params)]
+
+
+@router.get("", response_model=Page[CameraRead], responses=problem_responses(401, 403, 422))
+async def list_cameras(
+    session: SessionDep,
+    principal: CamerasReader,
+    page: PageDep,
+    codec: CursorCodecDep,
+    near: NearDep,
+    ward_code: Annotated[str | None, Query(pattern=r"^\d{5}$", examples=["06688"])] = None,
+    neighbourhood_id: Annotated[uuid.UUID | None, Query()] = None,
+    owner_kind: Annotated[OwnerKind | None, Query()] = None,
+    sharing: Annotated[Sharing | None, Query()] = None,
+    status: Annotated[CameraStatus | None, Query()] = None,
+) -> dict[str, Any]:
+    """List the cameras you may see, oldest first, or with `near` nearest first."""
+    filters = {
+        "ward_code": ward_code,
+        "neighbourhood_id": neighbourhood_id,
+        "owner_kind": owner_kind,
+        "sharing": sharing,
+        "status": status,
+    }
+    items, next_cursor = await camera_service.list_cameras(
+        session, principal, page, codec, filters=filters, near=near
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CameraRead,
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_camera(
+    request: Request,
+    session: SessionDep,
+    principal: CamerasWriter,
+    body: CameraCreate,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Response:
+    """Register a camera: your own (camera owners), or any in your ward (ward officers)."""
+    return await created(
+        request,
+        session,
+        principal,
+        idempotency_key,
+        body,
+        create=lambda: camera_service.create_camera(session, principal, body),
+        present=CameraRead.model_validate,
+        location=lambda camera: f"/api/v1/cameras/{camera.id}",
+    )
+
+
+@router.get(
+    "/{camera_id}", response_model=CameraRead, responses=problem_responses(401, 403, 404, 422)
+)
+async def get_camera(
+    session: SessionDep, principal: CamerasReader, response: Response, camera_id: uuid.UUID
+) -> dict[str, Any]:
+    """Get one camera; owner details only for its owner, the ward's officers and admins."""
+    camera = await camera_service.get_camera(session, principal, camera_id)
+    response.headers["ETag"] = f'"{camera["version"]}"'
+    return camera
+
+
+@router.patch(
+    "/{camera_id}",
+    response_model=CameraRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def update_camera(
+    session: SessionDep,
+    principal: CamerasWriter,
+    response: Response,
+    camera_id: uuid.UUID,
+    body: CameraUpdate,
+    expected_version: IfMatchDep,
+) -> CameraRead:
+    """Change a camera you manage; send `If-Match` with the ETag you read."""
+    camera = await camera_service.update_camera(
+        session, principal, camera_id, expected_version, body
+    )
+    with_etag(response, camera)
+    return CameraRead.model_validate(camera)
+
+
+@router.delete(
+    "/{camera_id}",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def delete_camera(
+    session: SessionDep,
+    principal: CamerasWriter,
+    camera_id: uuid.UUID,
+    expected_version: IfMatchDep,
+) -> Response:
+    """Remove a camera from the registry (not while a request waits on it); send `If-Match`."""
+    await camera_service.delete_camera(session, principal, camera_id, expected_version)
+    return Response(status_code=204)

@@ -1,0 +1,429 @@
+"""The camera registry: who sees which cameras (and whose contact), writes, and `near`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, Uuid, and_, false, func, literal, or_, select, tuple_
+from sqlmodel import col
+from sqlmodel import select as select_model
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db import columns, compare_and_set, fetch_row, fetch_rows, utcnow
+from app.errors import Conflict, Forbidden, InvalidCursor, NotFound, ValidationFailed
+from app.models.cameras import Camera, OwnerKind, unit_vector
+from app.models.footage_requests import OPEN_STATUSES, FootageRequestItem
+from app.models.units import Neighbourhood, Ward
+from app.models.users import User
+from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.schemas.cameras import CameraCreate, CameraUpdate
+from app.security import Principal, Role
+from app.services import audit as audit_service
+from app.services.camera_geo import (
+    Near,
+    bounding_box,
+    chord_distance_m,
+    chord_squared,
+    distance_key,
+)
+
+_CAMERA_COLUMNS = columns(
+    Camera.id,
+    Camera.province_code,
+    Camera.ward_code,
+    Camera.neighbourhood_id,
+    Camera.owner_kind,
+    Camera.owner_user_id,
+    Camera.owner_name,
+    Camera.owner_phone,
+    Camera.label,
+    Camera.address,
+    Camera.lat,
+    Camera.lon,
+    Camera.bearing_deg,
+    Camera.covers,
+    Camera.retention_days,
+    Camera.sharing,
+    Camera.status,
+    Camera.last_verified_on,
+    Camera.created_at,
+    Camera.updated_at,
+    Camera.version,
+)
+CAMERAS = Keyset("cameras", columns(Camera.created_at, Camera.id))
+# `near` pages in (chord, id) order (see _list_near); this keyset only names the
+# list, so that its cursors are refused by every other list.
+CAMERAS_NEAR = Keyset("cameras-near", columns(Camera.id))
+
+OWNER_FIELDS = ("owner_user_id", "owner_name", "owner_phone")
+# Vietnam has one time zone and no daylight saving.
+_VIETNAM = timedelta(hours=7)
+
+# --- who sees what ------------------------------------------------------------
+
+
+def _visible(principal: Principal) -> ColumnElement[bool]:
+    """The live cameras a principal may see.
+
+    Officers and ward systems see every camera of their unit; a camera owner
+    their own and the public ones of their ward; everyone else the public
+    cameras of their ward."""
+    live = col(Camera.deleted_at).is_(None)
+    public_here = and_(
+        col(Camera.owner_kind) == OwnerKind.PUBLIC.value,
+        col(Camera.ward_code) == principal.ward_code,
+    )
+    role = principal.role
+    if role is Role.ADMIN:
+        return live
+    if role in (Role.WARD_OFFICER, Role.WARD_SYSTEM) and principal.ward_code:
+        return and_(live, col(Camera.ward_code) == principal.ward_code)
+    if role in (Role.PROVINCE_OFFICER, Role.WARD_SYSTEM) and principal.province_code:
+        return and_(live, col(Camera.province_code) == principal.province_code)
+    if role is Role.CAMERA_OWNER:
+        own = col(Camera.owner_user_id) == principal.subject
+        return and_(live, or_(own, public_here) if principal.ward_code else own)
+    if role in (Role.NEIGHBOURHOOD_HEAD, Role.GROUP_LEADER, Role.RESIDENT) and principal.ward_code:
+        return and_(live, public_here)
+    return false()
+
+
+def can_see_owner(principal: Principal, ward_code: str, owner_user_id: uuid.UUID | None) -> bool:
+    """Whether the owner's contact (personal data) of a visible camera is shown to ``principal``."""
+    if principal.role is Role.ADMIN:
+        return True
+    if principal.role is Role.WARD_OFFICER:
+        return principal.ward_code == ward_code
+    return owner_user_id is not None and owner_user_id == principal.subject
+
+
+def present(principal: Principal, row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A camera as ``principal`` may see it: without owner details unless allowed."""
+    camera = dict(row)
+    if not can_see_owner(principal, camera["ward_code"], camera["owner_user_id"]):
+        for name in OWNER_FIELDS:
+            camera[name] = None
+    return camera
+
+
+def can_register_camera(principal: Principal, ward_code: str) -> str | None:
+    """Why ``principal`` may not register a camera in ``ward_code`` (None: it may)."""
+    if principal.role is Role.ADMIN:
+        return None
+    if principal.role in (Role.WARD_OFFICER, Role.CAMERA_OWNER):
+        if principal.ward_code == ward_code:
+            return None
+        return "You can register cameras only in your own ward."
+    return "Only camera owners, ward officers and administrators register cameras."
+
+
+def can_change_camera(principal: Principal, camera: Camera) -> str | None:
+    """Why ``principal`` may not change or delete a camera it can see (None: it may)."""
+    if principal.role is Role.ADMIN:
+        return None
+    if principal.role is Role.WARD_OFFICER and principal.ward_code == camera.ward_code:
+        return None
+    if principal.role is Role.CAMERA_OWNER and camera.owner_user_id == principal.subject:
+        return None
+    return "You can change only your own cameras."
+
+
+def _owner_limits(principal: Principal, changes: Mapping[Any, Any]) -> None:
+    """What a camera owner may not set on their own cameras."""
+    if principal.role is not Role.CAMERA_OWNER:
+        return
+    if "owner_user_id" in changes and changes["owner_user_id"] != principal.subject:
+        raise Forbidden("A camera owner registers and keeps cameras as their own.")
+    if changes.get("last_verified_on") is not None:
+        raise Forbidden("Only ward officers record that a camera was verified.")
+
+
+# --- reads --------------------------------------------------------------------
+
+
+def _filtered(
+    principal: Principal,
+    statement: Any,
+    filters: Mapping[Any, Any],
+) -> Any:
+    statement = statement.where(_visible(principal))
+    for name in ("ward_code", "neighbourhood_id", "owner_kind", "sharing", "status"):
+        value = filters.get(name)
+        if value is not None:
+            statement = statement.where(col(getattr(Camera, name)) == value)
+    return statement
+
+
+async def list_cameras(
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParams,
+    codec: CursorCodec,
+    *,
+    filters: Mapping[Any, Any],
+    near: Near | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Visible cameras, oldest first; with ``near``, nearest first with their distance."""
+    plain = {k: (v.value if hasattr(v, "value") else v) for k, v in filters.items()}
+    if near is not None:
+        return await _list_near(session, principal, page, codec, plain, near)
+    statement = _filtered(principal, select(*_CAMERA_COLUMNS), plain)
+    rows, next_cursor = await fetch_page(session, statement, CAMERAS, page, codec, plain)
+    return [present(principal, row._mapping) for row in rows], next_cursor
+
+
+def _chord2_to(near: Near) -> ColumnElement[float]:
+    """The squared chord from ``near`` to each camera, in SQL: subtractions, products and
+    sums of doubles only, so SQLite and PostgreSQL get the very same value."""
+    x0, y0, z0 = unit_vector(near.lat, near.lon)
+    dx = col(Camera.unit_x) - x0
+    dy = col(Camera.unit_y) - y0
+    dz = col(Camera.unit_z) - z0
+    return dx * dx + dy * dy + dz * dz
+
+
+async def _list_near(
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParams,
+    codec: CursorCodec,
+    filters: Mapping[Any, Any],
+    near: Near,
+) -> tuple[list[dict[str, Any]], str | None]:
+    # The bounding box narrows the candidates through the (lat, lon) indexes;
+    # the chord decides exactly which are within the radius and in what order
+    # (the chord grows with the great-circle distance), ties broken by id.
+    box = bounding_box(near.lat, near.lon, near.radius_m)
+    chord2 = _chord2_to(near)
+    statement = _filtered(
+        principal,
+        select(col(Camera.id), chord2.label("chord2")).where(
+            col(Camera.lat).between(box.lat_min, box.lat_max),
+            or_(*(col(Camera.lon).between(low, high) for low, high in box.lon_ranges)),
+            chord2 <= chord_squared(near.radius_m),
+        ),
+        filters,
+    )
+    scope = CAMERAS_NEAR.scope(
+        {**filters, "near": f"{near.lat!r},{near.lon!r}", "radius_m": near.radius_m}
+    )
+    if page.cursor:
+        after_chord2, after_id = _near_cursor(codec.decode(scope, page.cursor))
+        statement = statement.where(
+            tuple_(chord2, col(Camera.id))
+            > tuple_(literal(after_chord2, Float()), literal(after_id, Uuid()))
+        )
+    statement = statement.order_by(chord2, col(Camera.id)).limit(page.limit + 1)
+    rows = await fetch_rows(session, statement)
+    next_cursor = None
+    if len(rows) > page.limit:
+        rows = rows[: page.limit]
+        next_cursor = codec.encode(scope, [rows[-1].chord2, rows[-1].id])
+    # Only the page's rows are read whole: the sort above carried ids and chords.
+    if not rows:
+        return [], None
+    full = select(*_CAMERA_COLUMNS).where(col(Camera.id).in_([row.id for row in rows]))
+    by_id = {row.id: row._mapping for row in await fetch_rows(session, full)}
+    items = []
+    for row in rows:
+        item = present(principal, by_id[row.id])
+        item["distance_m"] = distance_key(chord_distance_m(row.chord2))
+        items.append(item)
+    return items, next_cursor
+
+
+def _near_cursor(values: list[Any]) -> tuple[float, uuid.UUID]:
+    try:
+        chord2, camera_id = values
+        if not isinstance(chord2, int | float) or isinstance(chord2, bool):
+            raise TypeError
+        return float(chord2), uuid.UUID(camera_id)
+    except (TypeError, ValueError):
+        raise InvalidCursor("The cursor is not one this API issued.") from None
+
+
+async def get_camera(
+    session: AsyncSession, principal: Principal, camera_id: uuid.UUID
+) -> dict[str, Any]:
+    """One visible camera, owner details masked as the principal's role requires."""
+    row = await fetch_row(
+        session,
+        select(*_CAMERA_COLUMNS).where(col(Camera.id) == camera_id, _visible(principal)),
+    )
+    if row is None:
+        raise NotFound(f"No camera has the id {camera_id}.")
+    return present(principal, row._mapping)
+
+
+# --- writes -------------------------------------------------------------------
+
+_NOT_NULL = {
+    "owner_kind",
+    "owner_name",
+    "label",
+    "address",
+    "lat",
+    "lon",
+    "retention_days",
+    "sharing",
+    "status",
+}
+
+
+async def _check_neighbourhood(
+    session: AsyncSession, ward_code: str, neighbourhood_id: uuid.UUID
+) -> None:
+    found = await fetch_row(
+        session,
+        select(col(Neighbourhood.id)).where(
+            col(Neighbourhood.id) == neighbourhood_id,
+            col(Neighbourhood.ward_code) == ward_code,
+            col(Neighbourhood.deleted_at).is_(None),
+        ),
+    )
+    if found is None:
+        raise ValidationFailed(
+            f"Ward {ward_code} has no neighbourhood with the id {neighbourhood_id}.",
+            field="neighbourhood_id",
+        )
+
+
+async def _check_owner_account(session: AsyncSession, ward_code: str, user_id: uuid.UUID) -> None:
+    found = await fetch_row(
+        session,
+        select(col(User.id)).where(
+            col(User.id) == user_id,
+            col(User.role) == Role.CAMERA_OWNER.value,
+            col(User.ward_code) == ward_code,
+            col(User.deleted_at).is_(None),
+        ),
+    )
+    if found is None:
+        raise ValidationFailed(
+            f"owner_user_id must name a camera_owner account of ward {ward_code}.",
+            field="owner_user_id",
+        )
+
+
+def _check_verified_on(value: date | None) -> None:
+    if value is not None and value > (utcnow() + _VIETNAM).date():
+        raise ValidationFailed(
+            "last_verified_on cannot be in the future.", field="last_verified_on"
+        )
+
+
+async def create_camera(session: AsyncSession, principal: Principal, data: CameraCreate) -> Camera:
+    """Register a camera (a camera owner's own; officers in their ward; admins anywhere)."""
+    ward = await session.get(Ward, data.ward_code)
+    if ward is None:
+        raise ValidationFailed(f"No ward has the code {data.ward_code!r}.", field="ward_code")
+    reason = can_register_camera(principal, data.ward_code)
+    if reason:
+        raise Forbidden(reason)
+    values = data.model_dump()
+    _owner_limits(principal, data.model_dump(exclude_none=True))
+    if principal.role is Role.CAMERA_OWNER:
+        values["owner_user_id"] = principal.subject
+    elif values["owner_user_id"] is not None:
+        await _check_owner_account(session, data.ward_code, values["owner_user_id"])
+    if data.neighbourhood_id is not None:
+        await _check_neighbourhood(session, data.ward_code, data.neighbourhood_id)
+    _check_verified_on(data.last_verified_on)
+    camera = Camera(province_code=ward.province_code, **values)
+    session.add(camera)
+    await session.flush()
+    audit_service.record(
+        session,
+        principal,
+        "create",
+        "camera",
+        camera.id,
+        province_code=camera.province_code,
+        ward_code=camera.ward_code,
+        changed_fields=data.model_fields_set | {"ward_code", "owner_kind", "label", "lat", "lon"},
+    )
+    return camera
+
+
+async def _changeable(session: AsyncSession, principal: Principal, camera_id: uuid.UUID) -> Camera:
+    camera = (
+        await session.exec(
+            select_model(Camera).where(col(Camera.id) == camera_id, _visible(principal))
+        )
+    ).first()
+    if camera is None:
+        raise NotFound(f"No camera has the id {camera_id}.")
+    reason = can_change_camera(principal, camera)
+    if reason:
+        raise Forbidden(reason)
+    return camera
+
+
+async def update_camera(
+    session: AsyncSession,
+    principal: Principal,
+    camera_id: uuid.UUID,
+    expected_version: int,
+    data: CameraUpdate,
+) -> Camera:
+    """Change a camera, if it is still at ``expected_version``."""
+    camera = await _changeable(session, principal, camera_id)
+    changes = data.model_dump(exclude_unset=True)
+    nulls = sorted(name for name in _NOT_NULL if name in changes and changes[name] is None)
+    if nulls:
+        raise ValidationFailed(f"These fields cannot be null: {', '.join(nulls)}.")
+    _owner_limits(principal, changes)
+    if changes.get("owner_user_id") is not None and principal.role is not Role.CAMERA_OWNER:
+        await _check_owner_account(session, camera.ward_code, changes["owner_user_id"])
+    if changes.get("neighbourhood_id") is not None:
+        await _check_neighbourhood(session, camera.ward_code, changes["neighbourhood_id"])
+    _check_verified_on(changes.get("last_verified_on"))
+    values = dict(changes)
+    if "lat" in changes or "lon" in changes:
+        # A Core UPDATE: the model's own hook does not run, so move the vector here.
+        lat, lon = changes.get("lat", camera.lat), changes.get("lon", camera.lon)
+        values["unit_x"], values["unit_y"], values["unit_z"] = unit_vector(lat, lon)
+    await compare_and_set(session, camera, expected_version, values)
+    audit_service.record(
+        session,
+        principal,
+        "update",
+        "camera",
+        camera.id,
+        province_code=camera.province_code,
+        ward_code=camera.ward_code,
+        changed_fields=changes,
+    )
+    return camera
+
+
+async def delete_camera(
+    session: AsyncSession, principal: Principal, camera_id: uuid.UUID, expected_version: int
+) -> None:
+    """Remove a camera from the registry, unless a footage request still waits on it."""
+    camera = await _changeable(session, principal, camera_id)
+    open_items = await fetch_row(
+        session,
+        select(func.count()).where(
+            col(FootageRequestItem.camera_id) == camera.id,
+            col(FootageRequestItem.status).in_([s.value for s in OPEN_STATUSES]),
+        ),
+    )
+    if open_items is not None and open_items[0]:
+        raise Conflict(
+            f"The camera is in {open_items[0]} open footage requests; "
+            "close them first, or set its status to decommissioned."
+        )
+    await compare_and_set(session, camera, expected_version, {"deleted_at": utcnow()})
+    audit_service.record(
+        session,
+        principal,
+        "delete",
+        "camera",
+        camera.id,
+        province_code=camera.province_code,
+        ward_code=camera.ward_code,
+    )
