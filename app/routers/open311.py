@@ -98,6 +98,12 @@ def _param(name: str, description: str, where: str = "query", **schema: Any) -> 
 
 JURISDICTION = _param("jurisdiction_id", "The ward code (5 digits).", maxLength=16)
 API_KEY = _param("api_key", "The api_key issued with your machine client.", maxLength=256)
+READ_KEY = _param(
+    "api_key",
+    "Optional for reads: with it, your ward or province; without it, the public view of "
+    "the ward named by jurisdiction_id.",
+    maxLength=256,
+)
 WINDOW = [
     _param(
         "start_date",
@@ -113,7 +119,7 @@ WINDOW = [
 ]
 _ERRORS = {
     400: "Bad request: a parameter is missing or malformed",
-    403: "The api_key is missing or invalid, or does not serve this jurisdiction",
+    403: "The api_key is missing (to file) or invalid, or does not serve this jurisdiction",
     404: "No such jurisdiction, service or request",
 }
 _XML_EXAMPLES = {
@@ -239,7 +245,7 @@ def _register(fmt: str) -> None:
             (400, 403, 404),
             openapi_extra={
                 "parameters": [
-                    API_KEY,
+                    READ_KEY,
                     _param(
                         "service_request_id",
                         "Comma-separated ids; overrides every other filter.",
@@ -255,7 +261,7 @@ def _register(fmt: str) -> None:
         ),
     )
     async def list_requests(request: Request, session: SessionDep) -> Response:
-        """Service requests in your key's ward or province, newest first, at most 1,000."""
+        """Service requests of a ward (or your key's units), newest first, at most 1,000."""
         found = await open311_queries.list_requests(session, _query(request))
         return answer(xml, "service_requests", found)
 
@@ -265,11 +271,11 @@ def _register(fmt: str) -> None:
             xml,
             "service_requests",
             list[Open311ServiceRequest],
-            (403, 404),
+            (400, 403, 404),
             openapi_extra={
                 "parameters": [
                     _param("service_request_id", "A request id.", "path", maxLength=64),
-                    API_KEY,
+                    READ_KEY,
                     JURISDICTION,
                 ],
                 "security": [],
@@ -290,7 +296,7 @@ def _register(fmt: str) -> None:
             "service_request_updates",
             list[Open311RequestUpdate],
             (400, 403, 404),
-            openapi_extra={"parameters": [API_KEY, *WINDOW, JURISDICTION], "security": []},
+            openapi_extra={"parameters": [READ_KEY, *WINDOW, JURISDICTION], "security": []},
         ),
     )
     async def list_updates(request: Request, session: SessionDep) -> Response:

@@ -1,4 +1,10 @@
-"""Open311 reads: service requests and their updates, inside the api_key's ward or province.
+"""Open311 reads: service requests and their updates.
+
+With an ``api_key``, a ward system reads its ward or province. Without one,
+anybody reads one ward's public view (``jurisdiction_id`` required), as
+GeoReport v2 intends, with no description, address or media and the location
+rounded to about 110 m. Never a reporter's identity or contact, never an
+internal note.
 
 A list covers a window of at most 90 days (the last 90 by default) and at
 most 1,000 requests; ``service_request_id`` overrides every other filter.
@@ -33,6 +39,8 @@ from app.services.open311 import (
 )
 
 MAX_SPAN = timedelta(days=90)
+# Three decimals of a degree: about 110 m, a street block rather than a door.
+PUBLIC_COORDINATE_DECIMALS = 3
 MAX_RESULTS = 1000
 
 
@@ -48,6 +56,24 @@ async def _scope(
     if client.ward_code is not None:
         return col(Report.ward_code) == client.ward_code
     return col(Report.province_code) == client.province_code
+
+
+async def _read_scope(
+    session: AsyncSession, params: Mapping[str, str], action: str
+) -> ColumnElement[bool]:
+    """What this read covers: the key's units, or without a key one named ward."""
+    api_key = params.get("api_key")
+    jurisdiction_id = params.get("jurisdiction_id")
+    if api_key:
+        client = await authenticate(session, api_key, action)
+        _reader(client)
+        return await _scope(session, client, jurisdiction_id)
+    if not jurisdiction_id:
+        raise Open311Error(
+            400, "jurisdiction_id (a ward code) is required when reading without an api_key."
+        )
+    ward = await ward_of(session, jurisdiction_id)
+    return col(Report.ward_code) == ward.code
 
 
 def _reader(client: Client) -> None:
@@ -122,9 +148,20 @@ _REQUEST_COLUMNS = (
 )
 
 
-def _request(row: Any) -> dict[str, Any]:
+def _request(row: Any, *, public: bool = False) -> dict[str, Any]:
     category = report_categories.CATEGORIES[row.category]
     ward_name: str = row.ward_name
+    if public:
+        # Read without a key: what happened, roughly where, and how it went;
+        # not the reporter's words, the exact address or the photos.
+        return {
+            **_request(row),
+            "description": None,
+            "address": None,
+            "lat": round(row.lat, PUBLIC_COORDINATE_DECIMALS) if row.lat is not None else None,
+            "long": round(row.lon, PUBLIC_COORDINATE_DECIMALS) if row.lon is not None else None,
+            "media_url": None,
+        }
     return {
         "service_request_id": str(row.id),
         "status": status_of(row.status),
@@ -157,9 +194,7 @@ def _request_statement(scope: ColumnElement[bool]) -> Any:
 async def list_requests(session: AsyncSession, params: Mapping[str, str]) -> list[dict[str, Any]]:
     """Requests in the key's scope, newest first: by ids (which override every other filter),
     or by service, status and a window of at most 90 days; at most 1,000."""
-    client = await authenticate(session, params.get("api_key"), "read requests")
-    _reader(client)
-    statement = _request_statement(await _scope(session, client, params.get("jurisdiction_id")))
+    statement = _request_statement(await _read_scope(session, params, "read requests"))
     ids = _codes(params, "service_request_id")
     if ids:
         try:
@@ -185,16 +220,15 @@ async def list_requests(session: AsyncSession, params: Mapping[str, str]) -> lis
             statement = statement.where(col(Report.status).in_(report_service.CLOSED_STATUSES))
     statement = statement.order_by(col(Report.created_at).desc(), col(Report.id).desc())
     rows = await fetch_rows(session, statement.limit(MAX_RESULTS))
-    return [_request(row) for row in rows]
+    public = not params.get("api_key")
+    return [_request(row, public=public) for row in rows]
 
 
 async def get_request(
     session: AsyncSession, service_request_id: str, params: Mapping[str, str]
 ) -> dict[str, Any]:
-    """One request in the key's scope (404 otherwise)."""
-    client = await authenticate(session, params.get("api_key"), "read requests")
-    _reader(client)
-    scope = await _scope(session, client, params.get("jurisdiction_id"))
+    """One request in the key's scope or the named ward (404 otherwise)."""
+    scope = await _read_scope(session, params, "read requests")
     try:
         report_id = uuid.UUID(service_request_id)
     except ValueError:
@@ -204,15 +238,13 @@ async def get_request(
         row = await fetch_row(session, _request_statement(scope).where(col(Report.id) == report_id))
     if row is None:
         raise Open311Error(404, f"service_request_id {service_request_id!r} was not found.")
-    return _request(row)
+    return _request(row, public=not params.get("api_key"))
 
 
 async def list_updates(session: AsyncSession, params: Mapping[str, str]) -> list[dict[str, Any]]:
     """Status changes and public notes in a window (oldest first, at most 1,000), so that a
     city system can sync; an internal note shows as its status change, with no text."""
-    client = await authenticate(session, params.get("api_key"), "read updates")
-    _reader(client)
-    scope = await _scope(session, client, params.get("jurisdiction_id"))
+    scope = await _read_scope(session, params, "read updates")
     start, end = window(params)
     statement = (
         select(

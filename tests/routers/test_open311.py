@@ -483,12 +483,60 @@ class TestGetRequests:
         assert cast.resident.username not in response.text
 
     @pytest.mark.parametrize("fmt", FORMATS)
-    async def test_reading_needs_a_key(
+    async def test_without_a_key_anyone_reads_one_wards_public_view(
+        self, client: httpx.AsyncClient, fmt: str, session: AsyncSession, cast: Cast
+    ) -> None:
+        mine = await make_report(session, HA_LONG, reporter=cast.resident)
+        session.add(
+            ReportUpdate(
+                report_id=mine.id,
+                province_code=QUANG_NINH,
+                ward_code=HA_LONG,
+                kind="note",
+                note="Ghi chú nội bộ của công an.",
+                public=False,
+            )
+        )
+        elsewhere = await make_report(session, BAI_CHAY)
+        await session.commit()
+        response = await client.get(f"{BASE}/requests.{fmt}", params={"jurisdiction_id": HA_LONG})
+        assert response.status_code == 200, response.text
+        found = items(response, fmt, "service_requests", "request")
+        ids = [r["service_request_id"] for r in found]
+        assert str(mine.id) in ids
+        assert str(elsewhere.id) not in ids
+        assert str(cast.resident.id) not in response.text
+        assert cast.resident.username not in response.text
+        assert "nội bộ" not in response.text
+        public = next(r for r in found if r["service_request_id"] == str(mine.id))
+        assert public["service_code"] == mine.category
+        assert public["status"] == "open"
+        assert public["description"] is None
+        assert public["address"] is None
+        assert mine.description not in response.text
+        assert mine.address not in response.text
+
+    async def test_without_a_key_the_location_is_rounded_to_a_block(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        await make_report(session, HA_LONG, lat=20.951234, lon=107.081234)
+        await session.commit()
+        response = await client.get(f"{BASE}/requests.json", params={"jurisdiction_id": HA_LONG})
+        [found] = [r for r in response.json() if r["lat"] is not None]
+        assert (found["lat"], found["long"]) == (20.951, 107.081)
+
+    @pytest.mark.parametrize("fmt", FORMATS)
+    async def test_without_a_key_a_jurisdiction_is_required_and_a_bad_key_is_403(
         self, client: httpx.AsyncClient, fmt: str, session: AsyncSession
     ) -> None:
         await make_report(session, HA_LONG)
         await session.commit()
-        errors(await client.get(f"{BASE}/requests.{fmt}"), fmt, 403)
+        assert "jurisdiction_id" in errors(await client.get(f"{BASE}/requests.{fmt}"), fmt, 400)[0]
+        errors(
+            await client.get(f"{BASE}/requests.{fmt}", params={"jurisdiction_id": "99999"}),
+            fmt,
+            404,
+        )
         errors(await client.get(f"{BASE}/requests.{fmt}", params={"api_key": "wsk_nope"}), fmt, 403)
 
     async def test_key_without_reports_read_gets_403(
@@ -666,10 +714,21 @@ class TestGetRequest:
             )
             errors(response, fmt, 404)
 
-    async def test_needs_a_key(self, client: httpx.AsyncClient, session: AsyncSession) -> None:
+    async def test_without_a_key_it_needs_the_wards_jurisdiction(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
         report = await make_report(session, HA_LONG)
         await session.commit()
-        errors(await client.get(f"{BASE}/requests/{report.id}.xml"), "xml", 403)
+        path = f"{BASE}/requests/{report.id}.xml"
+        errors(await client.get(path), "xml", 400)
+        errors(await client.get(path, params={"jurisdiction_id": BAI_CHAY}), "xml", 404)
+        [found] = items(
+            await client.get(path, params={"jurisdiction_id": HA_LONG}),
+            "xml",
+            "service_requests",
+            "request",
+        )
+        assert found["service_request_id"] == str(report.id)
 
 
 class TestServiceRequestUpdates:
@@ -722,8 +781,12 @@ class TestServiceRequestUpdates:
         )
         assert "90 days" in errors(response, "json", 400)[0]
 
-    async def test_needs_a_key(self, client: httpx.AsyncClient) -> None:
-        errors(await client.get(f"{BASE}/servicerequestupdates.xml"), "xml", 403)
+    async def test_without_a_key_it_needs_a_jurisdiction(self, client: httpx.AsyncClient) -> None:
+        errors(await client.get(f"{BASE}/servicerequestupdates.xml"), "xml", 400)
+        response = await client.get(
+            f"{BASE}/servicerequestupdates.json", params={"jurisdiction_id": HA_LONG}
+        )
+        assert response.status_code == 200, response.text
 
 
 class TestOpenApi:
