@@ -1,7 +1,7 @@
 """cameras and footage requests: the registry, requests, items, chain of custody
 
 Revision ID: adb9641cbe37
-Revises: e545da606c36
+Revises: d2210ea99382
 Create Date: 2026-11-29 07:44:07.325218+00:00
 """
 
@@ -14,7 +14,7 @@ import app.db
 from alembic import op
 
 revision: str = "adb9641cbe37"
-down_revision: str | Sequence[str] | None = "e545da606c36"
+down_revision: str | Sequence[str] | None = "d2210ea99382"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """fire safety: teams, equipment, drills, competitions and entries
 
 Revision ID: 4118edb2825b
-Revises: e545da606c36
+Revises: adb9641cbe37
 Create Date: 2026-11-29 07:43:35.271869+00:00
 """
 
@@ -14,7 +14,7 @@ import app.db
 from alembic import op
 
 revision: str = "4118edb2825b"
-down_revision: str | Sequence[str] | None = "e545da606c36"
+down_revision: str | Sequence[str] | None = "adb9641cbe37"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """reports, open311 and broadcasts: community reports, their updates, broadcasts, client api keys
 
 Revision ID: 3c5609a770bb
-Revises: e545da606c36
+Revises: 4118edb2825b
 Create Date: 2026-11-29 07:45:57.645577+00:00
 """
 
@@ -14,7 +14,7 @@ import app.db
 from alembic import op
 
 revision: str = "3c5609a770bb"
-down_revision: str | Sequence[str] | None = "e545da606c36"
+down_revision: str | Sequence[str] | None = "4118edb2825b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

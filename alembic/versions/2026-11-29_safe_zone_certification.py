@@ -1,7 +1,7 @@
 """safe-zone certification: criteria sets, certifications, their history, certificate counters
 
 Revision ID: d2210ea99382
-Revises: e545da606c36
+Revises: f9ac7635a8cd
 Create Date: 2026-11-29 07:47:30.958985+00:00
 """
 
@@ -14,7 +14,7 @@ import app.db
 from alembic import op
 
 revision: str = "d2210ea99382"
-down_revision: str | Sequence[str] | None = "e545da606c36"
+down_revision: str | Sequence[str] | None = "f9ac7635a8cd"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
