@@ -30,6 +30,7 @@ from app.routers import (
     exemplary_models,
     fire_equipment,
     fire_teams,
+    footage_requests,
     group_members,
     groups,
     health,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.include_router(audit.router)
     app.include_router(units.router)
     app.include_router(cameras.router)
+    app.include_router(footage_requests.router)
     app.include_router(fire_teams.router)
     app.include_router(fire_equipment.router)
     app.include_router(drills.router)

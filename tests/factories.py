@@ -540,3 +540,34 @@ async def make_camera(
     session.add(camera)
     await session.flush()
     return camera
+
+
+async def make_footage_request(
+    session: AsyncSession,
+    officer: User,
+    cameras: list[Any],
+    *,
+    case_code: str | None = None,
+    hours_ago: float = 6,
+) -> uuid.UUID:
+    """A footage request by ``officer`` for a two-hour window ``hours_ago``, through the service."""
+    from datetime import timedelta
+
+    from app.db import utcnow
+    from app.schemas.footage_requests import FootageRequestCreate
+    from app.services import footage_requests as footage_service
+
+    start = utcnow() - timedelta(hours=hours_ago)
+    created = await footage_service.create_footage_request(
+        session,
+        auth_service.user_principal(officer),
+        FootageRequestCreate(
+            case_code=case_code or unique("HL-"),
+            reason="Trộm xe máy",
+            window_start=start,
+            window_end=start + timedelta(hours=2),
+            camera_ids=[camera.id for camera in cameras],
+            respond_by=utcnow() + timedelta(days=2),
+        ),
+    )
+    return created.id

@@ -835,6 +835,19 @@ class TestDeleteCamera:
         factories.assert_not_found(await client.get(url, headers=cast.headers(cast.admin)))
         assert (await fresh(session, registry.own.id)).deleted_at is not None
 
+    async def test_camera_in_an_open_footage_request_gets_409(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast, registry: Registry
+    ) -> None:
+        await factories.make_footage_request(session, cast.ward_officer, [registry.own])
+        await session.commit()
+        response = await client.delete(
+            f"{CAMERAS}/{registry.own.id}",
+            headers={**cast.headers(cast.ward_officer), **version(1)},
+        )
+        assert (
+            "open footage request" in factories.assert_problem(response, 409, "conflict")["detail"]
+        )
+
     async def test_without_if_match_gets_428(
         self, client: httpx.AsyncClient, cast: Cast, registry: Registry
     ) -> None:
