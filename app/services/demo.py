@@ -104,10 +104,12 @@ DomainSeeder = Callable[[AsyncSession, "SeedSummary"], Awaitable[None]]
 
 def _domain_seeders() -> tuple[DomainSeeder, ...]:
     """Each domain's demo data, in dependency order; each adds only what is missing."""
-    from app.services import certifications_demo, fire_demo, groups_demo, reports_demo
+    from app.services import cameras_demo, certifications_demo, fire_demo, groups_demo, reports_demo
 
     return (
         groups_demo.seed_demo,
+        cameras_demo.seed_cameras,
+        cameras_demo.seed_footage_requests,
         certifications_demo.seed_demo,
         reports_demo.seed_demo,
         fire_demo.seed_demo,
