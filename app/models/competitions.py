@@ -9,7 +9,6 @@ from sqlalchemy import Index, text
 from sqlmodel import Field
 
 from app.models.base import Record
-from app.models.fire_teams import Day
 
 
 class Competition(Record, table=True):
@@ -37,7 +36,7 @@ class Competition(Record, table=True):
     # The ward code (ward level) or the province code (province level).
     unit_code: str = Field(max_length=5, index=True)
     name: str = Field(max_length=200)
-    held_on: date | None = Field(default=None, sa_type=Day)
+    held_on: date | None = Field(default=None)
 
 
 class CompetitionEntry(Record, table=True):

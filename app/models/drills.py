@@ -10,7 +10,6 @@ from sqlmodel import Field
 
 from app.db import UTCDateTime
 from app.models.base import Record
-from app.models.fire_teams import Day
 
 
 class Drill(Record, table=True):
@@ -28,11 +27,11 @@ class Drill(Record, table=True):
     neighbourhood_id: uuid.UUID = Field(foreign_key="neighbourhoods.id", index=True)
     team_id: uuid.UUID = Field(foreign_key="fire_teams.id", index=True)
     scenario: str = Field(max_length=500)
-    planned_for: date = Field(sa_type=Day)
+    planned_for: date = Field()
     held_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     # The day in Vietnam (UTC+7) the drill was held, or is planned for while it
     # is not: derived on write, the date filters and the list order use it.
-    occurs_on: date = Field(sa_type=Day)
+    occurs_on: date = Field()
     participants: int | None = Field(default=None)
     households_present: int | None = Field(default=None)
     response_seconds: int | None = Field(default=None)

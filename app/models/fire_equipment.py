@@ -9,7 +9,6 @@ from sqlalchemy import Index
 from sqlmodel import Field
 
 from app.models.base import Record
-from app.models.fire_teams import Day
 
 
 class FireEquipment(Record, table=True):
@@ -32,13 +31,13 @@ class FireEquipment(Record, table=True):
     public_point: str | None = Field(default=None, max_length=100)
     description: str | None = Field(default=None, max_length=200)
     quantity: int = Field(default=1)
-    last_inspected_on: date | None = Field(default=None, sa_type=Day)
+    last_inspected_on: date | None = Field(default=None)
     inspection_interval_months: int | None = Field(default=None)
-    expires_on: date | None = Field(default=None, sa_type=Day)
+    expires_on: date | None = Field(default=None)
     # Derived on every write (month arithmetic in Python, the same on both
     # databases), so that the due list is one indexed comparison.
-    next_inspection_on: date | None = Field(default=None, sa_type=Day)
-    due_on: date | None = Field(default=None, sa_type=Day)
+    next_inspection_on: date | None = Field(default=None)
+    due_on: date | None = Field(default=None)
 
 
 __all__ = ["FireEquipment"]

@@ -3,31 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, Date, Index, text
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import JSON, Index, text
 from sqlmodel import Field
 
 from app.models.base import Record
-
-
-class Day(TypeDecorator[date]):
-    """A calendar date that also binds an ISO string (``"2026-03-01"``).
-
-    Keyset cursors carry their key as JSON, and ``app.pagination`` hands a
-    date key back as its ISO string: plain ``Date`` refuses to bind that on
-    both SQLite and asyncpg, so page 2 of a list keyed on a date would fail."""
-
-    impl = Date
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> date | None:
-        if isinstance(value, str):
-            return date.fromisoformat(value)
-        return value  # type: ignore[no-any-return]
 
 
 class FireTeam(Record, table=True):
@@ -63,4 +44,4 @@ class FireTeam(Record, table=True):
     status: str = Field(default="active", max_length=16, index=True)
 
 
-__all__ = ["Day", "FireTeam"]
+__all__ = ["FireTeam"]
