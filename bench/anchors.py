@@ -1,0 +1,267 @@
+"""The anchors: what this machine does without wardsafe's framework, ORM and auth.
+
+``/floor`` is a bare Starlette JSON endpoint (the framework floor). Every other
+route is a raw-driver endpoint: Starlette + asyncpg + orjson, no ORM, no
+auth, running the same SQL as one wardsafe scenario (written from the
+services: columns, predicates, order and limit as wardsafe sends them).
+Parameters the scenario fixes (ward, cursor position, report id) come in the
+query string. Run with ``uvicorn bench.anchors:app``; ``BENCH_DSN`` names
+the database.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.models.cameras import unit_vector
+
+REPORT_COLUMNS = (
+    "id, created_at, updated_at, version, province_code, ward_code, neighbourhood_id, "
+    "category, description, lat, lon, address, media_refs, attributes, anonymous, "
+    "reporter_id, source, status, priority, assigned_to, duplicate_of, acknowledged_at, "
+    "resolved_at"
+)
+CAMERA_COLUMNS = (
+    "id, created_at, updated_at, version, province_code, ward_code, neighbourhood_id, "
+    "owner_kind, owner_user_id, owner_name, owner_phone, label, address, lat, lon, "
+    "bearing_deg, covers, retention_days, sharing, status, last_verified_on"
+)
+EARTH_RADIUS_M = 6_371_008.8
+POOL: dict[str, asyncpg.Pool] = {}
+
+
+def _json(value: Any, status_code: int = 200) -> Response:
+    return Response(
+        orjson.dumps(value, default=str), status_code=status_code, media_type="application/json"
+    )
+
+
+def _rows(rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
+    return [dict(row) for row in rows]
+
+
+async def floor(_request: Request) -> Response:
+    return _json({"status": "ok"})
+
+
+async def cameras(request: Request) -> Response:
+    ward = request.query_params["ward_code"]
+    async with POOL["db"].acquire() as conn:
+        rows = await conn.fetch(
+            f"SELECT {CAMERA_COLUMNS} FROM cameras WHERE deleted_at IS NULL AND ward_code = $1 "
+            "ORDER BY created_at, id LIMIT 51",
+            ward,
+        )
+    return _json({"items": _rows(rows[:50]), "next_cursor": "x" if len(rows) > 50 else None})
+
+
+async def reports(request: Request) -> Response:
+    params = request.query_params
+    ward = params["ward_code"]
+    where = ["deleted_at IS NULL", "ward_code = $1"]
+    args: list[Any] = [ward]
+    for name in ("status", "category"):
+        if name in params:
+            args.append(params[name])
+            where.append(f"{name} = ${len(args)}")
+    if "after_created_at" in params:
+        args += [datetime.fromisoformat(params["after_created_at"]), uuid.UUID(params["after_id"])]
+        where.append(f"(created_at, id) < (${len(args) - 1}, ${len(args)})")
+    async with POOL["db"].acquire() as conn:
+        rows = await conn.fetch(
+            f"SELECT {REPORT_COLUMNS} FROM reports WHERE {' AND '.join(where)} "
+            "ORDER BY created_at DESC, id DESC LIMIT 51",
+            *args,
+        )
+    return _json({"items": _rows(rows[:50]), "next_cursor": "x" if len(rows) > 50 else None})
+
+
+async def report(request: Request) -> Response:
+    params = request.query_params
+    async with POOL["db"].acquire() as conn:
+        row = await conn.fetchrow(
+            f"SELECT {REPORT_COLUMNS}, tracking_code_hash, client_id FROM reports "
+            "WHERE id = $1 AND deleted_at IS NULL AND ward_code = $2",
+            uuid.UUID(params["id"]),
+            params["ward_code"],
+        )
+    if row is None:
+        return _json({"status": 404}, 404)
+    return _json(dict(row))
+
+
+async def near(request: Request) -> Response:
+    params = request.query_params
+    lat, lon, radius = float(params["lat"]), float(params["lon"]), float(params["radius_m"])
+    x0, y0, z0 = unit_vector(lat, lon)
+    chord = 2 * math.sin(radius / (2 * EARTH_RADIUS_M))
+    dlat = math.degrees(radius / EARTH_RADIUS_M)
+    dlon = dlat / math.cos(math.radians(lat))
+    chord2 = (
+        "((unit_x - $1) * (unit_x - $1) + (unit_y - $2) * (unit_y - $2) "
+        "+ (unit_z - $3) * (unit_z - $3))"
+    )
+    async with POOL["db"].acquire() as conn:
+        ids = await conn.fetch(
+            f"SELECT id, {chord2} AS chord2 FROM cameras WHERE lat BETWEEN $4 AND $5 "
+            f"AND lon BETWEEN $6 AND $7 AND {chord2} <= $8 AND deleted_at IS NULL "
+            f"AND ward_code = $9 ORDER BY {chord2}, id LIMIT 51",
+            x0,
+            y0,
+            z0,
+            lat - dlat,
+            lat + dlat,
+            lon - dlon,
+            lon + dlon,
+            chord * chord,
+            params["ward_code"],
+        )
+        page = ids[:50]
+        rows = await conn.fetch(
+            f"SELECT {CAMERA_COLUMNS} FROM cameras WHERE id = ANY($1)", [r["id"] for r in page]
+        )
+    by_id = {row["id"]: dict(row) for row in rows}
+    items = []
+    for entry in page:
+        item = by_id[entry["id"]]
+        item["distance_m"] = round(
+            2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(max(entry["chord2"], 0)) / 2)), 1
+        )
+        items.append(item)
+    return _json({"items": items, "next_cursor": "x" if len(ids) > 50 else None})
+
+
+async def open311(request: Request) -> Response:
+    ward = request.query_params["jurisdiction_id"]
+    end = datetime.now(UTC)
+    async with POOL["db"].acquire() as conn:
+        name = await conn.fetchval("SELECT name FROM wards WHERE code = $1", ward)
+        rows = await conn.fetch(
+            "SELECT r.id, r.status, r.category, r.description, r.created_at, r.updated_at, "
+            "r.address, r.lat, r.lon, r.media_refs, w.name AS ward_name, "
+            "(SELECT u.note FROM report_updates u WHERE u.report_id = r.id AND u.public IS true "
+            "AND u.note IS NOT NULL ORDER BY u.created_at DESC, u.id DESC LIMIT 1) "
+            "AS status_notes FROM reports r JOIN wards w ON w.code = r.ward_code "
+            "WHERE r.ward_code = $1 AND r.deleted_at IS NULL AND r.created_at >= $2 "
+            "AND r.created_at <= $3 ORDER BY r.created_at DESC, r.id DESC LIMIT 1000",
+            ward,
+            end - timedelta(days=90),
+            end,
+        )
+    items = [
+        {
+            "service_request_id": str(row["id"]),
+            "status": "closed"
+            if row["status"] in ("resolved", "rejected", "duplicate")
+            else "open",
+            "status_notes": row["status_notes"],
+            "service_code": row["category"],
+            "agency_responsible": f"Công an {name}",
+            "requested_datetime": row["created_at"],
+            "updated_datetime": row["updated_at"],
+            "lat": round(row["lat"], 3) if row["lat"] is not None else None,
+            "long": round(row["lon"], 3) if row["lon"] is not None else None,
+        }
+        for row in rows
+    ]
+    return _json(items)
+
+
+async def statistics(request: Request) -> Response:
+    params = request.query_params
+    column = "province_code" if params.get("level") == "province" else "ward_code"
+    unit = params["unit_code"]
+    scope = f"{column} = $1 AND deleted_at IS NULL"
+    async with POOL["db"].acquire() as conn:
+        # The unit's lookup, as wardsafe resolves unit_code first.
+        await conn.fetchval(
+            "SELECT code FROM provinces WHERE code = $1 UNION ALL "
+            "SELECT code FROM wards WHERE code = $1",
+            unit,
+        )
+        by_status = await conn.fetch(
+            f"SELECT status, count(*) AS n FROM reports WHERE {scope} GROUP BY status", unit
+        )
+        by_category = await conn.fetch(
+            f"SELECT category, count(*) AS n FROM reports WHERE {scope} GROUP BY category", unit
+        )
+        seconds = "EXTRACT(EPOCH FROM (acknowledged_at - created_at))"
+        row = await conn.fetchrow(
+            "SELECT count(*) AS acknowledged, "
+            "min(CASE WHEN position = (n + 1) / 2 THEN seconds END) AS median, "
+            "min(CASE WHEN position = (9 * n + 9) / 10 THEN seconds END) AS p90 FROM ("
+            f"SELECT {seconds} AS seconds, row_number() OVER (ORDER BY {seconds}) AS position, "
+            f"count(*) OVER () AS n FROM reports WHERE {scope} "
+            "AND acknowledged_at IS NOT NULL) AS durations",
+            unit,
+        )
+    return _json(
+        {
+            "unit_code": unit,
+            "total": sum(r["n"] for r in by_status),
+            "by_status": {r["status"]: r["n"] for r in by_status},
+            "by_category": {r["category"]: r["n"] for r in by_category},
+            "acknowledged": row["acknowledged"],
+            "median_seconds_to_acknowledge": float(row["median"] or 0),
+            "p90_seconds_to_acknowledge": float(row["p90"] or 0),
+        }
+    )
+
+
+async def create_report(request: Request) -> Response:
+    body = orjson.loads(await request.body())
+    now = datetime.now(UTC)
+    report_id = uuid.uuid4()
+    async with POOL["db"].acquire() as conn, conn.transaction():
+        await conn.execute(
+            "INSERT INTO reports (id, created_at, updated_at, version, province_code, ward_code, "
+            "category, description, address, media_refs, attributes, anonymous, reporter_id, "
+            "source, status, priority) VALUES ($1, $2, $2, 1, $3, $4, $5, $6, $7, '[]', '{}', "
+            "false, $8, 'app', 'received', 'normal')",
+            report_id,
+            now,
+            "22",
+            body["ward_code"],
+            body["category"],
+            body["description"],
+            body.get("address"),
+            uuid.UUID(request.query_params["reporter_id"]),
+        )
+    return _json({"id": str(report_id), **body}, 201)
+
+
+@asynccontextmanager
+async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+    POOL["db"] = await asyncpg.create_pool(
+        os.environ["BENCH_DSN"], min_size=5, max_size=int(os.environ.get("BENCH_POOL", "15"))
+    )
+    yield
+    await POOL["db"].close()
+
+
+app = Starlette(
+    routes=[
+        Route("/floor", floor),
+        Route("/cameras", cameras),
+        Route("/cameras/near", near),
+        Route("/reports", reports),
+        Route("/reports/one", report),
+        Route("/reports/create", create_report, methods=["POST"]),
+        Route("/open311", open311),
+        Route("/statistics", statistics),
+    ],
+    lifespan=lifespan,
+)
