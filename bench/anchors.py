@@ -16,7 +16,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -145,8 +145,10 @@ async def near(request: Request) -> Response:
 
 
 async def open311(request: Request) -> Response:
-    ward = request.query_params["jurisdiction_id"]
-    end = datetime.now(UTC)
+    params = request.query_params
+    ward = params["jurisdiction_id"]
+    start = datetime.fromisoformat(params["start_date"])
+    end = datetime.fromisoformat(params["end_date"])
     async with POOL["db"].acquire() as conn:
         name = await conn.fetchval("SELECT name FROM wards WHERE code = $1", ward)
         rows = await conn.fetch(
@@ -158,7 +160,7 @@ async def open311(request: Request) -> Response:
             "WHERE r.ward_code = $1 AND r.deleted_at IS NULL AND r.created_at >= $2 "
             "AND r.created_at <= $3 ORDER BY r.created_at DESC, r.id DESC LIMIT 1000",
             ward,
-            end - timedelta(days=90),
+            start,
             end,
         )
     items = [

@@ -71,6 +71,21 @@ class Fixture:
     load_seconds: float | None
 
 
+async def reset(dsn: str) -> None:
+    """Back to the loaded set: remove what a run wrote (the write scenario's reports, their
+    audit events and idempotency keys), so every run reads the same data."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            await conn.execute("DELETE FROM report_updates WHERE created_at > $1", NOW)
+            await conn.execute("DELETE FROM reports WHERE created_at > $1", NOW)
+            await conn.execute("DELETE FROM idempotency_keys")
+            await conn.execute("DELETE FROM audit_events")
+        await conn.execute("VACUUM ANALYZE reports")
+    finally:
+        await conn.close()
+
+
 def dsns(scale: str) -> tuple[str, str, str]:
     """(server dsn for CREATE DATABASE, asyncpg dsn, SQLAlchemy url) of the scale's database."""
     base = os.environ.get("BENCH_PG", "postgres@127.0.0.1:5432")

@@ -418,6 +418,7 @@ def main() -> None:
         output["floor_rps"] = floor.rps
         anchor_rps: dict[str, float] = {}
         for count in [int(n) for n in args.workers.split(",")]:
+            asyncio.run(load.reset(fixture.dsn))
             server = Server(
                 [
                     str(Path(python).parent / "wardsafe"),
@@ -471,6 +472,7 @@ def main() -> None:
                 server.stop()
     finally:
         anchor.stop()
+        asyncio.run(load.reset(fixture.dsn))
     text = json.dumps(output, indent=2, ensure_ascii=False)
     (RESULTS / "latest.json").write_text(text + "\n")
     (RESULTS / f"{args.scale}.json").write_text(text + "\n")
