@@ -250,6 +250,9 @@ def check(port: int, scenario: Scenario, path: str, token: str | None) -> None:
     except urllib.error.HTTPError as error:
         detail = error.read()[:300]
         print(f"  ! {scenario.name} on {port}: {error.code} {detail!r}", flush=True)
+    except OSError as error:
+        # A server still busy with the previous scenario's backlog: wrk will tell.
+        print(f"  ! {scenario.name} on {port}: {error!r}", flush=True)
 
 
 def wrk(
