@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from app.db import uuid7
 from app.models.cameras import unit_vector
 
 REPORT_COLUMNS = (
@@ -226,7 +227,7 @@ async def statistics(request: Request) -> Response:
 async def create_report(request: Request) -> Response:
     body = orjson.loads(await request.body())
     now = datetime.now(UTC)
-    report_id = uuid.uuid4()
+    report_id = uuid7()  # as wardsafe: time-ordered ids append to the primary-key index
     async with POOL["db"].acquire() as conn, conn.transaction():
         await conn.execute(
             "INSERT INTO reports (id, created_at, updated_at, version, province_code, ward_code, "
