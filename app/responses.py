@@ -33,17 +33,20 @@ def json_response(
     )
 
 
-async def created(
+Answer = tuple[int, BaseModel, dict[str, str]]
+
+
+async def idempotent(
     request: Request,
     session: AsyncSession,
     principal: Principal | None,
     idempotency_key: str | None,
     payload: BaseModel,
-    create: Callable[[], Awaitable[T]],
-    present: Callable[[T], BaseModel],
-    location: Callable[[T], str],
+    run: Callable[[], Awaitable[Answer]],
 ) -> Response:
-    """Run ``create`` once per Idempotency-Key and answer 201 with Location and ETag."""
+    """Run ``run`` once per Idempotency-Key: a retry with the same body replays its answer.
+
+    ``run`` returns the status, the body and the headers to answer with."""
     reservation = None
     if idempotency_key:
         # The actual path, not the route's template: the same key and body
@@ -65,18 +68,37 @@ async def created(
                 media_type="application/json",
             )
         reservation = claimed
-    record = await create()
-    body = present(record)
-    headers = {"Location": location(record)}
-    version = getattr(body, "version", None)
-    if isinstance(version, int):
-        headers["ETag"] = etag(version)
+    status, body, headers = await run()
     content = body.model_dump_json().encode()
     if reservation is not None:
         await idempotency_service.complete(
-            session, reservation, 201, content, headers, request.app.state.response_cipher
+            session, reservation, status, content, headers, request.app.state.response_cipher
         )
-    return Response(content, status_code=201, headers=headers, media_type="application/json")
+    return Response(content, status_code=status, headers=headers, media_type="application/json")
+
+
+async def created(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal | None,
+    idempotency_key: str | None,
+    payload: BaseModel,
+    create: Callable[[], Awaitable[T]],
+    present: Callable[[T], BaseModel],
+    location: Callable[[T], str],
+) -> Response:
+    """Run ``create`` once per Idempotency-Key and answer 201 with Location and ETag."""
+
+    async def run() -> Answer:
+        record = await create()
+        body = present(record)
+        headers = {"Location": location(record)}
+        version = getattr(body, "version", None)
+        if isinstance(version, int):
+            headers["ETag"] = etag(version)
+        return 201, body, headers
+
+    return await idempotent(request, session, principal, idempotency_key, payload, run)
 
 
 def page_body(rows: Sequence[Any], next_cursor: str | None) -> dict[str, Any]:

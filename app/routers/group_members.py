@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel
 
 from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, SessionDep, scoped
 from app.errors import problem_responses
@@ -20,13 +19,6 @@ router = APIRouter(prefix="/api/v1/groups/{group_id}/members", tags=["self-manag
 
 GroupsReader = Annotated[Principal, scoped("groups:read")]
 MembersWriter = Annotated[Principal, scoped("members:write")]
-
-
-class _MemberPost(BaseModel):
-    """What an Idempotency-Key stands for: this member, in this group."""
-
-    group_id: uuid.UUID
-    member: MemberCreate
 
 
 @router.get("", response_model=Page[MemberRead], responses=problem_responses(401, 403, 404, 422))
@@ -68,8 +60,7 @@ async def create_member(
         session,
         principal,
         idempotency_key,
-        # The route's template has no group id: the key's fingerprint must.
-        _MemberPost(group_id=group_id, member=body),
+        body,
         create=lambda: member_service.create_member(session, principal, group_id, body),
         present=MemberRead.model_validate,
         location=lambda member: f"/api/v1/groups/{group_id}/members/{member['id']}",

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
-from pydantic import BaseModel
 
 from app.deps import (
     CurrentPrincipal,
@@ -21,11 +18,10 @@ from app.deps import (
 )
 from app.errors import problem_responses
 from app.pagination import Page
-from app.responses import etag
+from app.responses import Answer, etag, idempotent
 from app.schemas.report_updates import ReportNoteCreate, ReportTransitionCreate, ReportUpdateRead
 from app.schemas.reports import ReportRead
 from app.security import Principal
-from app.services import idempotency as idempotency_service
 from app.services import report_updates as update_service
 from app.services import reports as report_service
 
@@ -46,44 +42,6 @@ def _version(value: str | None) -> int | None:
     return None if value is None else if_match(value)
 
 
-async def _once(
-    request: Request,
-    session: SessionDep,
-    principal: Principal,
-    idempotency_key: str | None,
-    fingerprint: Any,
-    run: Callable[[], Awaitable[tuple[int, BaseModel, dict[str, str]]]],
-) -> Response:
-    """Run ``run`` once per Idempotency-Key; a retry replays the first answer.
-
-    The fingerprint holds the report id as well as the body: the same note on
-    another report is another request."""
-    reservation = None
-    if idempotency_key:
-        route = getattr(request.scope.get("route"), "path", request.url.path)
-        request_hash = idempotency_service.fingerprint(request.method, route, fingerprint)
-        ttl = timedelta(hours=request.app.state.settings.idempotency_ttl_hours)
-        cipher = request.app.state.response_cipher
-        claimed = await idempotency_service.claim(
-            session, principal.actor_key, idempotency_key, request_hash, ttl, cipher
-        )
-        if isinstance(claimed, idempotency_service.Replay):
-            return Response(
-                claimed.body,
-                status_code=claimed.status_code,
-                headers={**claimed.headers, "Idempotency-Replayed": "true"},
-                media_type="application/json",
-            )
-        reservation = claimed
-    status, answer, headers = await run()
-    content = answer.model_dump_json().encode()
-    if reservation is not None:
-        await idempotency_service.complete(
-            session, reservation, status, content, headers, request.app.state.response_cipher
-        )
-    return Response(content, status_code=status, headers=headers, media_type="application/json")
-
-
 @router.post(
     "/{report_id}/transitions",
     response_model=ReportRead,
@@ -101,15 +59,14 @@ async def transition_report(
     """Move a report on with a note (ward officers); a move not allowed is a 409."""
     expected_version = _version(if_match_header)
 
-    async def run() -> tuple[int, BaseModel, dict[str, str]]:
+    async def run() -> Answer:
         report = await update_service.transition(
             session, principal, report_id, body, expected_version
         )
         answer = ReportRead.model_validate(report_service.present(principal, report))
         return 200, answer, {"ETag": etag(report.version)}
 
-    fingerprint = [str(report_id), body.model_dump(mode="json")]
-    return await _once(request, session, principal, idempotency_key, fingerprint, run)
+    return await idempotent(request, session, principal, idempotency_key, body, run)
 
 
 @router.get(
@@ -147,14 +104,13 @@ async def add_report_note(
 ) -> Response:
     """Add a public or internal note to a report without moving it (ward officers)."""
 
-    async def run() -> tuple[int, BaseModel, dict[str, str]]:
+    async def run() -> Answer:
         entry = await update_service.add_note(session, principal, report_id, body)
         answer = ReportUpdateRead.model_validate(entry)
         location = f"/api/v1/reports/{entry.report_id}/updates/{entry.id}"
         return 201, answer, {"Location": location, "ETag": etag(entry.version)}
 
-    fingerprint = [str(report_id), body.model_dump(mode="json")]
-    return await _once(request, session, principal, idempotency_key, fingerprint, run)
+    return await idempotent(request, session, principal, idempotency_key, body, run)
 
 
 @router.get(
