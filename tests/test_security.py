@@ -19,10 +19,11 @@ from jose import jwt
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app import security
 from app.config import Settings
 from app.models.auth import RefreshToken
 from app.models.users import User
-from app.security import ACCESS_TOKEN_TYPE, Role, TokenSigner
+from app.security import ACCESS_TOKEN_TYPE, InvalidToken, Role, TokenSigner
 from app.services import auth as auth_service
 from app.services.demo import HA_LONG
 from tests.conftest import TEST_SECRET, AppClientFactory
@@ -223,6 +224,55 @@ class TestAccessTokenAttacks:
         )
         refresh_token = response.json()["refresh_token"]
         assert_invalid_token(await client.get(ME, headers=bearer(refresh_token)))
+
+
+class TestVerifiedTokenMemory:
+    """A verified token is remembered until it expires, and never past that."""
+
+    def test_token_verified_once_is_answered_from_memory(
+        self, settings: Settings, officer: User, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        signer = TokenSigner(settings)
+        token, _ = signer.issue(auth_service.user_principal(officer))
+        first = signer.verify(token)
+        # Any second look at the signature would now fail.
+        monkeypatch.setattr(jwt, "decode", lambda *a, **k: pytest.fail("verified twice"))
+        assert signer.verify(token) is first
+        assert first.subject == officer.id
+
+    def test_remembered_token_is_refused_once_it_expires(
+        self, settings: Settings, officer: User
+    ) -> None:
+        signer = TokenSigner(settings)
+        token, lifetime = signer.issue(auth_service.user_principal(officer))
+        signer.verify(token)
+        issued = datetime.now(UTC).timestamp()
+        signer.clock = lambda: issued + lifetime + 1
+        with pytest.raises(InvalidToken):
+            signer.verify(token)
+        assert token not in signer._verified
+
+    def test_forged_copy_of_a_remembered_token_is_still_refused(
+        self, settings: Settings, officer: User
+    ) -> None:
+        signer = TokenSigner(settings)
+        token, _ = signer.issue(auth_service.user_principal(officer))
+        signer.verify(token)
+        header, claims, _ = token.split(".")
+        raised = orjson.loads(unb64url(claims)) | {"role": Role.ADMIN.value}
+        forged = ".".join((header, b64url(orjson.dumps(raised)), token.rsplit(".", 1)[1]))
+        with pytest.raises(InvalidToken):
+            signer.verify(forged)
+
+    def test_memory_is_bounded(
+        self, settings: Settings, officer: User, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(security, "VERIFIED_TOKENS_CACHED", 3)
+        signer = TokenSigner(settings)
+        tokens = [signer.issue(auth_service.user_principal(officer))[0] for _ in range(5)]
+        for token in tokens:
+            signer.verify(token)
+        assert list(signer._verified) == tokens[2:]
 
 
 class TestRefreshTokenReuse:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import AwareDatetime
 
 from app.deps import CursorCodecDep, PageDep, SessionDep, scoped
 from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import page_body
+from app.routing import APIRouter
 from app.schemas.audit import AuditEventRead
 from app.security import Principal
 from app.services import audit as audit_service

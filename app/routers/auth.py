@@ -7,10 +7,11 @@ import binascii
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.deps import SessionDep
+from app.routing import APIRouter
 from app.schemas.auth import OAuthErrorResponse, TokenResponse
 from app.services.auth import OAuthError, TokenPair, TokenService
 

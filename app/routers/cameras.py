@@ -7,7 +7,7 @@ import re
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, SessionDep, scoped
@@ -15,6 +15,7 @@ from app.errors import problem_responses
 from app.models.cameras import CameraStatus, OwnerKind, Sharing
 from app.pagination import Page
 from app.responses import created, with_etag
+from app.routing import APIRouter
 from app.schemas.cameras import CameraCreate, CameraRead, CameraUpdate
 from app.security import Principal
 from app.services import camera_geo

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, SessionDep, scoped
 from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, with_etag
+from app.routing import APIRouter
 from app.schemas.certification_criteria import CriteriaSetCreate, CriteriaSetRead, CriteriaSetUpdate
 from app.security import Principal
 from app.services import certification_criteria as criteria_service

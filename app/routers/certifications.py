@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import Depends, Header, Query, Request, Response
 
 from app.deps import (
     CursorCodecDep,
@@ -20,6 +20,7 @@ from app.errors import problem_responses
 from app.models.certifications import CertificationStatus
 from app.pagination import Page
 from app.responses import created, with_etag
+from app.routing import APIRouter
 from app.schemas.certifications import (
     CertificationCreate,
     CertificationEventRead,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, SessionDep, scoped
 from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, page_body, with_etag
+from app.routing import APIRouter
 from app.schemas.competitions import (
     CompetitionCreate,
     CompetitionLevel,

@@ -6,12 +6,13 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, SessionDep, scoped
 from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, page_body, with_etag
+from app.routing import APIRouter
 from app.schemas.fire_equipment import (
     EquipmentDueRead,
     EquipmentKind,

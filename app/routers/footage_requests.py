@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import Body, Depends, Query, Request, Response
 
 from app.deps import CurrentPrincipal, CursorCodecDep, IdempotencyKeyDep, PageDep, SessionDep
 from app.deps import scoped as scoped_principal
@@ -13,6 +13,7 @@ from app.errors import Forbidden, problem_responses
 from app.models.footage_requests import ItemStatus
 from app.pagination import Page
 from app.responses import created, etag
+from app.routing import APIRouter
 from app.schemas.footage_requests import (
     CustodyRead,
     FootageClose,

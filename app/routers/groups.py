@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, SessionDep, scoped
 from app.errors import problem_responses
 from app.responses import created, etag
+from app.routing import APIRouter
 from app.schemas.groups import (
     GroupCreate,
     GroupKind,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from app import metrics
 from app.errors import AppError, NotFound, ServiceUnavailable, problem_responses, problem_type
+from app.routing import APIRouter
 from app.schemas.health import HealthRead, ProblemTypeRead
 from app.services import health as health_service
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.deps import (
     CursorCodecDep,
@@ -18,6 +18,7 @@ from app.deps import (
 from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, page_body, with_etag
+from app.routing import APIRouter
 from app.schemas.neighbourhoods import NeighbourhoodCreate, NeighbourhoodRead, NeighbourhoodUpdate
 from app.security import Principal
 from app.services import neighbourhoods as neighbourhood_service

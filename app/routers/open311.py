@@ -13,12 +13,13 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import UploadFile
 
 from app.deps import SessionDep
 from app.errors import AppError
+from app.routing import APIRouter
 from app.schemas.open311 import (
     Open311Discovery,
     Open311Error,

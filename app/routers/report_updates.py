@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import Header, Request, Response
 
 from app.deps import (
     CurrentPrincipal,
@@ -19,6 +19,7 @@ from app.deps import (
 from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import Answer, etag, idempotent
+from app.routing import APIRouter
 from app.schemas.report_updates import ReportNoteCreate, ReportTransitionCreate, ReportUpdateRead
 from app.schemas.reports import ReportRead
 from app.security import Principal

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from cryptography.fernet import Fernet
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from pydantic import AwareDatetime
 
 from app.deps import (
@@ -26,6 +26,7 @@ from app.errors import RateLimited, problem_responses
 from app.pagination import Page
 from app.ratelimit import limit
 from app.responses import created, etag, with_etag
+from app.routing import APIRouter
 from app.schemas.common import WardCode
 from app.schemas.reports import (
     PublicUpdateRead,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
 from app.deps import CursorCodecDep, PageDep, SessionDep
 from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import page_body
+from app.routing import APIRouter
 from app.schemas.units import ProvinceRead, WardRead
 from app.services import units as unit_service
 

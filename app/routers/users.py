@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.deps import (
     CurrentPrincipal,
@@ -19,6 +19,7 @@ from app.deps import (
 from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, page_body, with_etag
+from app.routing import APIRouter
 from app.schemas.users import MeRead, UserCreate, UserRead, UserUpdate
 from app.security import Principal, Role
 from app.services import users as user_service
