@@ -9,7 +9,7 @@ from fastapi import Depends, Header, Request, Security
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import get_session
+from app.db import get_read_session, get_session
 from app.errors import Forbidden, PreconditionFailed, PreconditionRequired, Unauthorized
 from app.pagination import CursorCodec, PageParams, page_params
 from app.security import SCOPES, InvalidToken, Principal, TokenSigner
@@ -17,10 +17,12 @@ from app.security import SCOPES, InvalidToken, Principal, TokenSigner
 # scope="function": the commit runs when the route returns, before the
 # response is sent, so a failed commit is the client's error response.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# Routes that only read: no transaction round trips (app/db.py).
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
-def get_cursor_codec(request: Request) -> CursorCodec:
+async def get_cursor_codec(request: Request) -> CursorCodec:
     """The app's cursor signer."""
     codec: CursorCodec = request.app.state.cursor_codec
     return codec
@@ -85,16 +87,7 @@ def scoped(*scopes: str) -> Any:
 _ETAG = re.compile(r'^\s*"(\d{1,18})"\s*$')
 
 
-def if_match(
-    value: Annotated[
-        str | None,
-        Header(
-            alias="If-Match",
-            description='The ETag of your last read, e.g. `"3"`.',
-            examples=['"1"'],
-        ),
-    ] = None,
-) -> int:
+def if_match(value: str | None) -> int:
     """The version the client last read, from ``If-Match`` (428 without it)."""
     if value is None:
         raise PreconditionRequired(
@@ -110,7 +103,21 @@ def if_match(
     return int(match.group(1))
 
 
-IfMatchDep = Annotated[int, Depends(if_match)]
+async def _if_match_header(
+    value: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='The ETag of your last read, e.g. `"3"`.',
+            examples=['"1"'],
+        ),
+    ] = None,
+) -> int:
+    # async: FastAPI runs a plain `def` dependency in a worker thread.
+    return if_match(value)
+
+
+IfMatchDep = Annotated[int, Depends(_if_match_header)]
 
 IdempotencyKeyDep = Annotated[
     str | None,

@@ -48,7 +48,7 @@ class PageParams:
     cursor: str | None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description="Items per page (1 to 200).")
     ] = DEFAULT_LIMIT,
@@ -180,5 +180,7 @@ async def fetch_page(
     if len(rows) > params.limit:
         rows = rows[: params.limit]
         last = rows[-1]._mapping
-        next_cursor = codec.encode(scope, [last[c] for c in keyset.columns])
+        # By name: the row of a Core execution knows its columns as the table's,
+        # not as the model's attributes.
+        next_cursor = codec.encode(scope, [last[str(c.key)] for c in keyset.columns])
     return rows, next_cursor

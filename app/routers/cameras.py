@@ -10,7 +10,15 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
-from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, SessionDep, scoped
+from app.deps import (
+    CursorCodecDep,
+    IdempotencyKeyDep,
+    IfMatchDep,
+    PageDep,
+    ReadSessionDep,
+    SessionDep,
+    scoped,
+)
 from app.errors import problem_responses
 from app.models.cameras import CameraStatus, OwnerKind, Sharing
 from app.pagination import Page
@@ -35,7 +43,7 @@ def _invalid(field: str, message: str) -> RequestValidationError:
     )
 
 
-def near_params(
+async def near_params(
     near: Annotated[
         str | None,
         Query(
@@ -74,7 +82,7 @@ NearDep = Annotated[camera_geo.Near | None, Depends(near_params)]
 
 @router.get("", response_model=Page[CameraRead], responses=problem_responses(401, 403, 422))
 async def list_cameras(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: CamerasReader,
     page: PageDep,
     codec: CursorCodecDep,
@@ -129,7 +137,10 @@ async def create_camera(
     "/{camera_id}", response_model=CameraRead, responses=problem_responses(401, 403, 404, 422)
 )
 async def get_camera(
-    session: SessionDep, principal: CamerasReader, response: Response, camera_id: uuid.UUID
+    session: ReadSessionDep,
+    principal: CamerasReader,
+    response: Response,
+    camera_id: uuid.UUID,
 ) -> dict[str, Any]:
     """Get one camera; owner details only for its owner, the ward's officers and admins."""
     camera = await camera_service.get_camera(session, principal, camera_id)

@@ -43,7 +43,7 @@ Reviewer = Annotated[Principal, scoped("certifications:review")]
 Revoker = Annotated[Principal, scoped("certifications:revoke")]
 
 
-def optional_if_match(
+async def optional_if_match(
     value: Annotated[
         str | None,
         Header(

@@ -17,7 +17,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import UploadFile
 
-from app.deps import SessionDep
+from app.deps import ReadSessionDep, SessionDep
 from app.errors import AppError
 from app.routing import APIRouter
 from app.schemas.open311 import (
@@ -188,7 +188,7 @@ def _register(fmt: str) -> None:
             openapi_extra={"parameters": [JURISDICTION], "security": []},
         ),
     )
-    async def list_services(request: Request, session: SessionDep) -> Response:
+    async def list_services(request: Request, session: ReadSessionDep) -> Response:
         """The report categories as Open311 services (`metadata` true where they have
         attributes)."""
         await open311_service.check_jurisdiction(session, _query(request).get("jurisdiction_id"))
@@ -210,7 +210,7 @@ def _register(fmt: str) -> None:
             },
         ),
     )
-    async def service_definition(request: Request, session: SessionDep) -> Response:
+    async def service_definition(request: Request, session: ReadSessionDep) -> Response:
         """A service definition: its attributes (the questions of a category)."""
         await open311_service.check_jurisdiction(session, _query(request).get("jurisdiction_id"))
         definition = open311_service.service_definition(request.path_params["service_code"])
@@ -261,7 +261,7 @@ def _register(fmt: str) -> None:
             },
         ),
     )
-    async def list_requests(request: Request, session: SessionDep) -> Response:
+    async def list_requests(request: Request, session: ReadSessionDep) -> Response:
         """Service requests of a ward (or your key's units), newest first, at most 1,000."""
         found = await open311_queries.list_requests(session, _query(request))
         return answer(xml, "service_requests", found)
@@ -283,7 +283,7 @@ def _register(fmt: str) -> None:
             },
         ),
     )
-    async def get_request(request: Request, session: SessionDep) -> Response:
+    async def get_request(request: Request, session: ReadSessionDep) -> Response:
         """One service request, as a list of one (the specification's shape)."""
         found = await open311_queries.get_request(
             session, request.path_params["service_request_id"], _query(request)
@@ -300,7 +300,7 @@ def _register(fmt: str) -> None:
             openapi_extra={"parameters": [READ_KEY, *WINDOW, JURISDICTION], "security": []},
         ),
     )
-    async def list_updates(request: Request, session: SessionDep) -> Response:
+    async def list_updates(request: Request, session: ReadSessionDep) -> Response:
         """Status changes and public notes in a window, oldest first (FixMyStreet's
         extension), so that city systems can sync."""
         found = await open311_queries.list_updates(session, _query(request))

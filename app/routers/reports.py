@@ -19,6 +19,7 @@ from app.deps import (
     IfMatchDep,
     OptionalPrincipal,
     PageDep,
+    ReadSessionDep,
     SessionDep,
     scoped,
 )
@@ -172,7 +173,7 @@ DateTo = Annotated[
 
 @router.get("", response_model=Page[ReportRead], responses=problem_responses(401, 403, 422))
 async def list_reports(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: CurrentPrincipal,
     page: PageDep,
     codec: CursorCodecDep,
@@ -207,7 +208,7 @@ async def list_reports(
     responses=problem_responses(401, 403, 422),
 )
 async def report_statistics(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Annotated[Principal, scoped("reports:read")],
     unit_code: Annotated[
         str,
@@ -245,7 +246,7 @@ async def report_statistics(
     openapi_extra={"security": []},
 )
 async def track_report(
-    session: SessionDep,
+    session: ReadSessionDep,
     response: Response,
     tracking_code: Annotated[str, Path(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
 ) -> TrackedReportRead:
@@ -269,7 +270,10 @@ async def track_report(
     "/{report_id}", response_model=ReportRead, responses=problem_responses(401, 403, 404, 422)
 )
 async def get_report(
-    session: SessionDep, principal: CurrentPrincipal, response: Response, report_id: uuid.UUID
+    session: ReadSessionDep,
+    principal: CurrentPrincipal,
+    response: Response,
+    report_id: uuid.UUID,
 ) -> Any:
     """Get one report in your scope (your own, for reporters); the ETag is its version."""
     report = await report_service.get_report(session, principal, report_id)
