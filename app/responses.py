@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
+import orjson
 from fastapi import Request, Response
 from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,6 +21,27 @@ T = TypeVar("T")
 def etag(version: int) -> str:
     """The strong ETag of a record version."""
     return f'"{version}"'
+
+
+def _uuid_text(value: Any) -> str:
+    # asyncpg hands back its own UUID subclass, which orjson does not take as a UUID.
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def plain_json(content: Any, *, headers: dict[str, str] | None = None) -> Response:
+    """Plain data (dicts of a hot read's rows) serialized with orjson, past the response model.
+
+    The shapes are the response models' (the OpenAPI document still names
+    them); validating fifty rows into models only to serialize them again cost
+    a list a tenth of its CPU. Datetimes come out as pydantic writes them
+    (``...Z`` for UTC)."""
+    return Response(
+        orjson.dumps(content, default=_uuid_text, option=orjson.OPT_UTC_Z),
+        headers=headers,
+        media_type="application/json",
+    )
 
 
 def json_response(

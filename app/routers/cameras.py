@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -22,7 +22,7 @@ from app.deps import (
 from app.errors import problem_responses
 from app.models.cameras import CameraStatus, OwnerKind, Sharing
 from app.pagination import Page
-from app.responses import created, with_etag
+from app.responses import created, etag, plain_json, with_etag
 from app.routing import APIRouter
 from app.schemas.cameras import CameraCreate, CameraRead, CameraUpdate
 from app.security import Principal
@@ -92,7 +92,7 @@ async def list_cameras(
     owner_kind: Annotated[OwnerKind | None, Query()] = None,
     sharing: Annotated[Sharing | None, Query()] = None,
     status: Annotated[CameraStatus | None, Query()] = None,
-) -> dict[str, Any]:
+) -> Response:
     """List the cameras you may see, oldest first, or with `near` nearest first."""
     filters = {
         "ward_code": ward_code,
@@ -104,7 +104,7 @@ async def list_cameras(
     items, next_cursor = await camera_service.list_cameras(
         session, principal, page, codec, filters=filters, near=near
     )
-    return {"items": items, "next_cursor": next_cursor}
+    return plain_json({"items": items, "next_cursor": next_cursor})
 
 
 @router.post(
@@ -139,13 +139,11 @@ async def create_camera(
 async def get_camera(
     session: ReadSessionDep,
     principal: CamerasReader,
-    response: Response,
     camera_id: uuid.UUID,
-) -> dict[str, Any]:
+) -> Response:
     """Get one camera; owner details only for its owner, the ward's officers and admins."""
     camera = await camera_service.get_camera(session, principal, camera_id)
-    response.headers["ETag"] = f'"{camera["version"]}"'
-    return camera
+    return plain_json(camera, headers={"ETag": etag(camera["version"])})
 
 
 @router.patch(

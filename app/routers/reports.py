@@ -26,7 +26,7 @@ from app.deps import (
 from app.errors import RateLimited, problem_responses
 from app.pagination import Page
 from app.ratelimit import limit
-from app.responses import created, etag, with_etag
+from app.responses import created, etag, plain_json, with_etag
 from app.routing import APIRouter
 from app.schemas.common import WardCode
 from app.schemas.reports import (
@@ -184,7 +184,7 @@ async def list_reports(
     assigned_to: Annotated[uuid.UUID | None, Query()] = None,
     since: DateFrom = None,
     until: DateTo = None,
-) -> dict[str, Any]:
+) -> Response:
     """List reports, newest first: officers those of their units, reporters their own."""
     items, next_cursor = await report_service.list_reports(
         session,
@@ -199,7 +199,7 @@ async def list_reports(
         since=since,
         until=until,
     )
-    return {"items": items, "next_cursor": next_cursor}
+    return plain_json({"items": items, "next_cursor": next_cursor})
 
 
 @router.get(
@@ -272,13 +272,11 @@ async def track_report(
 async def get_report(
     session: ReadSessionDep,
     principal: CurrentPrincipal,
-    response: Response,
     report_id: uuid.UUID,
-) -> Any:
+) -> Response:
     """Get one report in your scope (your own, for reporters); the ETag is its version."""
-    report = await report_service.get_report(session, principal, report_id)
-    with_etag(response, report)
-    return report_service.present(principal, report)
+    report = await report_service.read_report(session, principal, report_id)
+    return plain_json(report, headers={"ETag": etag(report["version"])})
 
 
 @router.patch(

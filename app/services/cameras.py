@@ -103,6 +103,7 @@ def can_see_owner(principal: Principal, ward_code: str, owner_user_id: uuid.UUID
 def present(principal: Principal, row: Mapping[Any, Any]) -> dict[str, Any]:
     """A camera as ``principal`` may see it: without owner details unless allowed."""
     camera = dict(row)
+    camera["distance_m"] = None  # set by `near` lists only
     if not can_see_owner(principal, camera["ward_code"], camera["owner_user_id"]):
         for name in OWNER_FIELDS:
             camera[name] = None

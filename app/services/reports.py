@@ -282,6 +282,22 @@ async def get_report(session: AsyncSession, principal: Principal, report_id: uui
     return report
 
 
+async def read_report(
+    session: AsyncSession, principal: Principal, report_id: uuid.UUID
+) -> dict[str, Any]:
+    """One report in scope as ``principal`` may see it, from its columns (404 outside it)."""
+    reason = can_read_reports(principal)
+    if reason:
+        raise Forbidden(reason, required_scopes=["reports:read"])
+    row = await fetch_row(
+        session,
+        select(*REPORT_COLUMNS).where(col(Report.id) == report_id, _visible(principal)),
+    )
+    if row is None:
+        raise NotFound(f"No report has the id {report_id}.")
+    return present(principal, row)
+
+
 async def triageable(session: AsyncSession, principal: Principal, report_id: uuid.UUID) -> Report:
     """A visible report the principal may triage (404 invisible, 403 not theirs to triage)."""
     report = await get_report(session, principal, report_id)
