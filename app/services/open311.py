@@ -55,7 +55,11 @@ def status_of(report_status: str | None) -> str:
 
 def w3c(value: datetime | None) -> str | None:
     """A W3C datetime in UTC, to the second (``2026-11-29T07:12:08+00:00``)."""
-    return None if value is None else value.astimezone(UTC).isoformat(timespec="seconds")
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="seconds")
 
 
 # --- discovery and services ---------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
@@ -130,6 +131,7 @@ _latest_public_note = (
     .scalar_subquery()
     .label("status_notes")
 )
+# `_request` unpacks rows in this order.
 _REQUEST_COLUMNS = (
     *columns(
         Report.id,
@@ -148,38 +150,53 @@ _REQUEST_COLUMNS = (
 )
 
 
+@lru_cache(maxsize=4096)
+def _agency(ward_name: str) -> str:
+    return f"Công an {ward_name[:1].lower()}{ward_name[1:]}"
+
+
 def _request(row: Any, *, public: bool = False) -> dict[str, Any]:
-    category = report_categories.CATEGORIES[row.category]
-    ward_name: str = row.ward_name
+    # Up to 1,000 of these per answer: plain tuple unpacking, one dict each.
+    (
+        report_id,
+        status,
+        category_code,
+        description,
+        created_at,
+        updated_at,
+        address,
+        lat,
+        lon,
+        media_refs,
+        ward_name,
+        status_notes,
+    ) = row
+    category = report_categories.CATEGORIES[category_code]
     if public:
         # Read without a key: what happened, roughly where, and how it went;
         # not the reporter's words, the exact address or the photos.
-        return {
-            **_request(row),
-            "description": None,
-            "address": None,
-            "lat": round(row.lat, PUBLIC_COORDINATE_DECIMALS) if row.lat is not None else None,
-            "long": round(row.lon, PUBLIC_COORDINATE_DECIMALS) if row.lon is not None else None,
-            "media_url": None,
-        }
+        description = address = None
+        lat = round(lat, PUBLIC_COORDINATE_DECIMALS) if lat is not None else None
+        lon = round(lon, PUBLIC_COORDINATE_DECIMALS) if lon is not None else None
+        media_refs = None
     return {
-        "service_request_id": str(row.id),
-        "status": status_of(row.status),
-        "status_notes": row.status_notes,
+        "service_request_id": str(report_id),
+        "status": status_of(status),
+        "status_notes": status_notes,
         "service_name": category.name,
         "service_code": category.code,
-        "description": row.description,
-        "agency_responsible": f"Công an {ward_name[:1].lower()}{ward_name[1:]}",
+        "description": description,
+        "agency_responsible": _agency(ward_name),
         "service_notice": None,
-        "requested_datetime": w3c(row.created_at),
-        "updated_datetime": w3c(row.updated_at),
+        "requested_datetime": w3c(created_at),
+        "updated_datetime": w3c(updated_at),
         "expected_datetime": None,
-        "address": row.address,
+        "address": address,
         "address_id": None,
         "zipcode": None,
-        "lat": row.lat,
-        "long": row.lon,
-        "media_url": row.media_refs[0] if row.media_refs else None,
+        "lat": lat,
+        "long": lon,
+        "media_url": media_refs[0] if media_refs else None,
     }
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, select
+from sqlalchemy import ColumnElement, Row, false, select
 from sqlmodel import col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -59,6 +59,7 @@ REPORT_COLUMNS = columns(
     Report.acknowledged_at,
     Report.resolved_at,
 )
+REPORT_FIELDS = tuple(str(column.key) for column in REPORT_COLUMNS)
 
 
 def invalid(field: str, message: str) -> ValidationFailed:
@@ -114,8 +115,13 @@ def sees_reporter(principal: Principal, reporter_id: uuid.UUID | None) -> bool:
 
 
 def present(principal: Principal, report: Any) -> dict[str, Any]:
-    """A report as ``principal`` may see it (a row mapping or a ``Report``)."""
-    values = dict(report._mapping) if hasattr(report, "_mapping") else report.model_dump()
+    """A report as ``principal`` may see it (a ``Report``, or a row of ``REPORT_COLUMNS``)."""
+    if isinstance(report, Row):
+        # zip with the names known up front: a row's mapping view costs
+        # several times more, fifty times a page.
+        values = dict(zip(REPORT_FIELDS, report, strict=True))
+    else:
+        values = report.model_dump()
     if not sees_reporter(principal, values.get("reporter_id")):
         values["reporter_id"] = None
     return values
