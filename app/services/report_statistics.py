@@ -8,11 +8,15 @@ exactly that, and ``ROW_NUMBER()`` with ``COUNT(*) OVER ()`` on SQLite (3.25+),
 which has no ordered-set aggregates; both give the same answer.
 (``percentile_cont`` would interpolate.) The covering indexes on ``reports``
 let PostgreSQL read both from the index alone.
+
+The figures of a unit and period are kept a short while (``StatisticsCache``,
+``WARDSAFE_STATISTICS_CACHE_SECONDS``): scanning a province's million reports
+for every phone that opens the dashboard is what the cache saves.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -34,6 +38,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.cache import Cached, TTLCache
 from app.db import columns, fetch_row, fetch_rows
 from app.errors import Forbidden, ValidationFailed
 from app.models.reports import Report
@@ -223,16 +228,33 @@ def _seconds(value: Any) -> float | None:
     return None if value is None else float(round(float(value)))
 
 
+# Units × periods callers ask for; a period is any pair of instants, so bound it.
+CACHE_MAXSIZE = 1024
+StatisticsKey = tuple[str, datetime | None, datetime | None]
+StatisticsCache = TTLCache[StatisticsKey, ReportStatistics]
+
+
 async def statistics_for(
     session: AsyncSession,
     principal: Principal,
     unit_code: str,
     since: datetime | None,
     until: datetime | None,
-) -> ReportStatistics:
-    """The figures of a unit the principal may see (403 for other units)."""
+    cache: StatisticsCache | None = None,
+) -> Cached[ReportStatistics]:
+    """The figures of a unit the principal may see (403 for other units), and for how
+    many more seconds they may be served (computed at most that long ago, through ``cache``)."""
     anchor = await unit_anchor(session, unit_code)
     reason = can_see_unit(principal, anchor)
     if reason:
         raise Forbidden(reason)
-    return await report_statistics(session, anchor, since, until)
+    # Only after the check: the cache is keyed by unit, not by who asks.
+    if cache is None:
+        return Cached(await report_statistics(session, anchor, since, until), 0)
+    cached = await cache.get_or_compute(
+        (anchor.unit_code, since, until),
+        lambda: report_statistics(session, anchor, since, until),
+    )
+    # Equal instants hit the same entry; echo the period as this caller wrote it.
+    figures = replace(cached.value, since=since, until=until)
+    return Cached(figures, cached.seconds_left)
