@@ -242,8 +242,8 @@ async def statistics_for(
     until: datetime | None,
     cache: StatisticsCache | None = None,
 ) -> Cached[ReportStatistics]:
-    """The figures of a unit the principal may see (403 for other units), and for how
-    many more seconds they may be served (computed at most that long ago, through ``cache``)."""
+    """The figures of a unit the principal may see (403 for other units), and how many
+    more seconds they may be kept: what is left of their time in ``cache`` (0 without one)."""
     anchor = await unit_anchor(session, unit_code)
     reason = can_see_unit(principal, anchor)
     if reason:
