@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     # by the limiter and never stored with the report).
     anonymous_reports_per_address: str = "10 per hour"
 
+    # How long report figures (GET /reports/statistics) are kept per unit and
+    # period before they are computed again, in this process; 0: every time.
+    statistics_cache_seconds: int = Field(default=60, ge=0, le=86_400)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

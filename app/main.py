@@ -44,6 +44,7 @@ from app.routers import (
 )
 from app.security import TokenSigner
 from app.services import idempotency as idempotency_service
+from app.services import report_statistics as statistics_service
 from app.services.auth import TokenService
 
 API_DESCRIPTION = """\
@@ -79,6 +80,9 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.state.token_signer = TokenSigner(settings)
     app.state.rate_limiter = RateLimiter(settings.redis_url)
     app.state.token_service = TokenService(settings, app.state.token_signer, app.state.rate_limiter)
+    app.state.statistics_cache = statistics_service.StatisticsCache(
+        settings.statistics_cache_seconds, maxsize=statistics_service.CACHE_MAXSIZE
+    )
 
     install_error_handlers(app)
     # The routers phones poll most come first: matching walks the routers in

@@ -53,9 +53,18 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
+# Each test reads the figures of the reports it just made: the statistics
+# cache is off unless a test turns it on (tests/routers/test_reports.py).
+TEST_SETTINGS: dict[str, Any] = {
+    "env": "development",
+    "secret_key": TEST_SECRET,
+    "statistics_cache_seconds": 0,
+}
+
+
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, env="development", secret_key=TEST_SECRET)
+    return Settings(database_url=database_url, **TEST_SETTINGS)
 
 
 @pytest.fixture(scope="session")
@@ -152,9 +161,7 @@ async def app_client(
     async with AsyncExitStack() as stack:
 
         async def build(**overrides: Any) -> tuple[FastAPI, httpx.AsyncClient]:
-            settings = Settings(
-                database_url=database_url, env="development", secret_key=TEST_SECRET, **overrides
-            )
+            settings = Settings(database_url=database_url, **{**TEST_SETTINGS, **overrides})
             other = create_app(settings, engine=engine)
             other.state.sessionmaker = sessionmaker
             transport = httpx.ASGITransport(app=other)

@@ -208,6 +208,8 @@ async def list_reports(
     responses=problem_responses(401, 403, 422),
 )
 async def report_statistics(
+    request: Request,
+    response: Response,
     session: ReadSessionDep,
     principal: Annotated[Principal, scoped("reports:read")],
     unit_code: Annotated[
@@ -223,7 +225,13 @@ async def report_statistics(
     until: DateTo = None,
 ) -> Any:
     """Counts by status and category, and the median and p90 time to acknowledge, of a unit."""
-    figures = await statistics_service.statistics_for(session, principal, unit_code, since, until)
+    cached = await statistics_service.statistics_for(
+        session, principal, unit_code, since, until, request.app.state.statistics_cache
+    )
+    figures = cached.value
+    # The figures may stay that much longer in the cache here, so a client may
+    # keep them as long; private: they were answered to this caller's token.
+    response.headers["Cache-Control"] = f"private, max-age={cached.seconds_left}"
     return ReportStatisticsRead.model_validate(
         {
             "unit_code": figures.unit_code,

@@ -121,6 +121,94 @@ class TestReportStatistics:
         assert (figures.total, figures.acknowledged) == (2, 1)
         assert figures.median_seconds_to_acknowledge == 12 * 60
 
+    @pytest.mark.parametrize(
+        ("minutes", "median", "p90"),
+        [
+            ([5, 5, 5, 5, 10], 5, 10),
+            ([2, 2, 2, 2, 2, 2, 7, 7, 7, 7], 2, 7),
+            ([1, 4, 4, 4, 4, 4, 4, 4, 4, 9], 4, 4),
+            ([3, 3], 3, 3),
+        ],
+    )
+    async def test_duplicates_at_the_rank_boundary(
+        self, session: AsyncSession, minutes: list[float], median: float, p90: float
+    ) -> None:
+        await acknowledged_after(session, HA_LONG, minutes)
+        figures = await report_statistics.report_statistics(session, await anchor(session, HA_LONG))
+        assert figures.median_seconds_to_acknowledge == median * 60
+        assert figures.p90_seconds_to_acknowledge == p90 * 60
+
+    async def test_every_count_from_1_to_21_gets_rank_ceil_p_n(self, session: AsyncSession) -> None:
+        # Day n holds n answered reports of 1..n minutes, filed out of order.
+        for n in range(1, 22):
+            day = START + timedelta(days=n)
+            for position, wait in enumerate(reversed(range(1, n + 1))):
+                created = day + timedelta(minutes=position)
+                await make_report(
+                    session,
+                    HA_LONG,
+                    status="acknowledged",
+                    created_at=created,
+                    acknowledged_at=created + timedelta(minutes=wait),
+                )
+        ha_long = await anchor(session, HA_LONG)
+        for n in range(1, 22):
+            day = START + timedelta(days=n)
+            figures = await report_statistics.report_statistics(
+                session, ha_long, since=day, until=day + timedelta(days=1)
+            )
+            assert figures.acknowledged == n
+            assert figures.median_seconds_to_acknowledge == math.ceil(0.5 * n) * 60, n
+            assert figures.p90_seconds_to_acknowledge == math.ceil(0.9 * n) * 60, n
+
+    async def test_a_unit_without_reports_has_zeros_and_no_times(
+        self, session: AsyncSession
+    ) -> None:
+        await make_report(session, BAI_CHAY, created_at=START)
+        figures = await report_statistics.report_statistics(session, await anchor(session, HA_LONG))
+        assert (figures.total, figures.by_status, figures.by_category) == (0, {}, {})
+        assert figures.acknowledged == 0
+        assert figures.median_seconds_to_acknowledge is None
+        assert figures.p90_seconds_to_acknowledge is None
+
+    async def test_since_is_inclusive_and_until_exclusive_each_alone(
+        self, session: AsyncSession
+    ) -> None:
+        edge = START + timedelta(days=1)
+        for instant in (edge - timedelta(microseconds=1), edge, edge + timedelta(microseconds=1)):
+            await make_report(session, HA_LONG, created_at=instant)
+        ha_long = await anchor(session, HA_LONG)
+        since = await report_statistics.report_statistics(session, ha_long, since=edge)
+        until = await report_statistics.report_statistics(session, ha_long, until=edge)
+        assert (since.total, until.total) == (2, 1)
+
+    async def test_deleted_reports_are_not_counted(self, session: AsyncSession) -> None:
+        await acknowledged_after(session, HA_LONG, [5, 50])
+        deleted = await make_report(
+            session,
+            HA_LONG,
+            status="acknowledged",
+            category="theft",
+            created_at=START,
+            acknowledged_at=START + timedelta(minutes=1),
+            deleted_at=START + timedelta(days=1),
+        )
+        figures = await report_statistics.report_statistics(session, await anchor(session, HA_LONG))
+        assert deleted.deleted_at is not None
+        assert (figures.total, figures.by_category, figures.acknowledged) == (2, {"noise": 2}, 2)
+        assert figures.median_seconds_to_acknowledge == 5 * 60
+
+    async def test_breakdowns_are_summed_from_status_and_category_pairs(
+        self, session: AsyncSession
+    ) -> None:
+        pairs = [("received", "noise"), ("received", "theft"), ("resolved", "theft")] * 2
+        for status, category in [*pairs, ("resolved", "noise")]:
+            await make_report(session, HA_LONG, status=status, category=category, created_at=START)
+        figures = await report_statistics.report_statistics(session, await anchor(session, HA_LONG))
+        assert figures.total == 7
+        assert figures.by_status == {"received": 4, "resolved": 3}
+        assert figures.by_category == {"noise": 3, "theft": 4}
+
     async def test_unknown_unit_is_a_validation_error(self, session: AsyncSession) -> None:
         with pytest.raises(ValidationFailed):
             await report_statistics.unit_anchor(session, "99999")
