@@ -65,6 +65,9 @@ _CAMERA_COLUMNS = columns(
     Camera.updated_at,
     Camera.version,
 )
+# Built once: coercing twenty columns into a new SELECT cost a read by id a tenth
+# of its CPU; each request adds its WHERE to a copy.
+_CAMERA_SELECT = select(*_CAMERA_COLUMNS)
 _CAMERA_FIELDS = tuple(str(column.key) for column in _CAMERA_COLUMNS)
 CAMERAS = Keyset("cameras", columns(Camera.created_at, Camera.id))
 # `near` pages in (chord, id) order (see _list_near); this keyset only names the
@@ -185,7 +188,7 @@ async def list_cameras(
     plain = {k: (v.value if hasattr(v, "value") else v) for k, v in filters.items()}
     if near is not None:
         return await _list_near(session, principal, page, codec, plain, near)
-    statement = _filtered(principal, select(*_CAMERA_COLUMNS), plain)
+    statement = _filtered(principal, _CAMERA_SELECT, plain)
     rows, next_cursor = await fetch_page(session, statement, CAMERAS, page, codec, plain)
     return [present(principal, row) for row in rows], next_cursor
 
@@ -240,7 +243,7 @@ async def _list_near(
     # Only the page's rows are read whole: the sort above carried ids and chords.
     if not rows:
         return [], None
-    full = select(*_CAMERA_COLUMNS).where(col(Camera.id).in_([row.id for row in rows]))
+    full = _CAMERA_SELECT.where(col(Camera.id).in_([row.id for row in rows]))
     by_id = {row.id: row for row in await fetch_rows(session, full)}
     items = []
     for row in rows:
@@ -266,7 +269,7 @@ async def get_camera(
     """One visible camera, owner details masked as the principal's role requires."""
     row = await fetch_row(
         session,
-        select(*_CAMERA_COLUMNS).where(col(Camera.id) == camera_id, _visible(principal)),
+        _CAMERA_SELECT.where(col(Camera.id) == camera_id, _visible(principal)),
     )
     if row is None:
         raise NotFound(f"No camera has the id {camera_id}.")

@@ -155,6 +155,14 @@ def _agency(ward_name: str) -> str:
     return f"Công an {ward_name[:1].lower()}{ward_name[1:]}"
 
 
+# Built once; each request adds its filters to a copy.
+_REQUEST_SELECT = (
+    select(*_REQUEST_COLUMNS)
+    .join(Ward, col(Ward.code) == col(Report.ward_code))
+    .where(col(Report.deleted_at).is_(None))
+)
+
+
 def _request(row: Any, *, public: bool = False) -> dict[str, Any]:
     # Up to 1,000 of these per answer: plain tuple unpacking, one dict each.
     (
@@ -201,11 +209,7 @@ def _request(row: Any, *, public: bool = False) -> dict[str, Any]:
 
 
 def _request_statement(scope: ColumnElement[bool]) -> Any:
-    return (
-        select(*_REQUEST_COLUMNS)
-        .join(Ward, col(Ward.code) == col(Report.ward_code))
-        .where(scope, col(Report.deleted_at).is_(None))
-    )
+    return _REQUEST_SELECT.where(scope)
 
 
 async def list_requests(session: AsyncSession, params: Mapping[str, str]) -> list[dict[str, Any]]:

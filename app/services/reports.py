@@ -59,6 +59,9 @@ REPORT_COLUMNS = columns(
     Report.acknowledged_at,
     Report.resolved_at,
 )
+# Built once: coercing twenty columns into a new SELECT cost a read by id a tenth
+# of its CPU; each request adds its WHERE to a copy.
+REPORT_SELECT = select(*REPORT_COLUMNS)
 REPORT_FIELDS = tuple(str(column.key) for column in REPORT_COLUMNS)
 
 
@@ -246,7 +249,7 @@ async def list_reports(
     reason = can_read_reports(principal)
     if reason:
         raise Forbidden(reason, required_scopes=["reports:read"])
-    statement = select(*REPORT_COLUMNS).where(_visible(principal))
+    statement = REPORT_SELECT.where(_visible(principal))
     filters: dict[str, Any] = {
         "status": status,
         "category": category,
@@ -297,7 +300,7 @@ async def read_report(
         raise Forbidden(reason, required_scopes=["reports:read"])
     row = await fetch_row(
         session,
-        select(*REPORT_COLUMNS).where(col(Report.id) == report_id, _visible(principal)),
+        REPORT_SELECT.where(col(Report.id) == report_id, _visible(principal)),
     )
     if row is None:
         raise NotFound(f"No report has the id {report_id}.")
