@@ -216,8 +216,9 @@ async def create_report(
         reporter_id=None if anonymous or principal is None else principal.subject,
         tracking_code_hash=hash_secret(tracking_code) if tracking_code else None,
     )
+    # No flush of its own: the id and every default are set in Python, so
+    # nothing needs the row yet; it goes out in one flush with its audit event.
     session.add(report)
-    await session.flush()
     fields = (data.model_fields_set | {"category", "description", "ward_code"}) - {"anonymous"}
     record_creation(session, principal, report, fields)
     return report, tracking_code
