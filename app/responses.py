@@ -59,6 +59,18 @@ def json_response(
 Answer = tuple[int, BaseModel, dict[str, str]]
 
 
+def replayable(
+    answer: idempotency_service.Answer, replayed: bool, extra_headers: dict[str, str] | None = None
+) -> Response:
+    """The response of an answer, marked ``Idempotency-Replayed: true`` when it is a replay."""
+    headers = {**answer.headers, **(extra_headers or {})}
+    if replayed:
+        headers["Idempotency-Replayed"] = "true"
+    return Response(
+        answer.body, status_code=answer.status_code, headers=headers, media_type="application/json"
+    )
+
+
 async def idempotent(
     request: Request,
     session: AsyncSession,
@@ -70,34 +82,26 @@ async def idempotent(
     """Run ``run`` once per Idempotency-Key: a retry with the same body replays its answer.
 
     ``run`` returns the status, the body and the headers to answer with."""
-    reservation = None
+    keyed = None
     if idempotency_key:
         # The actual path, not the route's template: the same key and body
         # sent to another parent (another group's members) is another request.
         request_hash = idempotency_service.fingerprint(
             request.method, request.url.path, payload.model_dump(mode="json")
         )
-        actor = principal.actor_key if principal else "anonymous"
-        ttl = timedelta(hours=request.app.state.settings.idempotency_ttl_hours)
-        cipher = request.app.state.response_cipher
-        claimed = await idempotency_service.claim(
-            session, actor, idempotency_key, request_hash, ttl, cipher
+        keyed = idempotency_service.KeyedRequest(
+            actor_key=principal.actor_key if principal else "anonymous",
+            key=idempotency_key,
+            request_hash=request_hash,
+            ttl=timedelta(hours=request.app.state.settings.idempotency_ttl_hours),
+            cipher=request.app.state.response_cipher,
         )
-        if isinstance(claimed, idempotency_service.Replay):
-            return Response(
-                claimed.body,
-                status_code=claimed.status_code,
-                headers={**claimed.headers, "Idempotency-Replayed": "true"},
-                media_type="application/json",
-            )
-        reservation = claimed
-    status, body, headers = await run()
-    content = body.model_dump_json().encode()
-    if reservation is not None:
-        await idempotency_service.complete(
-            session, reservation, status, content, headers, request.app.state.response_cipher
-        )
-    return Response(content, status_code=status, headers=headers, media_type="application/json")
+
+    async def answer() -> idempotency_service.Answer:
+        status, body, headers = await run()
+        return idempotency_service.Answer(status, body.model_dump_json().encode(), headers)
+
+    return replayable(*await idempotency_service.run_once(session, keyed, answer))
 
 
 async def created(

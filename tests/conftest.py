@@ -30,10 +30,12 @@ from app.models.audit import AuditEvent
 from app.models.auth import RefreshToken
 from app.models.clients import Client
 from app.models.idempotency import IdempotencyKey
+from app.models.reports import Report
 from app.models.units import Neighbourhood, ResidentialGroup
 from app.models.users import User
 from app.ratelimit import RateLimiter
 from app.security import ROLE_SCOPES, Principal, Role
+from app.services import idempotency as idempotency_service
 from app.services import units as unit_service
 from app.services.auth import TokenService
 from app.services.demo import BAI_CHAY, HA_LONG
@@ -217,6 +219,29 @@ async def cast(app: FastAPI, session: AsyncSession) -> Cast:
     return built
 
 
+@pytest.fixture
+def duplicate_in_flight(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Call it, and the next keyed request reads its key as if the first had not committed yet.
+
+    That request is a duplicate in flight, deterministically: it does the work,
+    then finds the key taken (or trips over what the first one wrote)."""
+
+    def arm() -> None:
+        real = idempotency_service.stored_answer
+        calls = 0
+
+        async def lookup(
+            session: AsyncSession, keyed: idempotency_service.KeyedRequest
+        ) -> idempotency_service.Answer | None:
+            nonlocal calls
+            calls += 1
+            return None if calls == 1 else await real(session, keyed)
+
+        monkeypatch.setattr(idempotency_service, "stored_answer", lookup)
+
+    return arm
+
+
 # --- real commits -------------------------------------------------------------
 
 
@@ -224,10 +249,12 @@ async def cast(app: FastAPI, session: AsyncSession) -> Cast:
 class Committed:
     """An app that commits for real, and what it needs to clean up after itself.
 
-    Records a test makes carry ``prefix`` in their code or username; the admin
+    Records a test makes carry ``prefix`` in their code or username (reports:
+    their reporter's username; anonymous ones the test removes itself); the admin
     token's subject is not a stored user, so its audit events and idempotency
     keys are found by actor."""
 
+    app: FastAPI
     client: httpx.AsyncClient
     sessionmaker: async_sessionmaker[AsyncSession]
     prefix: str
@@ -241,11 +268,13 @@ async def _remove_committed(committed: Committed) -> None:
         user_ids = select(col(User.id)).where(col(User.username).like(like))
         neighbourhood_ids = select(col(Neighbourhood.id)).where(col(Neighbourhood.code).like(like))
         group_ids = select(col(ResidentialGroup.id)).where(col(ResidentialGroup.code).like(like))
+        report_ids = select(col(Report.id)).where(col(Report.reporter_id).in_(user_ids))
         record_ids = [
             str(record_id)
-            for statement in (user_ids, neighbourhood_ids, group_ids)
+            for statement in (user_ids, neighbourhood_ids, group_ids, report_ids)
             for record_id in (await session.exec(statement)).all()
         ]
+        actor_keys = [f"user:{user_id}" for user_id in (await session.exec(user_ids)).all()]
         await session.exec(
             delete(AuditEvent).where(
                 or_(
@@ -255,8 +284,11 @@ async def _remove_committed(committed: Committed) -> None:
             )
         )
         await session.exec(
-            delete(IdempotencyKey).where(col(IdempotencyKey.actor_key) == committed.admin.actor_key)
+            delete(IdempotencyKey).where(
+                col(IdempotencyKey.actor_key).in_([committed.admin.actor_key, *actor_keys])
+            )
         )
+        await session.exec(delete(Report).where(col(Report.id).in_(report_ids)))
         await session.exec(delete(RefreshToken).where(col(RefreshToken.user_id).in_(user_ids)))
         await session.exec(delete(ResidentialGroup).where(col(ResidentialGroup.code).like(like)))
         await session.exec(delete(User).where(col(User.username).like(like)))
@@ -285,6 +317,7 @@ async def committed(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Co
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         state = Committed(
+            app=app,
             client=client,
             sessionmaker=app.state.sessionmaker,
             prefix=f"zc{uuid.uuid4().hex[:8]}-",

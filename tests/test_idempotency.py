@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -15,9 +17,10 @@ from app.db import utcnow
 from app.models.idempotency import IdempotencyKey
 from app.models.units import Neighbourhood
 from app.models.users import User
+from app.services import idempotency as idempotency_service
 from app.services.demo import HA_LONG
 from tests import factories
-from tests.conftest import Cast
+from tests.conftest import TEST_SECRET, Cast
 from tests.factories import assert_problem
 
 NEIGHBOURHOODS = "/api/v1/neighbourhoods"
@@ -254,3 +257,79 @@ class TestStoredAnswers:
         again = await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast, "rotated"))
         assert_problem(again, 409, "conflict")
         assert await neighbourhoods_with_code(session, "KP-IDEM") == 1
+
+
+class TestDuplicateInFlight:
+    """A request that read its key before the first one with that key committed."""
+
+    async def test_one_that_trips_over_the_first_ones_record_gets_its_answer(
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        cast: Cast,
+        duplicate_in_flight: Callable[[], None],
+    ) -> None:
+        first = await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast))
+        assert first.status_code == 201, first.text
+        # The duplicate's own create fails: the first one took the code.
+        duplicate_in_flight()
+        duplicate = await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast))
+        assert (duplicate.status_code, duplicate.content) == (201, first.content)
+        assert duplicate.headers["idempotency-replayed"] == "true"
+        assert await neighbourhoods_with_code(session, "KP-IDEM") == 1
+
+    async def test_one_that_fails_with_no_answer_stored_keeps_its_own_error(
+        self,
+        client: httpx.AsyncClient,
+        cast: Cast,
+        duplicate_in_flight: Callable[[], None],
+    ) -> None:
+        duplicate_in_flight()
+        taken = {**BODY, "code": cast.ha_long_kp.code}
+        response = await client.post(NEIGHBOURHOODS, json=taken, headers=keyed(cast))
+        assert_problem(response, 409, "conflict")
+
+
+def keyed_request(key: str, request_hash: str = "a" * 64) -> idempotency_service.KeyedRequest:
+    return idempotency_service.KeyedRequest(
+        actor_key="user:stored-answers",
+        key=key,
+        request_hash=request_hash,
+        ttl=timedelta(hours=24),
+        cipher=idempotency_service.response_cipher(TEST_SECRET),
+    )
+
+
+class TestStoreAnswer:
+    ANSWER = idempotency_service.Answer(201, b'{"id": "1"}', {"Location": "/x/1"})
+
+    async def test_a_free_key_gets_its_row_with_the_answer_sealed(
+        self, session: AsyncSession
+    ) -> None:
+        keyed = keyed_request("free")
+        assert await idempotency_service.store_answer(session, keyed, self.ANSWER) is True
+        row = (await session.exec(select(IdempotencyKey))).one()
+        assert row.response_body is not None
+        assert b'"id"' not in row.response_body
+        assert await idempotency_service.stored_answer(session, keyed) == self.ANSWER
+
+    async def test_a_live_key_is_left_alone(self, session: AsyncSession) -> None:
+        keyed = keyed_request("live")
+        assert await idempotency_service.store_answer(session, keyed, self.ANSWER)
+        other = keyed_request("live", request_hash="b" * 64)
+        later = idempotency_service.Answer(201, b'{"id": "2"}', {})
+        assert await idempotency_service.store_answer(session, other, later) is False
+        assert await idempotency_service.stored_answer(session, keyed) == self.ANSWER
+
+    async def test_an_expired_key_is_taken_over(self, session: AsyncSession) -> None:
+        expired = replace(keyed_request("expired"), ttl=timedelta(seconds=-1))
+        assert await idempotency_service.store_answer(session, expired, self.ANSWER)
+        assert await idempotency_service.stored_answer(session, expired) is None
+        fresh = keyed_request("expired", request_hash="b" * 64)
+        later = idempotency_service.Answer(201, b'{"id": "2"}', {})
+        assert await idempotency_service.store_answer(session, fresh, later) is True
+        assert await idempotency_service.stored_answer(session, fresh) == later
+        session.expunge_all()
+        [row] = (await session.exec(select(IdempotencyKey))).all()
+        assert row.request_hash == "b" * 64
+        assert row.expires_at > utcnow() + timedelta(hours=23)

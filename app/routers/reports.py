@@ -26,7 +26,7 @@ from app.deps import (
 from app.errors import RateLimited, problem_responses
 from app.pagination import Page
 from app.ratelimit import limit
-from app.responses import created, etag, plain_json, with_etag
+from app.responses import created, etag, plain_json, replayable, with_etag
 from app.routing import APIRouter
 from app.schemas.common import WardCode
 from app.schemas.reports import (
@@ -87,40 +87,31 @@ async def _created_anonymously(
     body: ReportCreate,
     principal: Principal | None,
 ) -> Response:
-    reservation = cipher = None
+    keyed = None
     if idempotency_key:
         settings = request.app.state.settings
         route = getattr(request.scope.get("route"), "path", request.url.path)
-        request_hash = idempotency_service.fingerprint(
-            request.method, route, body.model_dump(mode="json")
-        )
         name, cipher = _anonymous_idempotency(settings.secret_key, idempotency_key)
-        ttl = timedelta(hours=settings.idempotency_ttl_hours)
-        claimed = await idempotency_service.claim(
-            session, "anonymous-report", name, request_hash, ttl, cipher
+        keyed = idempotency_service.KeyedRequest(
+            actor_key="anonymous-report",
+            key=name,
+            request_hash=idempotency_service.fingerprint(
+                request.method, route, body.model_dump(mode="json")
+            ),
+            ttl=timedelta(hours=settings.idempotency_ttl_hours),
+            cipher=cipher,
         )
-        if isinstance(claimed, idempotency_service.Replay):
-            return Response(
-                claimed.body,
-                status_code=claimed.status_code,
-                headers={**claimed.headers, **_NO_STORE, "Idempotency-Replayed": "true"},
-                media_type="application/json",
-            )
-        reservation = claimed
-    report, tracking_code = await report_service.create_report(session, principal, body)
-    answer = ReportCreated.model_validate(
-        {**ReportRead.model_validate(report).model_dump(), "tracking_code": tracking_code}
-    )
-    headers = {"Location": f"/api/v1/reports/{report.id}", "ETag": etag(report.version)}
-    content = answer.model_dump_json().encode()
-    if reservation is not None and cipher is not None:
-        await idempotency_service.complete(session, reservation, 201, content, headers, cipher)
-    return Response(
-        content,
-        status_code=201,
-        headers={**headers, **_NO_STORE},
-        media_type="application/json",
-    )
+
+    async def run() -> idempotency_service.Answer:
+        report, tracking_code = await report_service.create_report(session, principal, body)
+        answer = ReportCreated.model_validate(
+            {**ReportRead.model_validate(report).model_dump(), "tracking_code": tracking_code}
+        )
+        headers = {"Location": f"/api/v1/reports/{report.id}", "ETag": etag(report.version)}
+        return idempotency_service.Answer(201, answer.model_dump_json().encode(), headers)
+
+    answer, replayed = await idempotency_service.run_once(session, keyed, run)
+    return replayable(answer, replayed, _NO_STORE)
 
 
 @router.post(

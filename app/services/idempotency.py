@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import orjson
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import delete
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import utcnow
-from app.errors import Conflict, ValidationFailed
+from app.db import columns, fetch_row, utcnow
+from app.errors import AppError, Conflict, ValidationFailed
 from app.models.idempotency import IdempotencyKey
 
 
@@ -30,12 +33,23 @@ def response_cipher(secret_key: str) -> Fernet:
 
 
 @dataclass(frozen=True)
-class Replay:
-    """The stored first answer to a request."""
+class Answer:
+    """An answer to a creating request: the status, the body and the headers to send again."""
 
     status_code: int
     body: bytes
     headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class KeyedRequest:
+    """A request sent with an Idempotency-Key: whose key it is, what was asked, how to seal."""
+
+    actor_key: str
+    key: str
+    request_hash: str
+    ttl: timedelta
+    cipher: Fernet
 
 
 def fingerprint(method: str, route: str, payload: Any) -> str:
@@ -44,78 +58,127 @@ def fingerprint(method: str, route: str, payload: Any) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-async def claim(
-    session: AsyncSession,
-    actor_key: str,
-    key: str,
-    request_hash: str,
-    ttl: timedelta,
-    cipher: Fernet,
-) -> IdempotencyKey | Replay:
-    """Reserve ``key`` for this request, or return the answer it already got.
+_STORED = columns(
+    IdempotencyKey.request_hash,
+    IdempotencyKey.status_code,
+    IdempotencyKey.response_body,
+    IdempotencyKey.response_headers,
+)
 
-    The reservation is a row inserted in the request's own transaction: a
-    concurrent request with the same key waits on the unique index (or on
-    SQLite's write lock) until the first commits, then finds its answer."""
-    now = utcnow()
-    for _attempt in range(2):
-        row = IdempotencyKey(
-            actor_key=actor_key, key=key, request_hash=request_hash, expires_at=now + ttl
+
+def _opened(cipher: Fernet, sealed: bytes | None) -> bytes | None:
+    if sealed is None:
+        return None
+    try:
+        return cipher.decrypt(sealed)
+    except InvalidToken:
+        return None
+
+
+async def stored_answer(session: AsyncSession, keyed: KeyedRequest) -> Answer | None:
+    """The answer the key already got, or None when it is free (never used, or expired).
+
+    422 if the key was used for another request; 409 if its answer can no longer be read."""
+    row = await fetch_row(
+        session,
+        select(*_STORED).where(
+            col(IdempotencyKey.actor_key) == keyed.actor_key,
+            col(IdempotencyKey.key) == keyed.key,
+            col(IdempotencyKey.expires_at) > utcnow(),
+        ),
+    )
+    if row is None:
+        return None
+    if row.request_hash != keyed.request_hash:
+        raise ValidationFailed(
+            "This Idempotency-Key was used with another request body; use a new key.",
+            errors=[{"loc": ["header", "Idempotency-Key"], "msg": "reused", "type": "reused"}],
         )
-        try:
-            async with session.begin_nested():
-                session.add(row)
-                await session.flush()
-            return row
-        except IntegrityError:
-            pass
-        stored = (
-            await session.exec(
-                select(IdempotencyKey).where(
-                    col(IdempotencyKey.actor_key) == actor_key, col(IdempotencyKey.key) == key
-                )
-            )
-        ).first()
-        if stored is None:
-            continue
-        if stored.expires_at <= now:
-            # An expired key is free again.
-            await session.exec(delete(IdempotencyKey).where(col(IdempotencyKey.id) == stored.id))
-            continue
-        if stored.request_hash != request_hash:
-            raise ValidationFailed(
-                "This Idempotency-Key was used with another request body; use a new key.",
-                errors=[{"loc": ["header", "Idempotency-Key"], "msg": "reused", "type": "reused"}],
-            )
-        if stored.status_code is None or stored.response_body is None:
-            raise Conflict("A request with this Idempotency-Key is still being processed.")
-        try:
-            body = cipher.decrypt(stored.response_body)
-        except InvalidToken:
-            # Sealed under another secret key (it was rotated): the answer is
-            # lost, and running the request again could duplicate the record.
-            raise Conflict(
-                "This Idempotency-Key was used, but its answer can no longer be read; "
-                "use a new key after checking whether the first request took effect."
-            ) from None
-        return Replay(stored.status_code, body, dict(stored.response_headers))
-    raise Conflict("A request with this Idempotency-Key is still being processed.")
+    body = _opened(keyed.cipher, row.response_body)
+    if row.status_code is None or body is None:
+        # Sealed under another secret key (it was rotated): the answer is
+        # lost, and running the request again could duplicate the record.
+        raise Conflict(
+            "This Idempotency-Key was used, but its answer can no longer be read; "
+            "use a new key after checking whether the first request took effect."
+        )
+    return Answer(row.status_code, body, dict(row.response_headers))
 
 
-async def complete(
+async def store_answer(session: AsyncSession, keyed: KeyedRequest, answer: Answer) -> bool:
+    """Store the answer under the key, encrypted, in one statement; False if the key is taken.
+
+    ``INSERT ... ON CONFLICT (actor_key, key) DO UPDATE ... WHERE <stored key expired>``:
+    a free key gets its row, an expired one is taken over, and a live one (a
+    concurrent request with the same key committed it; PostgreSQL waits on the
+    unique index until it does) is left alone and returns no row."""
+    now = utcnow()
+    row = IdempotencyKey(
+        actor_key=keyed.actor_key,
+        key=keyed.key,
+        request_hash=keyed.request_hash,
+        status_code=answer.status_code,
+        response_body=keyed.cipher.encrypt(answer.body),
+        response_headers=answer.headers,
+        expires_at=now + keyed.ttl,
+        created_at=now,
+        updated_at=now,
+    )
+    values = row.model_dump()
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(IdempotencyKey).values(**values)
+    taken_over = {
+        name: statement.excluded[name] for name in values if name not in ("id", "actor_key", "key")
+    }
+    upsert = statement.on_conflict_do_update(
+        index_elements=["actor_key", "key"],
+        set_=taken_over,
+        where=col(IdempotencyKey.expires_at) <= now,
+    ).returning(col(IdempotencyKey.id))
+    result = await session.exec(upsert)
+    return result.first() is not None
+
+
+async def run_once(
     session: AsyncSession,
-    reservation: IdempotencyKey,
-    status_code: int,
-    body: bytes,
-    headers: dict[str, str],
-    cipher: Fernet,
-) -> None:
-    """Store the answer, encrypted, with the reservation; both commit with the write itself."""
-    reservation.status_code = status_code
-    reservation.response_body = cipher.encrypt(body)
-    reservation.response_headers = headers
-    session.add(reservation)
-    await session.flush()
+    keyed: KeyedRequest | None,
+    run: Callable[[], Awaitable[Answer]],
+) -> tuple[Answer, bool]:
+    """Run ``run`` once per key: the answer, and whether it is a replay of an earlier one.
+
+    A plain read of the key first (a retry is answered from it); otherwise the
+    work, then its answer stored in one statement. If a concurrent request with
+    the same key stored its answer first, this request's work is rolled back
+    and the winner's answer is replayed (or 422 if it was another body)."""
+    if keyed is None:
+        return await run(), False
+    stored = await stored_answer(session, keyed)
+    if stored is not None:
+        return stored, True
+    try:
+        answer = await run()
+        # The work's own writes go out before the key's row, so what the work
+        # trips over (a unique code a concurrent duplicate just took) is
+        # raised here.
+        await session.flush()
+    except (AppError, IntegrityError):
+        # A concurrent request with the same key may be why this one failed
+        # (it took the unique code, it moved the report on): once it has
+        # committed, its answer is this request's answer too.
+        await session.rollback()
+        stored = await stored_answer(session, keyed)
+        if stored is None:
+            raise
+        return stored, True
+    if await store_answer(session, keyed, answer):
+        return answer, False
+    # Another request with this key committed first: undo this one's work.
+    await session.rollback()
+    stored = await stored_answer(session, keyed)
+    if stored is None:
+        # The winner's key expired in the meantime; the client may simply retry.
+        raise Conflict("A request with this Idempotency-Key was answered meanwhile; retry it.")
+    return stored, True
 
 
 async def purge_expired(session: AsyncSession) -> int:

@@ -20,13 +20,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db import columns, compare_and_set, fetch_row, fetch_rows
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models.reports import Report, ReportUpdate
-from app.models.units import Neighbourhood, Ward
+from app.models.units import Neighbourhood
 from app.models.users import User
 from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
 from app.schemas.reports import ReportCreate, ReportTriage
 from app.security import Principal, Role, hash_secret, new_secret
 from app.services import audit as audit_service
 from app.services import report_categories
+from app.services import units as unit_service
 
 OPEN_STATUSES = ("received", "acknowledged", "in_progress")
 CLOSED_STATUSES = ("resolved", "rejected", "duplicate")
@@ -154,10 +155,10 @@ async def resolve_place(
         return row.province_code, row.ward_code, neighbourhood_id
     if ward_code is None:
         raise invalid("ward_code", "Say where: give ward_code or neighbourhood_id.")
-    ward = await session.get(Ward, ward_code)
-    if ward is None:
+    province_code = await unit_service.province_of_ward(session, ward_code)
+    if province_code is None:
         raise invalid("ward_code", f"No ward has the code {ward_code!r}.")
-    return ward.province_code, ward.code, None
+    return province_code, ward_code, None
 
 
 def checked_answers(category: str, answers: dict[str, Any]) -> dict[str, Any]:
@@ -224,8 +225,9 @@ async def create_report(
         reporter_id=None if anonymous or principal is None else principal.subject,
         tracking_code_hash=hash_secret(tracking_code) if tracking_code else None,
     )
+    # No flush of its own: the id and every default are set in Python, so
+    # nothing needs the row yet; it goes out in one flush with its audit event.
     session.add(report)
-    await session.flush()
     fields = (data.model_fields_set | {"category", "description", "ward_code"}) - {"anonymous"}
     record_creation(session, principal, report, fields)
     return report, tracking_code

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -134,6 +135,8 @@ async def import_official_units(session: AsyncSession) -> ImportSummary:
     provinces, wards = _official_units()
     p_added, p_updated = await _upsert(session, Province, provinces)
     w_added, w_updated = await _upsert(session, Ward, wards)
+    # Other processes see the change when their entries expire.
+    ward_provinces.clear()
     return ImportSummary(p_added, p_updated, w_added, w_updated)
 
 
@@ -160,6 +163,60 @@ async def _upsert(
             updated += 1
     await session.flush()
     return added, updated
+
+
+class WardProvinces:
+    """Ward code → province code, remembered in this process for ``ttl`` seconds.
+
+    Official wards change only by ``wardsafe import-units``, so filing a report
+    need not read its ward from the database each time. Unknown codes are not
+    remembered (a ward imported meanwhile is found at once); at most
+    ``max_size`` wards are (the country has about 3,300), the oldest entry
+    making room."""
+
+    def __init__(
+        self,
+        ttl: float = 300.0,
+        max_size: int = 4096,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.max_size = max_size
+        self._clock = clock
+        self._entries: dict[str, tuple[str, float]] = {}
+
+    async def province_of(self, session: AsyncSession, ward_code: str) -> str | None:
+        """The province code of the ward, or None if no ward has this code."""
+        now = self._clock()
+        entry = self._entries.get(ward_code)
+        if entry is not None and entry[1] > now:
+            return entry[0]
+        row = await fetch_row(
+            session, select(col(Ward.province_code)).where(col(Ward.code) == ward_code)
+        )
+        if row is None:
+            self._entries.pop(ward_code, None)
+            return None
+        province_code: str = row.province_code
+        if ward_code not in self._entries and len(self._entries) >= self.max_size:
+            del self._entries[next(iter(self._entries))]
+        self._entries[ward_code] = (province_code, now + self.ttl)
+        return province_code
+
+    def clear(self) -> None:
+        """Forget every ward (after an import in this process)."""
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+ward_provinces = WardProvinces()
+
+
+async def province_of_ward(session: AsyncSession, ward_code: str) -> str | None:
+    """The province of an official ward, or None if there is no such ward (cached in process)."""
+    return await ward_provinces.province_of(session, ward_code)
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import func
-from sqlmodel import col, delete, select
+from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models.units import Province, Ward
 from app.services import units as unit_service
-from app.services.units import ImportSummary
+from app.services.units import ImportSummary, WardProvinces
 
 
 async def count(session: AsyncSession, model: type[Province] | type[Ward]) -> int:
@@ -90,3 +90,73 @@ class TestImportOfficialUnits:
         bai_chay = await session.get(Ward, "06673")
         assert bai_chay is not None
         assert bai_chay.search_key == "phuong bai chay"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def move_ward(session: AsyncSession, code: str, province_code: str) -> None:
+    """Change a ward's province behind the cache's back (rolled back after the test)."""
+    await session.exec(
+        update(Ward).where(col(Ward.code) == code).values(province_code=province_code)
+    )
+    await session.commit()
+
+
+class TestWardProvinces:
+    async def test_a_ward_is_read_once_then_answered_from_memory(
+        self, session: AsyncSession
+    ) -> None:
+        cache = WardProvinces(ttl=300, clock=FakeClock())
+        assert await cache.province_of(session, "06688") == "22"
+        await move_ward(session, "06688", "01")
+        assert await cache.province_of(session, "06688") == "22"
+
+    async def test_an_entry_is_read_again_after_its_time(self, session: AsyncSession) -> None:
+        clock = FakeClock()
+        cache = WardProvinces(ttl=300, clock=clock)
+        assert await cache.province_of(session, "06688") == "22"
+        await move_ward(session, "06688", "01")
+        clock.now += 299
+        assert await cache.province_of(session, "06688") == "22"
+        clock.now += 1
+        assert await cache.province_of(session, "06688") == "01"
+
+    async def test_an_unknown_ward_is_none_and_not_remembered(self, session: AsyncSession) -> None:
+        cache = WardProvinces(clock=FakeClock())
+        assert await cache.province_of(session, "99999") is None
+        session.add(
+            Ward(
+                code="99999",
+                name="Phường Thử",
+                division_type="phường",
+                codename="phuong_thu",
+                province_code="22",
+                search_key="phuong thu",
+            )
+        )
+        await session.commit()
+        assert await cache.province_of(session, "99999") == "22"
+
+    async def test_it_holds_at_most_max_size_wards_dropping_the_oldest(
+        self, session: AsyncSession
+    ) -> None:
+        cache = WardProvinces(max_size=2, clock=FakeClock())
+        for code in ("06688", "06673", "00070"):
+            await cache.province_of(session, code)
+        assert len(cache) == 2
+        await move_ward(session, "06688", "01")
+        await move_ward(session, "06673", "01")
+        assert await cache.province_of(session, "06688") == "01"  # dropped: read again
+        assert await cache.province_of(session, "00070") == "01"  # Hoàn Kiếm, still held
+
+    async def test_an_import_in_this_process_empties_it(self, session: AsyncSession) -> None:
+        assert await unit_service.province_of_ward(session, "06688") == "22"
+        assert len(unit_service.ward_provinces) > 0
+        await unit_service.import_official_units(session)
+        assert len(unit_service.ward_provinces) == 0
