@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request, Security
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import HTTPConnection
 
 from app.db import get_read_session, get_session
 from app.errors import Forbidden, PreconditionFailed, PreconditionRequired, Unauthorized
@@ -30,11 +31,8 @@ async def get_cursor_codec(request: Request) -> CursorCodec:
 
 CursorCodecDep = Annotated[CursorCodec, Depends(get_cursor_codec)]
 
-# Swagger UI's Authorize button speaks the password grant to the token endpoint.
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", scopes=SCOPES, auto_error=False)
 
-
-def _verify(request: Request, token: str | None) -> Principal | None:
+def _verify(request: HTTPConnection, token: str | None) -> Principal | None:
     if not token:
         return None
     signer: TokenSigner = request.app.state.token_signer
@@ -47,33 +45,49 @@ def _verify(request: Request, token: str | None) -> Principal | None:
         ) from None
 
 
-async def get_principal(
-    request: Request,
-    security_scopes: SecurityScopes,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
-) -> Principal:
-    """The caller named by a valid bearer token, holding every scope the route needs."""
-    principal = _verify(request, token)
-    if principal is None:
-        raise Unauthorized("Sign in: send `Authorization: Bearer <access token>`.")
-    missing = sorted(set(security_scopes.scopes) - principal.scopes)
-    if missing:
-        needed = " ".join(missing)
-        raise Forbidden(
-            f"This operation needs the scope {needed}, "
-            f"which a {principal.role.value} token does not carry.",
-            headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{needed}"'},
-            required_scopes=missing,
+class _BearerPrincipal(OAuth2PasswordBearer):
+    """The bearer token scheme (Swagger UI's Authorize button speaks the password
+    grant to the token endpoint), resolved straight to the caller it names.
+
+    One dependency instead of a principal dependency over the scheme's: FastAPI
+    solves each level of dependencies anew on every request."""
+
+    def __init__(self, *, required: bool) -> None:
+        # One scheme in the OpenAPI document, whichever of the two a route uses.
+        super().__init__(
+            tokenUrl="/api/v1/auth/token",
+            scopes=SCOPES,
+            auto_error=False,
+            scheme_name="OAuth2PasswordBearer",
         )
-    return principal
+        self.required = required
+
+    async def __call__(  # type: ignore[override]
+        self, request: HTTPConnection, security_scopes: SecurityScopes
+    ) -> Principal | None:
+        principal = _verify(request, await super().__call__(request))
+        if not self.required:
+            return principal
+        if principal is None:
+            raise Unauthorized("Sign in: send `Authorization: Bearer <access token>`.")
+        missing = sorted(set(security_scopes.scopes) - principal.scopes)
+        if missing:
+            needed = " ".join(missing)
+            raise Forbidden(
+                f"This operation needs the scope {needed}, "
+                f"which a {principal.role.value} token does not carry.",
+                headers={
+                    "WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{needed}"'
+                },
+                required_scopes=missing,
+            )
+        return principal
 
 
-async def get_optional_principal(
-    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Principal | None:
-    """The caller if a token was sent (a bad token is still a 401), else None."""
-    return _verify(request, token)
-
+# The caller named by a valid bearer token, holding every scope the route needs.
+get_principal = _BearerPrincipal(required=True)
+# The caller if a token was sent (a bad token is still a 401), else None.
+get_optional_principal = _BearerPrincipal(required=False)
 
 CurrentPrincipal = Annotated[Principal, Security(get_principal)]
 OptionalPrincipal = Annotated[Principal | None, Depends(get_optional_principal)]
