@@ -83,6 +83,70 @@ async def fetch_row(
     return row
 
 
+class Prepared:
+    """A hot read's SELECT, built once with ``bindparam``s and run with values.
+
+    Rows come back as tuples in the statement's column order (zip them with
+    ``names``). On PostgreSQL, in a session that holds no transaction (routes
+    that only read, ``get_read_session``), the statement is compiled once and
+    sent straight to asyncpg as a prepared statement: SQLAlchemy's execution
+    and result layers cost a read by id about half its CPU
+    (docs/performance.md). JSON, UUIDs and UTC datetimes come back from
+    asyncpg as SQLAlchemy would give them (its connection codecs do that
+    work). Everywhere else, SQLite included, it runs through SQLAlchemy."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self.names: tuple[str, ...] = tuple(
+            str(column.key) for column in statement.selected_columns
+        )
+        self._asyncpg: tuple[str, tuple[str, ...], dict[str, Any], dict[str, Any]] | None = None
+
+    def _compiled_for_asyncpg(
+        self, dialect: Dialect
+    ) -> tuple[str, tuple[str, ...], dict[str, Any], dict[str, Any]]:
+        if self._asyncpg is None:
+            compiled = self.statement.compile(dialect=dialect)
+            sql = str(compiled)
+            # An IN list expands at execution time; such a statement is not prepared here.
+            if "POSTCOMPILE" in sql:
+                raise ValueError("a prepared read cannot hold an expanding IN list")
+            processors = dict(compiled._bind_processors)
+            # Values written into the statement itself (``.limit(1)``).
+            fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
+            self._asyncpg = (sql, tuple(compiled.positiontup or ()), processors, fixed)
+        return self._asyncpg
+
+    async def rows(self, session: AsyncSession, values: Mapping[str, Any]) -> Sequence[Any]:
+        """The rows for ``values`` (every ``bindparam`` of the statement named)."""
+        connection = await _core_connection(session)
+        if (
+            connection.dialect.name == "postgresql"
+            and connection.sync_connection is not None
+            and connection.sync_connection.get_execution_options().get("isolation_level")
+            == "AUTOCOMMIT"
+        ):
+            sql, order, processors, fixed = self._compiled_for_asyncpg(connection.dialect)
+            if fixed:
+                values = {**fixed, **values}
+            arguments = [
+                processors[name](values[name]) if name in processors else values[name]
+                for name in order
+            ]
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            records: Sequence[Any] = await driver.fetch(sql, *arguments)
+            return records
+        result = await connection.execute(self.statement, values, execution_options=_ROWS_BY_NAME)
+        rows: Sequence[Any] = result.all()
+        return rows
+
+    async def row(self, session: AsyncSession, values: Mapping[str, Any]) -> Any | None:
+        """The first row for ``values``, or None."""
+        found = await self.rows(session, values)
+        return found[0] if found else None
+
+
 async def compare_and_set(
     session: AsyncSession, record: Any, expected_version: int, values: dict[str, Any]
 ) -> None:

@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import hmac
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
@@ -15,12 +15,12 @@ from typing import Annotated, Any, Generic, TypeVar
 import orjson
 from fastapi import Query
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, literal, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, literal, tuple_
 from sqlalchemy.engine import Row
 from sqlalchemy.types import TypeDecorator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import fetch_rows
+from app.db import Prepared, fetch_rows
 from app.errors import InvalidCursor
 
 T = TypeVar("T")
@@ -151,9 +151,58 @@ class Keyset:
         bound = tuple_(*(literal(v, c.type) for v, c in zip(values, self.columns, strict=True)))
         return row < bound if self.descending else row > bound
 
+    def after_bound(self) -> ColumnElement[bool]:
+        """Rows strictly after the values bound as ``after_0``, ``after_1``... (see ``bind``)."""
+        row = tuple_(*self.columns)
+        bound = tuple_(*(bindparam(f"after_{i}", type_=c.type) for i, c in enumerate(self.columns)))
+        return row < bound if self.descending else row > bound
+
+    def bind(self, values: Sequence[Any]) -> dict[str, Any]:
+        """A cursor's values as the ``after_bound`` parameters."""
+        return {f"after_{i}": value for i, value in enumerate(values)}
+
     def order_by(self) -> list[ColumnElement[Any]]:
         """The ORDER BY clause for this keyset."""
         return [c.desc() if self.descending else c.asc() for c in self.columns]
+
+
+def _cursor_values(
+    keyset: Keyset, scope: str, params: PageParams, codec: CursorCodec
+) -> list[Any] | None:
+    if not params.cursor:
+        return None
+    raw = codec.decode(scope, params.cursor)
+    if len(raw) != len(keyset.columns):
+        raise InvalidCursor("The cursor is not one this API issued.")
+    return [_typed(v, c) for v, c in zip(raw, keyset.columns, strict=True)]
+
+
+async def fetch_prepared_page(
+    session: AsyncSession,
+    prepared: Callable[[bool], Prepared],
+    keyset: Keyset,
+    params: PageParams,
+    codec: CursorCodec,
+    filters: Mapping[str, Any],
+    values: Mapping[str, Any],
+) -> tuple[Sequence[Any], str | None]:
+    """One page of a prepared list: ``prepared(after)`` is the statement, built once per
+    shape, ordered by ``keyset`` with ``LIMIT :page_limit`` and, when ``after``, the
+    keyset's ``after_bound``; ``values`` bind its filters. Rows are tuples."""
+    scope = keyset.scope(filters)
+    after = _cursor_values(keyset, scope, params, codec)
+    statement = prepared(after is not None)
+    bound = {**values, "page_limit": params.limit + 1}
+    if after is not None:
+        bound.update(keyset.bind(after))
+    rows = await statement.rows(session, bound)
+    next_cursor = None
+    if len(rows) > params.limit:
+        rows = rows[: params.limit]
+        last = rows[-1]
+        positions = [statement.names.index(str(c.key)) for c in keyset.columns]
+        next_cursor = codec.encode(scope, [last[i] for i in positions])
+    return rows, next_cursor
 
 
 async def fetch_page(
@@ -168,11 +217,8 @@ async def fetch_page(
 
     ``statement`` must select the keyset's columns (labelled by their key)."""
     scope = keyset.scope(filters or {})
-    if params.cursor:
-        raw = codec.decode(scope, params.cursor)
-        if len(raw) != len(keyset.columns):
-            raise InvalidCursor("The cursor is not one this API issued.")
-        values = [_typed(v, c) for v, c in zip(raw, keyset.columns, strict=True)]
+    values = _cursor_values(keyset, scope, params, codec)
+    if values is not None:
         statement = statement.where(keyset.after(values))
     statement = statement.order_by(*keyset.order_by()).limit(params.limit + 1)
     rows = await fetch_rows(session, statement)

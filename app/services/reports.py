@@ -8,21 +8,22 @@ holds a random tracking code of which only the SHA-256 is stored.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, false, select
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, false, select
 from sqlmodel import col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import columns, compare_and_set, fetch_row, fetch_rows
+from app.db import Prepared, columns, compare_and_set, fetch_row, fetch_rows
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models.reports import Report, ReportUpdate
 from app.models.units import Neighbourhood
 from app.models.users import User
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.pagination import CursorCodec, Keyset, PageParams, fetch_prepared_page
 from app.schemas.reports import ReportCreate, ReportTriage
 from app.security import Principal, Role, hash_secret, new_secret
 from app.services import audit as audit_service
@@ -78,21 +79,48 @@ def is_officer(principal: Principal) -> bool:
     return principal.role in OFFICER_ROLES
 
 
-def _visible(principal: Principal) -> ColumnElement[bool]:
-    """The reports a principal may see: officers and ward systems their units, people their own."""
-    live = col(Report.deleted_at).is_(None)
+def _visibility(principal: Principal) -> tuple[str, dict[str, Any]]:
+    """Which reports a principal may see: a shape of ``_VISIBLE`` and the values it binds.
+
+    Officers and ward systems see their units', people their own."""
     if principal.role is Role.ADMIN:
-        return live
+        return "all", {}
     if principal.role is Role.PROVINCE_OFFICER and principal.province_code:
-        return live & (col(Report.province_code) == principal.province_code)
+        return "province", {"visible_unit": principal.province_code}
     if principal.role in (Role.WARD_OFFICER, Role.WARD_SYSTEM) and principal.ward_code:
-        return live & (col(Report.ward_code) == principal.ward_code)
+        return "ward", {"visible_unit": principal.ward_code}
     if principal.role is Role.WARD_SYSTEM and principal.province_code:
-        return live & (col(Report.province_code) == principal.province_code)
+        return "province", {"visible_unit": principal.province_code}
     if principal.kind == "user" and "reports:create" in principal.scopes:
         # People see their own signed reports; anonymous ones name nobody.
-        return live & (col(Report.reporter_id) == principal.subject)
+        return "own", {"visible_reporter": principal.subject}
+    return "none", {}
+
+
+def _visible_in(shape: str, value: Callable[[str], Any]) -> ColumnElement[bool]:
+    """The predicate of a visibility shape; ``value(name)`` gives what it compares with
+    (a ``bindparam`` for a statement built once, or the principal's own value)."""
+    live = col(Report.deleted_at).is_(None)
+    if shape == "all":
+        return live
+    if shape == "province":
+        return and_(live, col(Report.province_code) == value("visible_unit"))
+    if shape == "ward":
+        return and_(live, col(Report.ward_code) == value("visible_unit"))
+    if shape == "own":
+        return and_(live, col(Report.reporter_id) == value("visible_reporter"))
     return false()
+
+
+_VISIBLE = {
+    shape: _visible_in(shape, bindparam) for shape in ("all", "province", "ward", "own", "none")
+}
+
+
+def _visible(principal: Principal) -> ColumnElement[bool]:
+    """The reports a principal may see, as a predicate with its values in it."""
+    shape, values = _visibility(principal)
+    return _visible_in(shape, values.__getitem__)
 
 
 def can_read_reports(principal: Principal) -> str | None:
@@ -120,12 +148,12 @@ def sees_reporter(principal: Principal, reporter_id: uuid.UUID | None) -> bool:
 
 def present(principal: Principal, report: Any) -> dict[str, Any]:
     """A report as ``principal`` may see it (a ``Report``, or a row of ``REPORT_COLUMNS``)."""
-    if isinstance(report, Row):
+    if isinstance(report, Report):
+        values = report.model_dump()
+    else:
         # zip with the names known up front: a row's mapping view costs
         # several times more, fifty times a page.
         values = dict(zip(REPORT_FIELDS, report, strict=True))
-    else:
-        values = report.model_dump()
     if not sees_reporter(principal, values.get("reporter_id")):
         values["reporter_id"] = None
     return values
@@ -251,7 +279,6 @@ async def list_reports(
     reason = can_read_reports(principal)
     if reason:
         raise Forbidden(reason, required_scopes=["reports:read"])
-    statement = REPORT_SELECT.where(_visible(principal))
     filters: dict[str, Any] = {
         "status": status,
         "category": category,
@@ -261,20 +288,17 @@ async def list_reports(
         "since": since,
         "until": until,
     }
-    for name, column in (
-        ("status", Report.status),
-        ("category", Report.category),
-        ("ward_code", Report.ward_code),
-        ("neighbourhood_id", Report.neighbourhood_id),
-        ("assigned_to", Report.assigned_to),
-    ):
-        if filters[name] is not None:
-            statement = statement.where(col(column) == filters[name])
-    if since:
-        statement = statement.where(col(Report.created_at) >= since)
-    if until:
-        statement = statement.where(col(Report.created_at) < until)
-    rows, next_cursor = await fetch_page(session, statement, REPORTS, page, codec, filters)
+    shape, values = _visibility(principal)
+    given = frozenset(name for name, value in filters.items() if value is not None)
+    rows, next_cursor = await fetch_prepared_page(
+        session,
+        lambda after: _listing(shape, given, after),
+        REPORTS,
+        page,
+        codec,
+        filters,
+        {**values, **{name: filters[name] for name in given}},
+    )
     return [present(principal, row) for row in rows], next_cursor
 
 
@@ -300,13 +324,41 @@ async def read_report(
     reason = can_read_reports(principal)
     if reason:
         raise Forbidden(reason, required_scopes=["reports:read"])
-    row = await fetch_row(
-        session,
-        REPORT_SELECT.where(col(Report.id) == report_id, _visible(principal)),
-    )
+    shape, values = _visibility(principal)
+    row = await _by_id(shape).row(session, {**values, "report_id": report_id})
     if row is None:
         raise NotFound(f"No report has the id {report_id}.")
     return present(principal, row)
+
+
+_FILTERS: dict[str, ColumnElement[bool]] = {
+    "status": col(Report.status) == bindparam("status"),
+    "category": col(Report.category) == bindparam("category"),
+    "ward_code": col(Report.ward_code) == bindparam("ward_code"),
+    "neighbourhood_id": col(Report.neighbourhood_id) == bindparam("neighbourhood_id"),
+    "assigned_to": col(Report.assigned_to) == bindparam("assigned_to"),
+    "since": col(Report.created_at) >= bindparam("since"),
+    "until": col(Report.created_at) < bindparam("until"),
+}
+
+
+@cache
+def _listing(shape: str, filters: frozenset[str], after: bool) -> Prepared:
+    """A page of reports for a visibility shape, the filters given and a cursor or not:
+    built once per combination (a few dozen in use)."""
+    statement = REPORT_SELECT.where(_VISIBLE[shape])
+    for name in sorted(filters):
+        statement = statement.where(_FILTERS[name])
+    if after:
+        statement = statement.where(REPORTS.after_bound())
+    limit = bindparam("page_limit", type_=Integer)
+    return Prepared(statement.order_by(*REPORTS.order_by()).limit(limit))
+
+
+@cache
+def _by_id(shape: str) -> Prepared:
+    """One report by id, for a visibility shape: built once per shape."""
+    return Prepared(REPORT_SELECT.where(col(Report.id) == bindparam("report_id"), _VISIBLE[shape]))
 
 
 async def triageable(session: AsyncSession, principal: Principal, report_id: uuid.UUID) -> Report:

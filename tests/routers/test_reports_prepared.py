@@ -1,0 +1,118 @@
+"""Reads of routes that only read, through a real app: on PostgreSQL they run as prepared
+statements straight on asyncpg (app.db.Prepared); the answers must be the same bytes as
+the ones SQLAlchemy gives (the create answer, serialized by pydantic)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.db import Prepared, create_sessionmaker, get_read_session
+from app.security import Role
+from app.services.demo import HA_LONG
+from app.services.reports import REPORT_SELECT
+from tests.conftest import Committed
+from tests.factories import headers_for, make_user
+
+REPORTS = "/api/v1/reports"
+
+
+async def resident_and_officer(committed: Committed) -> tuple[dict[str, str], dict[str, str]]:
+    async with committed.sessionmaker() as session:
+        resident = await make_user(
+            session, Role.RESIDENT, HA_LONG, username=f"{committed.prefix}resident"
+        )
+        officer = await make_user(
+            session, Role.WARD_OFFICER, HA_LONG, username=f"{committed.prefix}officer"
+        )
+        await session.commit()
+    return headers_for(committed.app, resident), headers_for(committed.app, officer)
+
+
+def filed(**values: Any) -> dict[str, Any]:
+    return {
+        "category": "theft",
+        "description": "Mất xe máy trước cổng chợ Hạ Long lúc 21 giờ.",
+        "address": "Chợ Hạ Long 1",
+        "lat": 20.9526,
+        "lon": 107.0812,
+        "media_refs": ["https://media.example.vn/abc.jpg"],
+        "attributes": {"stolen_item": "motorbike", "in_progress": "no"},
+        "ward_code": HA_LONG,
+        **values,
+    }
+
+
+class TestPreparedReads:
+    async def test_report_by_id_reads_as_it_was_created(self, committed: Committed) -> None:
+        resident, officer = await resident_and_officer(committed)
+        created = await committed.client.post(REPORTS, json=filed(), headers=resident)
+        assert created.status_code == 201, created.text
+        answer = created.json()
+        answer.pop("tracking_code")
+
+        read = await committed.client.get(f"{REPORTS}/{answer['id']}", headers=officer)
+
+        assert read.status_code == 200, read.text
+        assert read.json() == answer
+        assert read.headers["etag"] == '"1"'
+        # Same text, not only the same values: "…Z" datetimes, UUIDs as strings.
+        assert read.json()["created_at"].endswith("Z")
+        assert read.json()["attributes"] == {"stolen_item": "motorbike", "in_progress": "no"}
+
+    async def test_list_pages_by_cursor_in_order_with_filters(self, committed: Committed) -> None:
+        resident, officer = await resident_and_officer(committed)
+        ids = []
+        for _ in range(3):
+            created = await committed.client.post(REPORTS, json=filed(), headers=resident)
+            assert created.status_code == 201, created.text
+            ids.append(created.json()["id"])
+
+        seen: list[str] = []
+        cursor = None
+        while True:
+            query: dict[str, Any] = {"limit": 1, "category": "theft", "status": "received"}
+            if cursor:
+                query["cursor"] = cursor
+            page = await committed.client.get(REPORTS, params=query, headers=resident)
+            assert page.status_code == 200, page.text
+            seen += [item["id"] for item in page.json()["items"]]
+            cursor = page.json()["next_cursor"]
+            if cursor is None:
+                break
+
+        # The resident sees their own, newest first; the officer sees them too.
+        assert seen == ids[::-1]
+        listed = await committed.client.get(REPORTS, params={"limit": 200}, headers=officer)
+        assert set(ids) <= {item["id"] for item in listed.json()["items"]}
+
+    async def test_other_wards_report_is_404_through_the_prepared_read(
+        self, committed: Committed
+    ) -> None:
+        resident, _ = await resident_and_officer(committed)
+        created = await committed.client.post(REPORTS, json=filed(), headers=resident)
+        async with committed.sessionmaker() as session:
+            elsewhere = await make_user(
+                session, Role.WARD_OFFICER, "06673", username=f"{committed.prefix}other"
+            )
+            await session.commit()
+        read = await committed.client.get(
+            f"{REPORTS}/{created.json()['id']}", headers=headers_for(committed.app, elsewhere)
+        )
+        assert read.status_code == 404
+
+
+async def test_prepared_read_goes_to_the_driver_on_postgresql(committed: Committed) -> None:
+    engine = committed.app.state.engine
+    state = type("State", (), {"sessionmaker": create_sessionmaker(engine)})
+    request: Any = type("Request", (), {"app": type("App", (), {"state": state})})
+    sessions = get_read_session(request)
+    session = await anext(sessions)
+    try:
+        rows = await Prepared(REPORT_SELECT.limit(1)).rows(session, {})
+    finally:
+        await sessions.aclose()
+    kind = type(rows[0]).__name__ if rows else None
+    if engine.dialect.name == "postgresql":
+        assert kind in (None, "Record")  # asyncpg's own rows
+    else:
+        assert kind in (None, "Row")  # SQLAlchemy's
