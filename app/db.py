@@ -133,8 +133,8 @@ class Prepared:
                 processors[name](values[name]) if name in processors else values[name]
                 for name in order
             ]
-            raw = await connection.get_raw_connection()
-            driver: Any = raw.driver_connection
+            # Already checked out by the session: no await to reach it.
+            driver: Any = connection.sync_connection.connection.driver_connection
             records: Sequence[Any] = await driver.fetch(sql, *arguments)
             return records
         result = await connection.execute(self.statement, values, execution_options=_ROWS_BY_NAME)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Float,
-    Row,
+    Integer,
     Uuid,
     and_,
+    bindparam,
     false,
     func,
     literal,
@@ -24,13 +26,13 @@ from sqlmodel import col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import columns, compare_and_set, fetch_row, fetch_rows, utcnow
+from app.db import Prepared, columns, compare_and_set, fetch_row, fetch_rows, utcnow
 from app.errors import Conflict, Forbidden, InvalidCursor, NotFound, ValidationFailed
 from app.models.cameras import Camera, OwnerKind, unit_vector
 from app.models.footage_requests import OPEN_STATUSES, FootageRequestItem
 from app.models.units import Neighbourhood, Ward
 from app.models.users import User
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.pagination import CursorCodec, Keyset, PageParams, fetch_prepared_page
 from app.schemas.cameras import CameraCreate, CameraUpdate
 from app.security import Principal, Role
 from app.services import audit as audit_service
@@ -81,30 +83,63 @@ _VIETNAM = timedelta(hours=7)
 # --- who sees what ------------------------------------------------------------
 
 
-def _visible(principal: Principal) -> ColumnElement[bool]:
-    """The live cameras a principal may see.
+def _visibility(principal: Principal) -> tuple[str, dict[str, Any]]:
+    """Which live cameras a principal may see: a shape of ``_visible_in`` and its values.
 
     Officers and ward systems see every camera of their unit; a camera owner
     their own and the public ones of their ward; everyone else the public
     cameras of their ward."""
-    live = col(Camera.deleted_at).is_(None)
-    public_here = and_(
-        col(Camera.owner_kind) == OwnerKind.PUBLIC.value,
-        col(Camera.ward_code) == principal.ward_code,
-    )
     role = principal.role
     if role is Role.ADMIN:
-        return live
+        return "all", {}
     if role in (Role.WARD_OFFICER, Role.WARD_SYSTEM) and principal.ward_code:
-        return and_(live, col(Camera.ward_code) == principal.ward_code)
+        return "ward", {"visible_unit": principal.ward_code}
     if role in (Role.PROVINCE_OFFICER, Role.WARD_SYSTEM) and principal.province_code:
-        return and_(live, col(Camera.province_code) == principal.province_code)
+        return "province", {"visible_unit": principal.province_code}
     if role is Role.CAMERA_OWNER:
-        own = col(Camera.owner_user_id) == principal.subject
-        return and_(live, or_(own, public_here) if principal.ward_code else own)
+        if principal.ward_code:
+            return "own_or_public", {
+                "visible_owner": principal.subject,
+                "visible_unit": principal.ward_code,
+            }
+        return "own", {"visible_owner": principal.subject}
     if role in (Role.NEIGHBOURHOOD_HEAD, Role.GROUP_LEADER, Role.RESIDENT) and principal.ward_code:
+        return "public", {"visible_unit": principal.ward_code}
+    return "none", {}
+
+
+def _visible_in(shape: str, value: Callable[[str], Any]) -> ColumnElement[bool]:
+    """The predicate of a visibility shape; ``value(name)`` gives what it compares with
+    (a ``bindparam`` for a statement built once, or the principal's own value)."""
+    live = col(Camera.deleted_at).is_(None)
+    if shape == "all":
+        return live
+    if shape == "none":
+        return false()
+    if shape == "ward":
+        return and_(live, col(Camera.ward_code) == value("visible_unit"))
+    if shape == "province":
+        return and_(live, col(Camera.province_code) == value("visible_unit"))
+    public_here = and_(
+        col(Camera.owner_kind) == OwnerKind.PUBLIC.value,
+        col(Camera.ward_code) == value("visible_unit") if shape != "own" else false(),
+    )
+    own = col(Camera.owner_user_id) == value("visible_owner") if shape != "public" else false()
+    if shape == "own":
+        return and_(live, own)
+    if shape == "public":
         return and_(live, public_here)
-    return false()
+    return and_(live, or_(own, public_here))
+
+
+_SHAPES = ("all", "none", "ward", "province", "own", "public", "own_or_public")
+_VISIBLE = {shape: _visible_in(shape, bindparam) for shape in _SHAPES}
+
+
+def _visible(principal: Principal) -> ColumnElement[bool]:
+    """The live cameras a principal may see, as a predicate with its values in it."""
+    shape, values = _visibility(principal)
+    return _visible_in(shape, values.__getitem__)
 
 
 def can_see_owner(principal: Principal, ward_code: str, owner_user_id: uuid.UUID | None) -> bool:
@@ -116,7 +151,7 @@ def can_see_owner(principal: Principal, ward_code: str, owner_user_id: uuid.UUID
     return owner_user_id is not None and owner_user_id == principal.subject
 
 
-def present(principal: Principal, row: Row[Any]) -> dict[str, Any]:
+def present(principal: Principal, row: Sequence[Any]) -> dict[str, Any]:
     """A camera (a row of its columns) as ``principal`` may see it: owner details if allowed."""
     # zip with the names known up front: a row's mapping view costs more.
     camera = dict(zip(_CAMERA_FIELDS, row, strict=True))
@@ -188,9 +223,41 @@ async def list_cameras(
     plain = {k: (v.value if hasattr(v, "value") else v) for k, v in filters.items()}
     if near is not None:
         return await _list_near(session, principal, page, codec, plain, near)
-    statement = _filtered(principal, _CAMERA_SELECT, plain)
-    rows, next_cursor = await fetch_page(session, statement, CAMERAS, page, codec, plain)
+    shape, values = _visibility(principal)
+    given = frozenset(name for name, value in plain.items() if value is not None)
+    rows, next_cursor = await fetch_prepared_page(
+        session,
+        lambda after: _listing(shape, given, after),
+        CAMERAS,
+        page,
+        codec,
+        plain,
+        {**values, **{name: plain[name] for name in given}},
+    )
     return [present(principal, row) for row in rows], next_cursor
+
+
+_FILTERS = ("ward_code", "neighbourhood_id", "owner_kind", "sharing", "status")
+
+
+@cache
+def _listing(shape: str, filters: frozenset[str], after: bool) -> Prepared:
+    """A page of cameras for a visibility shape, the filters given and a cursor or not:
+    built once per combination."""
+    statement = _CAMERA_SELECT.where(_VISIBLE[shape])
+    for name in _FILTERS:
+        if name in filters:
+            statement = statement.where(col(getattr(Camera, name)) == bindparam(name))
+    if after:
+        statement = statement.where(CAMERAS.after_bound())
+    limit = bindparam("page_limit", type_=Integer)
+    return Prepared(statement.order_by(*CAMERAS.order_by()).limit(limit))
+
+
+@cache
+def _by_id(shape: str) -> Prepared:
+    """One camera by id, for a visibility shape: built once per shape."""
+    return Prepared(_CAMERA_SELECT.where(col(Camera.id) == bindparam("camera_id"), _VISIBLE[shape]))
 
 
 def _chord2_to(near: Near) -> ColumnElement[float]:
@@ -267,10 +334,8 @@ async def get_camera(
     session: AsyncSession, principal: Principal, camera_id: uuid.UUID
 ) -> dict[str, Any]:
     """One visible camera, owner details masked as the principal's role requires."""
-    row = await fetch_row(
-        session,
-        _CAMERA_SELECT.where(col(Camera.id) == camera_id, _visible(principal)),
-    )
+    shape, values = _visibility(principal)
+    row = await _by_id(shape).row(session, {**values, "camera_id": camera_id})
     if row is None:
         raise NotFound(f"No camera has the id {camera_id}.")
     return present(principal, row)
