@@ -17,7 +17,6 @@ from sqlalchemy import (
     bindparam,
     false,
     func,
-    literal,
     or_,
     select,
     tuple_,
@@ -197,19 +196,6 @@ def _owner_limits(principal: Principal, changes: Mapping[Any, Any]) -> None:
 # --- reads --------------------------------------------------------------------
 
 
-def _filtered(
-    principal: Principal,
-    statement: Any,
-    filters: Mapping[Any, Any],
-) -> Any:
-    statement = statement.where(_visible(principal))
-    for name in ("ward_code", "neighbourhood_id", "owner_kind", "sharing", "status"):
-        value = filters.get(name)
-        if value is not None:
-            statement = statement.where(col(getattr(Camera, name)) == value)
-    return statement
-
-
 async def list_cameras(
     session: AsyncSession,
     principal: Principal,
@@ -260,16 +246,6 @@ def _by_id(shape: str) -> Prepared:
     return Prepared(_CAMERA_SELECT.where(col(Camera.id) == bindparam("camera_id"), _VISIBLE[shape]))
 
 
-def _chord2_to(near: Near) -> ColumnElement[float]:
-    """The squared chord from ``near`` to each camera, in SQL: subtractions, products and
-    sums of doubles only, so SQLite and PostgreSQL get the very same value."""
-    x0, y0, z0 = unit_vector(near.lat, near.lon)
-    dx = col(Camera.unit_x) - x0
-    dy = col(Camera.unit_y) - y0
-    dz = col(Camera.unit_z) - z0
-    return dx * dx + dy * dy + dz * dz
-
-
 async def _list_near(
     session: AsyncSession,
     principal: Principal,
@@ -282,42 +258,81 @@ async def _list_near(
     # the chord decides exactly which are within the radius and in what order
     # (the chord grows with the great-circle distance), ties broken by id.
     box = bounding_box(near.lat, near.lon, near.radius_m)
-    chord2 = _chord2_to(near)
-    statement = _filtered(
-        principal,
-        select(col(Camera.id), chord2.label("chord2")).where(
-            col(Camera.lat).between(box.lat_min, box.lat_max),
-            or_(*(col(Camera.lon).between(low, high) for low, high in box.lon_ranges)),
-            chord2 <= chord_squared(near.radius_m),
-        ),
-        filters,
-    )
+    x0, y0, z0 = unit_vector(near.lat, near.lon)
+    values: dict[str, Any] = {
+        "near_x": x0,
+        "near_y": y0,
+        "near_z": z0,
+        "lat_min": box.lat_min,
+        "lat_max": box.lat_max,
+        "chord2_max": chord_squared(near.radius_m),
+        "page_limit": page.limit + 1,
+    }
+    for i, (low, high) in enumerate(box.lon_ranges):
+        values[f"lon_min_{i}"], values[f"lon_max_{i}"] = low, high
+    shape, visible = _visibility(principal)
+    given = frozenset(name for name, value in filters.items() if value is not None)
+    values.update(visible)
+    values.update({name: filters[name] for name in given})
     scope = CAMERAS_NEAR.scope(
         {**filters, "near": f"{near.lat!r},{near.lon!r}", "radius_m": near.radius_m}
     )
+    after = page.cursor is not None
     if page.cursor:
-        after_chord2, after_id = _near_cursor(codec.decode(scope, page.cursor))
-        statement = statement.where(
-            tuple_(chord2, col(Camera.id))
-            > tuple_(literal(after_chord2, Float()), literal(after_id, Uuid()))
-        )
-    statement = statement.order_by(chord2, col(Camera.id)).limit(page.limit + 1)
-    rows = await fetch_rows(session, statement)
+        values["after_chord2"], values["after_id"] = _near_cursor(codec.decode(scope, page.cursor))
+    statement = _near_listing(shape, given, len(box.lon_ranges), after)
+    rows = await statement.rows(session, values)
     next_cursor = None
     if len(rows) > page.limit:
         rows = rows[: page.limit]
-        next_cursor = codec.encode(scope, [rows[-1].chord2, rows[-1].id])
+        last_id, last_chord2 = rows[-1]
+        next_cursor = codec.encode(scope, [last_chord2, last_id])
     # Only the page's rows are read whole: the sort above carried ids and chords.
     if not rows:
         return [], None
-    full = _CAMERA_SELECT.where(col(Camera.id).in_([row.id for row in rows]))
+    full = _CAMERA_SELECT.where(col(Camera.id).in_([camera_id for camera_id, _ in rows]))
     by_id = {row.id: row for row in await fetch_rows(session, full)}
     items = []
-    for row in rows:
-        item = present(principal, by_id[row.id])
-        item["distance_m"] = distance_key(chord_distance_m(row.chord2))
+    for camera_id, chord2 in rows:
+        item = present(principal, by_id[camera_id])
+        item["distance_m"] = distance_key(chord_distance_m(chord2))
         items.append(item)
     return items, next_cursor
+
+
+def _float(name: str) -> Any:
+    return bindparam(name, type_=Float())
+
+
+@cache
+def _near_listing(shape: str, filters: frozenset[str], ranges: int, after: bool) -> Prepared:
+    """Ids and squared chords of the cameras near a point, nearest first, for a visibility
+    shape, the filters given, one or two longitude ranges and a cursor or not."""
+    dx = col(Camera.unit_x) - _float("near_x")
+    dy = col(Camera.unit_y) - _float("near_y")
+    dz = col(Camera.unit_z) - _float("near_z")
+    chord2 = dx * dx + dy * dy + dz * dz
+    statement = select(col(Camera.id), chord2.label("chord2")).where(
+        col(Camera.lat).between(_float("lat_min"), _float("lat_max")),
+        or_(
+            *(
+                col(Camera.lon).between(_float(f"lon_min_{i}"), _float(f"lon_max_{i}"))
+                for i in range(ranges)
+            )
+        ),
+        chord2 <= _float("chord2_max"),
+        _VISIBLE[shape],
+    )
+    for name in _FILTERS:
+        if name in filters:
+            statement = statement.where(col(getattr(Camera, name)) == bindparam(name))
+    if after:
+        statement = statement.where(
+            tuple_(chord2, col(Camera.id))
+            > tuple_(_float("after_chord2"), bindparam("after_id", type_=Uuid()))
+        )
+    limit = bindparam("page_limit", type_=Integer)
+    return Prepared(statement.order_by(chord2, col(Camera.id)).limit(limit))
 
 
 def _near_cursor(values: list[Any]) -> tuple[float, uuid.UUID]:

@@ -96,3 +96,21 @@ async def test_list_pages_through_the_ward_by_cursor(
             break
     assert [i for i in seen if i in placed["ids"]] == placed["ids"][1:]
     assert len(seen) == len(set(seen))
+
+
+async def test_near_lists_nearest_first_with_distances_and_pages(
+    committed: Committed, placed: dict[str, Any]
+) -> None:
+    # The cameras stand 0, 11.1 and 22.2 m north of the point, on one meridian.
+    query: dict[str, Any] = {"near": "20.9526,107.0812", "radius_m": 30, "limit": 1}
+    seen: list[tuple[str, float]] = []
+    while True:
+        page = await committed.client.get(CAMERAS, params=query, headers=placed["officer"])
+        assert page.status_code == 200, page.text
+        seen += [(item["id"], item["distance_m"]) for item in page.json()["items"]]
+        if page.json()["next_cursor"] is None:
+            break
+        query["cursor"] = page.json()["next_cursor"]
+    mine = [(camera_id, d) for camera_id, d in seen if camera_id in placed["ids"]]
+    assert [camera_id for camera_id, _ in mine] == placed["ids"]
+    assert [d for _, d in mine] == [0.0, 11.1, 22.2]
