@@ -238,10 +238,10 @@ async def resolve_unit(session: AsyncSession, unit_code: str) -> UnitAnchor | No
             return None
         return UnitAnchor(UnitLevel.PROVINCE, unit_code, unit_code, None, None)
     if len(unit_code) == 5 and unit_code.isdigit():
-        ward = await session.get(Ward, unit_code)
-        if ward is None:
+        province_code = await province_of_ward(session, unit_code)
+        if province_code is None:
             return None
-        return UnitAnchor(UnitLevel.WARD, unit_code, ward.province_code, ward.code, None)
+        return UnitAnchor(UnitLevel.WARD, unit_code, province_code, unit_code, None)
     try:
         neighbourhood_id = uuid.UUID(unit_code)
     except ValueError:
