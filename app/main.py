@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings, get_settings
-from app.db import create_engine, create_sessionmaker
+from app.db import connection_slots, create_engine, create_sessionmaker
 from app.errors import FieldError, Problem, install_error_handlers
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.pagination import CursorCodec
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.connection_slots = connection_slots(engine)
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.cursor_codec = CursorCodec(settings.secret_key)
     app.state.response_cipher = idempotency_service.response_cipher(settings.secret_key)

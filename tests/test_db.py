@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db import create_sessionmaker, get_read_session, get_session
+from app.config import Settings
+from app.db import (
+    connection_slots,
+    create_engine,
+    create_sessionmaker,
+    get_read_session,
+    get_session,
+)
 
 
 def request_for(engine: AsyncEngine) -> Any:
@@ -44,3 +52,41 @@ async def test_write_session_keeps_its_transaction(engine: AsyncEngine) -> None:
 async def test_pooled_connection_is_transactional_again_after_a_read(engine: AsyncEngine) -> None:
     await open_after_a_select(engine, get_read_session)
     assert await open_after_a_select(engine, get_session) is True
+
+
+async def test_sessions_queue_for_the_pools_connections_in_order(settings: Settings) -> None:
+    engine = create_engine(settings.model_copy(update={"db_pool_size": 1}))
+    try:
+        slots = connection_slots(engine)
+        if engine.dialect.name != "postgresql":
+            assert slots is None  # SQLite: BEGIN IMMEDIATE queues writers already
+            return
+        assert slots is not None
+        request: Any = SimpleNamespace(
+            app=SimpleNamespace(
+                state=SimpleNamespace(
+                    sessionmaker=create_sessionmaker(engine), connection_slots=slots
+                )
+            )
+        )
+        # A pool of 1 + 1 overflow: two sessions hold both slots.
+        first, second = get_read_session(request), get_read_session(request)
+        await anext(first)
+        await anext(second)
+        order: list[str] = []
+
+        async def third_and_fourth(name: str) -> None:
+            sessions = get_read_session(request)
+            await anext(sessions)
+            order.append(name)
+            await sessions.aclose()
+
+        waiting = [asyncio.create_task(third_and_fourth(name)) for name in ("third", "fourth")]
+        await asyncio.sleep(0.05)
+        assert order == []  # no slot free: they wait, the pool has no waiter
+        await first.aclose()
+        await asyncio.wait_for(asyncio.gather(*waiting), timeout=5)
+        assert order == ["third", "fourth"]  # first come, first served
+        await second.aclose()
+    finally:
+        await engine.dispose()
