@@ -145,25 +145,50 @@ async def near(request: Request) -> Response:
     return _json({"items": items, "next_cursor": "x" if len(ids) > 50 else None})
 
 
+def _open311_sql() -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """wardsafe's Open311 list statement as the text asyncpg receives, compiled once.
+
+    The very same text matters: written by hand (plain `$1` and a literal
+    `LIMIT 1000`), PostgreSQL's generic plan for the prepared statement
+    sorted every report of the period (24,690 on the full set) and ran the
+    notes subquery for each: 1 s a request where wardsafe's took 23 ms."""
+    from sqlalchemy import bindparam
+    from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+    from sqlmodel import col
+
+    from app.models.reports import Report
+    from app.services import open311_queries
+
+    created = Report.__table__.c.created_at.type  # type: ignore[attr-defined]
+    statement = (
+        open311_queries._request_statement(col(Report.ward_code) == bindparam("ward"))
+        .where(
+            col(Report.created_at) >= bindparam("start", type_=created),
+            col(Report.created_at) <= bindparam("end", type_=created),
+        )
+        .order_by(col(Report.created_at).desc(), col(Report.id).desc())
+        .limit(open311_queries.MAX_RESULTS)
+    )
+    compiled = statement.compile(dialect=PGDialect_asyncpg())
+    fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
+    return str(compiled), tuple(compiled.positiontup or ()), fixed
+
+
+OPEN311_SQL, OPEN311_ORDER, OPEN311_FIXED = _open311_sql()
+
+
 async def open311(request: Request) -> Response:
     params = request.query_params
     ward = params["jurisdiction_id"]
-    start = datetime.fromisoformat(params["start_date"])
-    end = datetime.fromisoformat(params["end_date"])
+    values = {
+        **OPEN311_FIXED,
+        "ward": ward,
+        "start": datetime.fromisoformat(params["start_date"]),
+        "end": datetime.fromisoformat(params["end_date"]),
+    }
     async with POOL["db"].acquire() as conn:
         name = await conn.fetchval("SELECT name FROM wards WHERE code = $1", ward)
-        rows = await conn.fetch(
-            "SELECT r.id, r.status, r.category, r.description, r.created_at, r.updated_at, "
-            "r.address, r.lat, r.lon, r.media_refs, w.name AS ward_name, "
-            "(SELECT u.note FROM report_updates u WHERE u.report_id = r.id AND u.public IS true "
-            "AND u.note IS NOT NULL ORDER BY u.created_at DESC, u.id DESC LIMIT 1) "
-            "AS status_notes FROM reports r JOIN wards w ON w.code = r.ward_code "
-            "WHERE r.ward_code = $1 AND r.deleted_at IS NULL AND r.created_at >= $2 "
-            "AND r.created_at <= $3 ORDER BY r.created_at DESC, r.id DESC LIMIT 1000",
-            ward,
-            start,
-            end,
-        )
+        rows = await conn.fetch(OPEN311_SQL, *(values[key] for key in OPEN311_ORDER))
     items = [
         {
             "service_request_id": str(row["id"]),

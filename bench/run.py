@@ -301,6 +301,34 @@ def wrk(
     raise SystemExit(f"wrk said nothing usable:\n{completed.stdout}\n{completed.stderr}")
 
 
+async def _settle(dsn: str, limit_seconds: float = 300.0) -> float:
+    """Wait until no query of an earlier scenario still runs in the bench database.
+
+    An anchor whose requests timed out (the province's statistics on the full
+    set) leaves its server running the queued ones for minutes after wrk
+    stops; the next scenario must not be measured against that backlog."""
+    conn = await asyncpg.connect(dsn)
+    started = time.perf_counter()
+    try:
+        while time.perf_counter() - started < limit_seconds:
+            busy = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state = 'active' AND pid <> pg_backend_pid()"
+            )
+            if not busy:
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+    return time.perf_counter() - started
+
+
+def settle(dsn: str) -> None:
+    waited = asyncio.run(_settle(dsn))
+    if waited > 1:
+        print(f"    (waited {waited:.0f} s for the database to finish earlier queries)", flush=True)
+
+
 def measure(
     binary: str,
     server: Server,
@@ -443,9 +471,11 @@ def main() -> None:
                 results: list[Result] = []
                 for scenario in scenarios:
                     token = tokens[scenario.token] if scenario.token else None
+                    settle(fixture.dsn)
                     check(args.port, scenario, scenario.path, token)
                     result = measure(binary, server, scenario, scenario.path, token, args)
                     if count == 1:
+                        settle(fixture.dsn)
                         check(args.anchor_port, scenario, scenario.anchor_path, None)
                         anchor_rps[scenario.name] = measure(
                             binary, anchor, scenario, scenario.anchor_path, None, args
@@ -459,7 +489,7 @@ def main() -> None:
                         flush=True,
                     )
                     results.append(result)
-                results.extend(comparisons(results, args.scale))
+                results.extend(comparisons(results, args.scale, count))
                 key = "scenarios" if count == 1 else f"scenarios_{count}_workers"
                 output[key] = [
                     {k: v for k, v in asdict(r).items() if k != "runs"} | {"runs_rps": r.runs}
@@ -482,7 +512,7 @@ def main() -> None:
     print(f"wrote {RESULTS / 'latest.json'}")
 
 
-def comparisons(results: list[Result], scale: str) -> list[Result]:
+def comparisons(results: list[Result], scale: str, workers: int = 1) -> list[Result]:
     """The deep page against page 1, and the list against the small set's list.
 
     ``ratio`` is rps over the reference's rps (1.0: flat); the targets ask for
@@ -511,9 +541,9 @@ def comparisons(results: list[Result], scale: str) -> list[Result]:
     small_file = RESULTS / "small.json"
     if scale != "small" and small_file.exists():
         small = json.loads(small_file.read_text())
-        reference = next(
-            (s for s in small.get("scenarios", []) if s["name"] == "reports page 1"), None
-        )
+        # The small set's run with as many workers.
+        key = "scenarios" if workers == 1 else f"scenarios_{workers}_workers"
+        reference = next((s for s in small.get(key, []) if s["name"] == "reports page 1"), None)
         if reference:
             extra.append(
                 Result(
