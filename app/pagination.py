@@ -179,20 +179,22 @@ def _cursor_values(
 
 async def fetch_prepared_page(
     session: AsyncSession,
-    prepared: Callable[[bool], Prepared],
+    prepared: Callable[[frozenset[str], bool], Prepared],
     keyset: Keyset,
     params: PageParams,
     codec: CursorCodec,
     filters: Mapping[str, Any],
     values: Mapping[str, Any],
 ) -> tuple[Sequence[Any], str | None]:
-    """One page of a prepared list: ``prepared(after)`` is the statement, built once per
-    shape, ordered by ``keyset`` with ``LIMIT :page_limit`` and, when ``after``, the
-    keyset's ``after_bound``; ``values`` bind its filters. Rows are tuples."""
+    """One page of a prepared list. ``prepared(given, after)`` is the statement for the
+    filters given (not None, each bound by its name) and a cursor or not, built once per
+    shape: ordered by ``keyset``, ``LIMIT :page_limit`` and, when ``after``, the keyset's
+    ``after_bound``. ``values`` bind the rest (who may see what). Rows are tuples."""
     scope = keyset.scope(filters)
     after = _cursor_values(keyset, scope, params, codec)
-    statement = prepared(after is not None)
-    bound = {**values, "page_limit": params.limit + 1}
+    given = frozenset(name for name, value in filters.items() if value is not None)
+    statement = prepared(given, after is not None)
+    bound = {**values, **{name: filters[name] for name in given}, "page_limit": params.limit + 1}
     if after is not None:
         bound.update(keyset.bind(after))
     rows = await statement.rows(session, bound)

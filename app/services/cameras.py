@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import (
@@ -210,15 +210,8 @@ async def list_cameras(
     if near is not None:
         return await _list_near(session, principal, page, codec, plain, near)
     shape, values = _visibility(principal)
-    given = frozenset(name for name, value in plain.items() if value is not None)
     rows, next_cursor = await fetch_prepared_page(
-        session,
-        lambda after: _listing(shape, given, after),
-        CAMERAS,
-        page,
-        codec,
-        plain,
-        {**values, **{name: plain[name] for name in given}},
+        session, partial(_listing, shape), CAMERAS, page, codec, plain, values
     )
     return [present(principal, row) for row in rows], next_cursor
 

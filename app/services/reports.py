@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, bindparam, false, select
@@ -289,15 +289,8 @@ async def list_reports(
         "until": until,
     }
     shape, values = _visibility(principal)
-    given = frozenset(name for name, value in filters.items() if value is not None)
     rows, next_cursor = await fetch_prepared_page(
-        session,
-        lambda after: _listing(shape, given, after),
-        REPORTS,
-        page,
-        codec,
-        filters,
-        {**values, **{name: filters[name] for name in given}},
+        session, partial(_listing, shape), REPORTS, page, codec, filters, values
     )
     return [present(principal, row) for row in rows], next_cursor
 
