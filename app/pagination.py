@@ -15,7 +15,7 @@ from typing import Annotated, Any, Generic, TypeVar
 import orjson
 from fastapi import Query
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, bindparam, literal, tuple_
+from sqlalchemy import BindParameter, ColumnElement, Integer, Select, bindparam, literal, tuple_
 from sqlalchemy.engine import Row
 from sqlalchemy.types import TypeDecorator
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -166,6 +166,22 @@ class Keyset:
         return [c.desc() if self.descending else c.asc() for c in self.columns]
 
 
+PAGE_LIMIT = "page_limit"
+
+
+def limit_bound() -> BindParameter[int]:
+    """``LIMIT :page_limit``'s parameter: a page's limit plus one, to know if more follow."""
+    return bindparam(PAGE_LIMIT, type_=Integer)
+
+
+def prepared_page(statement: Select[Any], keyset: Keyset, after: bool) -> Prepared:
+    """The statement of one page of a prepared list (see ``fetch_prepared_page``):
+    ``statement`` in ``keyset`` order, after the cursor's bound values when ``after``."""
+    if after:
+        statement = statement.where(keyset.after_bound())
+    return Prepared(statement.order_by(*keyset.order_by()).limit(limit_bound()))
+
+
 def _cursor_values(
     keyset: Keyset, scope: str, params: PageParams, codec: CursorCodec
 ) -> list[Any] | None:
@@ -188,13 +204,13 @@ async def fetch_prepared_page(
 ) -> tuple[Sequence[Any], str | None]:
     """One page of a prepared list. ``prepared(given, after)`` is the statement for the
     filters given (not None, each bound by its name) and a cursor or not, built once per
-    shape: ordered by ``keyset``, ``LIMIT :page_limit`` and, when ``after``, the keyset's
-    ``after_bound``. ``values`` bind the rest (who may see what). Rows are tuples."""
+    shape with ``prepared_page``. ``values`` bind the rest (who may see what). Rows are
+    tuples."""
     scope = keyset.scope(filters)
     after = _cursor_values(keyset, scope, params, codec)
     given = frozenset(name for name, value in filters.items() if value is not None)
     statement = prepared(given, after is not None)
-    bound = {**values, **{name: filters[name] for name in given}, "page_limit": params.limit + 1}
+    bound = {**values, **{name: filters[name] for name in given}, PAGE_LIMIT: params.limit + 1}
     if after is not None:
         bound.update(keyset.bind(after))
     rows = await statement.rows(session, bound)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
-    Integer,
+    Select,
     Uuid,
     and_,
     bindparam,
@@ -31,7 +31,15 @@ from app.models.cameras import Camera, OwnerKind, unit_vector
 from app.models.footage_requests import OPEN_STATUSES, FootageRequestItem
 from app.models.units import Neighbourhood, Ward
 from app.models.users import User
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_prepared_page
+from app.pagination import (
+    PAGE_LIMIT,
+    CursorCodec,
+    Keyset,
+    PageParams,
+    fetch_prepared_page,
+    limit_bound,
+    prepared_page,
+)
 from app.schemas.cameras import CameraCreate, CameraUpdate
 from app.security import Principal, Role
 from app.services import audit as audit_service
@@ -223,14 +231,15 @@ _FILTERS = ("ward_code", "neighbourhood_id", "owner_kind", "sharing", "status")
 def _listing(shape: str, filters: frozenset[str], after: bool) -> Prepared:
     """A page of cameras for a visibility shape, the filters given and a cursor or not:
     built once per combination."""
-    statement = _CAMERA_SELECT.where(_VISIBLE[shape])
+    return prepared_page(_filtered(_CAMERA_SELECT.where(_VISIBLE[shape]), filters), CAMERAS, after)
+
+
+def _filtered(statement: Select[Any], filters: frozenset[str]) -> Select[Any]:
+    """``statement`` with an equality on each filter given, bound by the filter's name."""
     for name in _FILTERS:
         if name in filters:
             statement = statement.where(col(getattr(Camera, name)) == bindparam(name))
-    if after:
-        statement = statement.where(CAMERAS.after_bound())
-    limit = bindparam("page_limit", type_=Integer)
-    return Prepared(statement.order_by(*CAMERAS.order_by()).limit(limit))
+    return statement
 
 
 @cache
@@ -259,7 +268,7 @@ async def _list_near(
         "lat_min": box.lat_min,
         "lat_max": box.lat_max,
         "chord2_max": chord_squared(near.radius_m),
-        "page_limit": page.limit + 1,
+        PAGE_LIMIT: page.limit + 1,
     }
     for i, (low, high) in enumerate(box.lon_ranges):
         values[f"lon_min_{i}"], values[f"lon_max_{i}"] = low, high
@@ -305,27 +314,26 @@ def _near_listing(shape: str, filters: frozenset[str], ranges: int, after: bool)
     dy = col(Camera.unit_y) - _float("near_y")
     dz = col(Camera.unit_z) - _float("near_z")
     chord2 = dx * dx + dy * dy + dz * dz
-    statement = select(col(Camera.id), chord2.label("chord2")).where(
-        col(Camera.lat).between(_float("lat_min"), _float("lat_max")),
-        or_(
-            *(
-                col(Camera.lon).between(_float(f"lon_min_{i}"), _float(f"lon_max_{i}"))
-                for i in range(ranges)
-            )
+    statement = _filtered(
+        select(col(Camera.id), chord2.label("chord2")).where(
+            col(Camera.lat).between(_float("lat_min"), _float("lat_max")),
+            or_(
+                *(
+                    col(Camera.lon).between(_float(f"lon_min_{i}"), _float(f"lon_max_{i}"))
+                    for i in range(ranges)
+                )
+            ),
+            chord2 <= _float("chord2_max"),
+            _VISIBLE[shape],
         ),
-        chord2 <= _float("chord2_max"),
-        _VISIBLE[shape],
+        filters,
     )
-    for name in _FILTERS:
-        if name in filters:
-            statement = statement.where(col(getattr(Camera, name)) == bindparam(name))
     if after:
         statement = statement.where(
             tuple_(chord2, col(Camera.id))
             > tuple_(_float("after_chord2"), bindparam("after_id", type_=Uuid()))
         )
-    limit = bindparam("page_limit", type_=Integer)
-    return Prepared(statement.order_by(chord2, col(Camera.id)).limit(limit))
+    return Prepared(statement.order_by(chord2, col(Camera.id)).limit(limit_bound()))
 
 
 def _near_cursor(values: list[Any]) -> tuple[float, uuid.UUID]:

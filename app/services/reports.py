@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import cache, partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, bindparam, false, select
+from sqlalchemy import ColumnElement, and_, bindparam, false, select
 from sqlmodel import col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,7 +23,7 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models.reports import Report, ReportUpdate
 from app.models.units import Neighbourhood
 from app.models.users import User
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_prepared_page
+from app.pagination import CursorCodec, Keyset, PageParams, fetch_prepared_page, prepared_page
 from app.schemas.reports import ReportCreate, ReportTriage
 from app.security import Principal, Role, hash_secret, new_secret
 from app.services import audit as audit_service
@@ -342,10 +342,7 @@ def _listing(shape: str, filters: frozenset[str], after: bool) -> Prepared:
     statement = REPORT_SELECT.where(_VISIBLE[shape])
     for name in sorted(filters):
         statement = statement.where(_FILTERS[name])
-    if after:
-        statement = statement.where(REPORTS.after_bound())
-    limit = bindparam("page_limit", type_=Integer)
-    return Prepared(statement.order_by(*REPORTS.order_by()).limit(limit))
+    return prepared_page(statement, REPORTS, after)
 
 
 @cache
