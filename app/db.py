@@ -61,6 +61,12 @@ async def _core_connection(session: AsyncSession) -> AsyncConnection:
 _ROWS_BY_NAME = {"_result_disable_adapt_to_context": True}
 
 
+async def _execute(
+    connection: AsyncConnection, statement: Select[Any], values: Mapping[str, Any] | None
+) -> Any:
+    return await connection.execute(statement, values, execution_options=_ROWS_BY_NAME)
+
+
 async def fetch_rows(
     session: AsyncSession, statement: Select[Any], values: Mapping[str, Any] | None = None
 ) -> Sequence[Row[Any]]:
@@ -70,8 +76,7 @@ async def fetch_rows(
     tenth of a list's CPU), in the session's transaction all the same. Read
     the rows by position or name (``row.ward_code``). ``values`` fill the
     statement's ``bindparam``s, for a statement built once."""
-    connection = await _core_connection(session)
-    result = await connection.execute(statement, values, execution_options=_ROWS_BY_NAME)
+    result = await _execute(await _core_connection(session), statement, values)
     rows: Sequence[Row[Any]] = result.all()
     return rows
 
@@ -80,8 +85,7 @@ async def fetch_row(
     session: AsyncSession, statement: Select[Any], values: Mapping[str, Any] | None = None
 ) -> Row[Any] | None:
     """The first row of a Core ``select`` of columns, or None."""
-    connection = await _core_connection(session)
-    result = await connection.execute(statement, values, execution_options=_ROWS_BY_NAME)
+    result = await _execute(await _core_connection(session), statement, values)
     row: Row[Any] | None = result.first()
     return row
 
@@ -140,8 +144,7 @@ class Prepared:
             driver: Any = connection.sync_connection.connection.driver_connection
             records: Sequence[Any] = await driver.fetch(sql, *arguments)
             return records
-        result = await connection.execute(self.statement, values, execution_options=_ROWS_BY_NAME)
-        rows: Sequence[Any] = result.all()
+        rows: Sequence[Any] = (await _execute(connection, self.statement, values)).all()
         return rows
 
     async def row(self, session: AsyncSession, values: Mapping[str, Any]) -> Any | None:

@@ -214,13 +214,26 @@ async def fetch_prepared_page(
     if after is not None:
         bound.update(keyset.bind(after))
     rows = await statement.rows(session, bound)
-    next_cursor = None
-    if len(rows) > params.limit:
-        rows = rows[: params.limit]
-        last = rows[-1]
-        positions = [statement.names.index(str(c.key)) for c in keyset.columns]
-        next_cursor = codec.encode(scope, [last[i] for i in positions])
-    return rows, next_cursor
+    return _cut(rows, statement.names, keyset, params, scope, codec)
+
+
+def _cut(
+    rows: Sequence[Any],
+    names: Sequence[str],
+    keyset: Keyset,
+    params: PageParams,
+    scope: str,
+    codec: CursorCodec,
+) -> tuple[Sequence[Any], str | None]:
+    """The page of ``rows`` (fetched with ``limit + 1``) and the cursor after its last row.
+
+    Rows are read by position (``names`` are their columns'): a Core row knows
+    its columns as the table's, not as the model's attributes."""
+    if len(rows) <= params.limit:
+        return rows, None
+    rows = rows[: params.limit]
+    last = rows[-1]
+    return rows, codec.encode(scope, [last[names.index(str(c.key))] for c in keyset.columns])
 
 
 async def fetch_page(
@@ -240,11 +253,5 @@ async def fetch_page(
         statement = statement.where(keyset.after(values))
     statement = statement.order_by(*keyset.order_by()).limit(params.limit + 1)
     rows = await fetch_rows(session, statement)
-    next_cursor = None
-    if len(rows) > params.limit:
-        rows = rows[: params.limit]
-        last = rows[-1]._mapping
-        # By name: the row of a Core execution knows its columns as the table's,
-        # not as the model's attributes.
-        next_cursor = codec.encode(scope, [last[str(c.key)] for c in keyset.columns])
-    return rows, next_cursor
+    names = [str(column.key) for column in statement.selected_columns]
+    return _cut(rows, names, keyset, params, scope, codec)
