@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import orjson
+from cryptography.fernet import Fernet
 from fastapi import Request, Response
 from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -71,6 +72,25 @@ def replayable(
     )
 
 
+def keyed_request(
+    request: Request, payload: BaseModel, *, actor_key: str, key: str, cipher: Fernet
+) -> idempotency_service.KeyedRequest:
+    """A request sent with an Idempotency-Key, as ``idempotency_service.run_once`` takes it.
+
+    The fingerprint holds the actual path, not the route's template: the same
+    key and body sent to another parent (another group's members) is another
+    request."""
+    return idempotency_service.KeyedRequest(
+        actor_key=actor_key,
+        key=key,
+        request_hash=idempotency_service.fingerprint(
+            request.method, request.url.path, payload.model_dump(mode="json")
+        ),
+        ttl=timedelta(hours=request.app.state.settings.idempotency_ttl_hours),
+        cipher=cipher,
+    )
+
+
 async def idempotent(
     request: Request,
     session: AsyncSession,
@@ -84,16 +104,11 @@ async def idempotent(
     ``run`` returns the status, the body and the headers to answer with."""
     keyed = None
     if idempotency_key:
-        # The actual path, not the route's template: the same key and body
-        # sent to another parent (another group's members) is another request.
-        request_hash = idempotency_service.fingerprint(
-            request.method, request.url.path, payload.model_dump(mode="json")
-        )
-        keyed = idempotency_service.KeyedRequest(
+        keyed = keyed_request(
+            request,
+            payload,
             actor_key=principal.actor_key if principal else "anonymous",
             key=idempotency_key,
-            request_hash=request_hash,
-            ttl=timedelta(hours=request.app.state.settings.idempotency_ttl_hours),
             cipher=request.app.state.response_cipher,
         )
 

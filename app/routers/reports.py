@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from datetime import timedelta
 from typing import Annotated, Any
 
 from cryptography.fernet import Fernet
@@ -26,7 +25,7 @@ from app.deps import (
 from app.errors import RateLimited, problem_responses
 from app.pagination import Page
 from app.ratelimit import limit
-from app.responses import created, etag, plain_json, replayable, with_etag
+from app.responses import created, etag, keyed_request, plain_json, replayable, with_etag
 from app.routing import APIRouter
 from app.schemas.common import WardCode
 from app.schemas.reports import (
@@ -89,23 +88,15 @@ async def _created_anonymously(
 ) -> Response:
     keyed = None
     if idempotency_key:
-        settings = request.app.state.settings
-        route = getattr(request.scope.get("route"), "path", request.url.path)
-        name, cipher = _anonymous_idempotency(settings.secret_key, idempotency_key)
-        keyed = idempotency_service.KeyedRequest(
-            actor_key="anonymous-report",
-            key=name,
-            request_hash=idempotency_service.fingerprint(
-                request.method, route, body.model_dump(mode="json")
-            ),
-            ttl=timedelta(hours=settings.idempotency_ttl_hours),
-            cipher=cipher,
+        name, cipher = _anonymous_idempotency(
+            request.app.state.settings.secret_key, idempotency_key
         )
+        keyed = keyed_request(request, body, actor_key="anonymous-report", key=name, cipher=cipher)
 
     async def run() -> idempotency_service.Answer:
         report, tracking_code = await report_service.create_report(session, principal, body)
-        answer = ReportCreated.model_validate(
-            {**ReportRead.model_validate(report).model_dump(), "tracking_code": tracking_code}
+        answer = ReportCreated.model_validate(report).model_copy(
+            update={"tracking_code": tracking_code}
         )
         headers = {"Location": f"/api/v1/reports/{report.id}", "ETag": etag(report.version)}
         return idempotency_service.Answer(201, answer.model_dump_json().encode(), headers)
