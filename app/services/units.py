@@ -13,6 +13,7 @@ from sqlmodel import col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.cache import TTLCache
 from app.db import columns, fetch_row, utcnow
 from app.errors import NotFound
 from app.models.units import Neighbourhood, Province, Ward
@@ -165,14 +166,18 @@ async def _upsert(
     return added, updated
 
 
+class _UnknownWard(Exception):
+    """No ward has the code: not a value to remember."""
+
+
 class WardProvinces:
     """Ward code → province code, remembered in this process for ``ttl`` seconds.
 
     Official wards change only by ``wardsafe import-units``, so filing a report
     need not read its ward from the database each time. Unknown codes are not
     remembered (a ward imported meanwhile is found at once); at most
-    ``max_size`` wards are (the country has about 3,300), the oldest entry
-    making room."""
+    ``max_size`` wards are (the country has about 3,300), the least recently
+    used making room. The keeping is ``app.cache.TTLCache``'s."""
 
     def __init__(
         self,
@@ -180,35 +185,31 @@ class WardProvinces:
         max_size: int = 4096,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.ttl = ttl
-        self.max_size = max_size
-        self._clock = clock
-        self._entries: dict[str, tuple[str, float]] = {}
+        self._cache: TTLCache[str, str] = TTLCache(ttl, max_size, clock)
 
     async def province_of(self, session: AsyncSession, ward_code: str) -> str | None:
         """The province code of the ward, or None if no ward has this code."""
-        now = self._clock()
-        entry = self._entries.get(ward_code)
-        if entry is not None and entry[1] > now:
-            return entry[0]
-        row = await fetch_row(
-            session, select(col(Ward.province_code)).where(col(Ward.code) == ward_code)
-        )
-        if row is None:
-            self._entries.pop(ward_code, None)
+
+        async def read() -> str:
+            row = await fetch_row(
+                session, select(col(Ward.province_code)).where(col(Ward.code) == ward_code)
+            )
+            if row is None:
+                raise _UnknownWard  # a failed computation is not stored
+            province_code: str = row.province_code
+            return province_code
+
+        try:
+            return (await self._cache.get_or_compute(ward_code, read)).value
+        except _UnknownWard:
             return None
-        province_code: str = row.province_code
-        if ward_code not in self._entries and len(self._entries) >= self.max_size:
-            del self._entries[next(iter(self._entries))]
-        self._entries[ward_code] = (province_code, now + self.ttl)
-        return province_code
 
     def clear(self) -> None:
         """Forget every ward (after an import in this process)."""
-        self._entries.clear()
+        self._cache.clear()
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._cache)
 
 
 ward_provinces = WardProvinces()
