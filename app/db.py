@@ -8,6 +8,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -90,6 +91,37 @@ async def fetch_row(
     return row
 
 
+@dataclass(frozen=True)
+class AsyncpgQuery:
+    """A statement compiled for asyncpg: its text, and how values become its arguments."""
+
+    sql: str
+    order: tuple[str, ...]  # the bindparam behind each $n
+    processors: dict[str, Any]  # the column types' bind processors (UTC datetimes)
+    fixed: dict[str, Any]  # values written into the statement itself (``.limit(1)``)
+
+    @classmethod
+    def compile(cls, statement: Select[Any], dialect: Dialect) -> AsyncpgQuery:
+        """``statement`` compiled once for ``dialect`` (asyncpg's)."""
+        compiled = statement.compile(dialect=dialect)
+        sql = str(compiled)
+        # An IN list expands at execution time; such a statement is not prepared here.
+        if "POSTCOMPILE" in sql:
+            raise ValueError("a prepared read cannot hold an expanding IN list")
+        fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
+        return cls(sql, tuple(compiled.positiontup or ()), dict(compiled._bind_processors), fixed)
+
+    def arguments(self, values: Mapping[str, Any]) -> list[Any]:
+        """The positional arguments for ``values`` (every ``bindparam`` named)."""
+        if self.fixed:
+            values = {**self.fixed, **values}
+        processors = self.processors
+        return [
+            processors[name](values[name]) if name in processors else values[name]
+            for name in self.order
+        ]
+
+
 class Prepared:
     """A hot read's SELECT, built once with ``bindparam``s and run with values.
 
@@ -107,22 +139,7 @@ class Prepared:
         self.names: tuple[str, ...] = tuple(
             str(column.key) for column in statement.selected_columns
         )
-        self._asyncpg: tuple[str, tuple[str, ...], dict[str, Any], dict[str, Any]] | None = None
-
-    def _compiled_for_asyncpg(
-        self, dialect: Dialect
-    ) -> tuple[str, tuple[str, ...], dict[str, Any], dict[str, Any]]:
-        if self._asyncpg is None:
-            compiled = self.statement.compile(dialect=dialect)
-            sql = str(compiled)
-            # An IN list expands at execution time; such a statement is not prepared here.
-            if "POSTCOMPILE" in sql:
-                raise ValueError("a prepared read cannot hold an expanding IN list")
-            processors = dict(compiled._bind_processors)
-            # Values written into the statement itself (``.limit(1)``).
-            fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
-            self._asyncpg = (sql, tuple(compiled.positiontup or ()), processors, fixed)
-        return self._asyncpg
+        self._asyncpg: AsyncpgQuery | None = None
 
     async def rows(self, session: AsyncSession, values: Mapping[str, Any]) -> Sequence[Any]:
         """The rows for ``values`` (every ``bindparam`` of the statement named)."""
@@ -133,16 +150,12 @@ class Prepared:
             and connection.sync_connection.get_execution_options().get("isolation_level")
             == "AUTOCOMMIT"
         ):
-            sql, order, processors, fixed = self._compiled_for_asyncpg(connection.dialect)
-            if fixed:
-                values = {**fixed, **values}
-            arguments = [
-                processors[name](values[name]) if name in processors else values[name]
-                for name in order
-            ]
+            if self._asyncpg is None:
+                self._asyncpg = AsyncpgQuery.compile(self.statement, connection.dialect)
+            query = self._asyncpg
             # Already checked out by the session: no await to reach it.
             driver: Any = connection.sync_connection.connection.driver_connection
-            records: Sequence[Any] = await driver.fetch(sql, *arguments)
+            records: Sequence[Any] = await driver.fetch(query.sql, *query.arguments(values))
             return records
         rows: Sequence[Any] = (await _execute(connection, self.statement, values)).all()
         return rows

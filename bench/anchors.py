@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.db import uuid7
+from app.db import AsyncpgQuery, uuid7
 from app.models.cameras import unit_vector
 
 REPORT_COLUMNS = (
@@ -145,7 +145,7 @@ async def near(request: Request) -> Response:
     return _json({"items": items, "next_cursor": "x" if len(ids) > 50 else None})
 
 
-def _open311_sql() -> tuple[str, tuple[str, ...], dict[str, Any]]:
+def _open311_query() -> AsyncpgQuery:
     """wardsafe's Open311 list statement as the text asyncpg receives, compiled once.
 
     The very same text matters: written by hand (plain `$1` and a literal
@@ -169,26 +169,25 @@ def _open311_sql() -> tuple[str, tuple[str, ...], dict[str, Any]]:
         .order_by(col(Report.created_at).desc(), col(Report.id).desc())
         .limit(open311_queries.MAX_RESULTS)
     )
-    compiled = statement.compile(dialect=PGDialect_asyncpg())
-    fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
-    return str(compiled), tuple(compiled.positiontup or ()), fixed
+    return AsyncpgQuery.compile(statement, PGDialect_asyncpg())
 
 
-OPEN311_SQL, OPEN311_ORDER, OPEN311_FIXED = _open311_sql()
+OPEN311 = _open311_query()
 
 
 async def open311(request: Request) -> Response:
     params = request.query_params
     ward = params["jurisdiction_id"]
-    values = {
-        **OPEN311_FIXED,
-        "ward": ward,
-        "start": datetime.fromisoformat(params["start_date"]),
-        "end": datetime.fromisoformat(params["end_date"]),
-    }
+    arguments = OPEN311.arguments(
+        {
+            "ward": ward,
+            "start": datetime.fromisoformat(params["start_date"]),
+            "end": datetime.fromisoformat(params["end_date"]),
+        }
+    )
     async with POOL["db"].acquire() as conn:
         name = await conn.fetchval("SELECT name FROM wards WHERE code = $1", ward)
-        rows = await conn.fetch(OPEN311_SQL, *(values[key] for key in OPEN311_ORDER))
+        rows = await conn.fetch(OPEN311.sql, *arguments)
     items = [
         {
             "service_request_id": str(row["id"]),
