@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.db import Prepared, create_sessionmaker, get_read_session
+from app.db import Prepared, get_read_session
 from app.security import Role
 from app.services.demo import HA_LONG
 from app.services.reports import REPORT_SELECT
 from tests.conftest import Committed
 from tests.factories import headers_for, make_user
+from tests.test_db import request_for
 
 REPORTS = "/api/v1/reports"
 
@@ -103,9 +104,7 @@ class TestPreparedReads:
 
 async def test_prepared_read_goes_to_the_driver_on_postgresql(committed: Committed) -> None:
     engine = committed.app.state.engine
-    state = type("State", (), {"sessionmaker": create_sessionmaker(engine)})
-    request: Any = type("Request", (), {"app": type("App", (), {"state": state})})
-    sessions = get_read_session(request)
+    sessions = get_read_session(request_for(engine))
     session = await anext(sessions)
     try:
         rows = await Prepared(REPORT_SELECT.limit(1)).rows(session, {})
