@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+import asyncpg
 import orjson
 from sqlalchemy import ColumnElement, DateTime, MetaData, Row, Select, event, update
 from sqlalchemy.engine import Dialect
@@ -27,6 +28,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings
 
@@ -122,17 +124,84 @@ class AsyncpgQuery:
         ]
 
 
+class DriverPool:
+    """asyncpg's own pool of connections, for the prepared reads of routes that only read.
+
+    On PostgreSQL a hot read skips SQLAlchemy's session and pool altogether:
+    with them, a read by id spent about a third of its CPU taking and giving
+    back a connection (docs/performance.md). The pool opens at first use, up
+    to ``size`` connections beside the engine's own. They only ever run
+    single SELECTs outside a transaction, so a connection goes back to the
+    pool as it is: asyncpg's usual reset (``RESET ALL``, ``UNLISTEN *``...)
+    would cost every read a second round trip for session state nothing
+    sets. JSON comes back decoded, as SQLAlchemy's connections give it."""
+
+    def __init__(self, engine: AsyncEngine, size: int) -> None:
+        self.dialect = engine.dialect
+        _, self._connect = engine.dialect.create_connect_args(engine.url)
+        self._size = size
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def _open(self) -> asyncpg.Pool:
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    min_size=1,
+                    max_size=self._size,
+                    init=_decode_json,
+                    reset=_keep_as_is,
+                    **self._connect,
+                )
+        return self._pool
+
+    async def fetch(self, query: AsyncpgQuery, values: Mapping[str, Any]) -> list[Any]:
+        """The rows of ``query`` for ``values``, as asyncpg records."""
+        pool = self._pool or await self._open()
+        async with pool.acquire() as connection:
+            records: list[Any] = await connection.fetch(query.sql, *query.arguments(values))
+        return records
+
+    async def close(self) -> None:
+        """Close the pool's connections (the app's shutdown)."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+
+async def _decode_json(connection: asyncpg.Connection) -> None:
+    # The codecs SQLAlchemy's asyncpg dialect sets, with orjson as its deserializer.
+    await connection.set_type_codec(
+        "json", encoder=str.encode, decoder=orjson.loads, schema="pg_catalog", format="binary"
+    )
+    await connection.set_type_codec(
+        "jsonb",
+        encoder=lambda text: b"\x01" + text.encode(),
+        decoder=lambda data: orjson.loads(data[1:]),
+        schema="pg_catalog",
+        format="binary",
+    )
+
+
+async def _keep_as_is(_connection: asyncpg.Connection) -> None:
+    # asyncpg still rolls back a transaction left open; nothing else needs undoing.
+    return None
+
+
+# Where a read session's DriverPool rides (``AsyncSession.info``).
+_DRIVER = "wardsafe.driver_pool"
+
+
 class Prepared:
     """A hot read's SELECT, built once with ``bindparam``s and run with values.
 
     Rows come back as tuples in the statement's column order (zip them with
-    ``names``). On PostgreSQL, in a session that holds no transaction (routes
-    that only read, ``get_read_session``), the statement is compiled once and
-    sent straight to asyncpg as a prepared statement: SQLAlchemy's execution
-    and result layers cost a read by id about half its CPU
-    (docs/performance.md). JSON, UUIDs and UTC datetimes come back from
-    asyncpg as SQLAlchemy would give them (its connection codecs do that
-    work). Everywhere else, SQLite included, it runs through SQLAlchemy."""
+    ``names``). In a read session on PostgreSQL (``get_read_session``) the
+    statement is compiled once and sent by the ``DriverPool`` as a prepared
+    statement: SQLAlchemy's execution and result layers cost a read by id
+    about half its CPU (docs/performance.md). JSON, UUIDs and UTC datetimes
+    come back from asyncpg as SQLAlchemy would give them. Everywhere else,
+    SQLite included, it runs through SQLAlchemy in the session."""
 
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
@@ -143,20 +212,12 @@ class Prepared:
 
     async def rows(self, session: AsyncSession, values: Mapping[str, Any]) -> Sequence[Any]:
         """The rows for ``values`` (every ``bindparam`` of the statement named)."""
-        connection = await _core_connection(session)
-        if (
-            connection.dialect.name == "postgresql"
-            and connection.sync_connection is not None
-            and connection.sync_connection.get_execution_options().get("isolation_level")
-            == "AUTOCOMMIT"
-        ):
+        driver: DriverPool | None = session.info.get(_DRIVER)
+        if driver is not None:
             if self._asyncpg is None:
-                self._asyncpg = AsyncpgQuery.compile(self.statement, connection.dialect)
-            query = self._asyncpg
-            # Already checked out by the session: no await to reach it.
-            driver: Any = connection.sync_connection.connection.driver_connection
-            records: Sequence[Any] = await driver.fetch(query.sql, *query.arguments(values))
-            return records
+                self._asyncpg = AsyncpgQuery.compile(self.statement, driver.dialect)
+            return await driver.fetch(self._asyncpg, values)
+        connection = await _core_connection(session)
         rows: Sequence[Any] = (await _execute(connection, self.statement, values)).all()
         return rows
 
@@ -301,20 +362,88 @@ def _slot(request: Request) -> asyncio.Semaphore | contextlib.nullcontext[None]:
     return slots if slots is not None else contextlib.nullcontext()
 
 
-async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session for routes that only read: on PostgreSQL each statement runs on its own.
+@dataclass(frozen=True)
+class Reads:
+    """How routes that only read reach PostgreSQL: statements outside a transaction,
+    prepared reads through the driver's own pool."""
+
+    engine: AsyncEngine
+    autocommit: AsyncEngine  # the engine's pool, each statement on its own
+    driver: DriverPool
+
+    @classmethod
+    def of(cls, engine: AsyncEngine, pool_size: int) -> Reads | None:
+        """For ``engine`` on PostgreSQL; None elsewhere (SQLite keeps its transaction:
+        it costs no round trip there)."""
+        if engine.dialect.name != "postgresql":
+            return None
+        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        return cls(engine, autocommit, DriverPool(engine, pool_size))
+
+
+# Where the request's read session waits to be closed (the ASGI scope).
+_READ_SESSION = "wardsafe.read_session"
+
+
+async def get_read_session(request: Request) -> AsyncSession:
+    """A session for routes that only read: no transaction on PostgreSQL, and prepared
+    reads through the ``DriverPool``.
 
     The request's transaction would cost two more round trips to the server
     (BEGIN, COMMIT) for one SELECT, a third of a light read's time against
     the database (docs/performance.md). A route that reads several times
     sees each statement's own snapshot, which is what a list or a figure
-    needs. SQLite keeps its transaction: it costs no round trip there."""
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with _slot(request), sessionmaker() as session:
-        bind = session.bind
-        if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
-            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        yield session
+    needs. Not a ``yield`` dependency: FastAPI's machinery for those cost a
+    read by id a sixth of its CPU. The session connects only if a statement
+    needs it, and ``ReadSessions`` (the middleware) closes it when the request
+    is over. A test's sessionmaker, bound to its own connection, gets a plain
+    session of it."""
+    state = request.app.state
+    slots: asyncio.Semaphore | None = getattr(state, "connection_slots", None)
+    if slots is not None:
+        await slots.acquire()
+    try:
+        sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
+        reads: Reads | None = getattr(state, "reads", None)
+        if reads is not None and sessionmaker.kw.get("bind") is reads.engine:
+            session = sessionmaker(bind=reads.autocommit)
+            session.info[_DRIVER] = reads.driver
+        else:
+            session = sessionmaker()
+    except BaseException:
+        if slots is not None:
+            slots.release()
+        raise
+    request.scope[_READ_SESSION] = (session, slots)
+    return session
+
+
+async def close_read_session(scope: Scope) -> None:
+    """Close the request's read session, if it opened one, and free its slot."""
+    held: tuple[AsyncSession, asyncio.Semaphore | None] | None = scope.pop(_READ_SESSION, None)
+    if held is None:
+        return
+    session, slots = held
+    try:
+        # A session that never ran a statement through SQLAlchemy holds nothing.
+        if session.in_transaction():
+            await session.close()
+    finally:
+        if slots is not None:
+            slots.release()
+
+
+class ReadSessions:
+    """ASGI middleware: closes the read session a request opened, once it is answered."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            await close_read_session(scope)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

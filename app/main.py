@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings, get_settings
-from app.db import connection_slots, create_engine, create_sessionmaker
+from app.db import Reads, ReadSessions, connection_slots, create_engine, create_sessionmaker
 from app.errors import FieldError, Problem, install_error_handlers
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.pagination import CursorCodec
@@ -60,9 +60,13 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     own_engine = engine is None
     engine = engine or create_engine(settings)
 
+    reads = Reads.of(engine, settings.db_pool_size)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        if reads is not None:
+            await reads.driver.close()
         if own_engine:
             await engine.dispose()
 
@@ -75,6 +79,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.state.settings = settings
     app.state.engine = engine
     app.state.connection_slots = connection_slots(engine)
+    app.state.reads = reads
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.cursor_codec = CursorCodec(settings.secret_key)
     app.state.response_cipher = idempotency_service.response_cipher(settings.secret_key)
@@ -117,6 +122,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
 
     # Added innermost first: the request context wraps everything, so even a
     # 413 or a CORS answer carries a request id and is counted.
+    app.add_middleware(ReadSessions)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

@@ -328,6 +328,8 @@ async def committed(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Co
             yield state
         finally:
             await _remove_committed(state)
+            if app.state.reads is not None:
+                await app.state.reads.driver.close()  # what the lifespan does
 
 
 @pytest.fixture

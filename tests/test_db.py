@@ -1,16 +1,23 @@
-"""The per-request sessions: routes that only read run without a transaction on PostgreSQL."""
+"""The per-request sessions: routes that only read run without a transaction on PostgreSQL,
+take a connection only for what they run through SQLAlchemy, and give it back (with their
+slot) once the request is over."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.config import Settings
 from app.db import (
+    Reads,
+    close_read_session,
     connection_slots,
     create_engine,
     create_sessionmaker,
@@ -19,39 +26,87 @@ from app.db import (
 )
 
 
-def request_for(engine: AsyncEngine) -> Any:
-    state = SimpleNamespace(sessionmaker=create_sessionmaker(engine))
-    return SimpleNamespace(app=SimpleNamespace(state=state))
+def request_for(engine: AsyncEngine, slots: asyncio.Semaphore | None = None) -> Any:
+    """What the session dependencies read of a request: the app's state and the scope."""
+    state = SimpleNamespace(
+        sessionmaker=create_sessionmaker(engine),
+        reads=Reads.of(engine, pool_size=2),
+        connection_slots=slots,
+    )
+    return SimpleNamespace(app=SimpleNamespace(state=state), scope={})
 
 
-async def open_after_a_select(engine: AsyncEngine, dependency: Any) -> bool:
-    """Whether the database holds a transaction open after the session's first SELECT."""
-    sessions = dependency(request_for(engine))
-    session = await anext(sessions)
+@asynccontextmanager
+async def read_session(request: Any) -> AsyncIterator[AsyncSession]:
+    """A read session as a request has it: opened by the dependency, closed as the
+    ``ReadSessions`` middleware closes it."""
+    session = await get_read_session(request)
     try:
-        await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-        raw = await (await session.connection()).get_raw_connection()
-        driver: Any = raw.driver_connection
-        if engine.dialect.name == "postgresql":
-            return bool(driver.is_in_transaction())
-        return bool(driver.in_transaction)
+        yield session
+    finally:
+        await close_read_session(request.scope)
+
+
+@asynccontextmanager
+async def write_session(request: Any) -> AsyncIterator[AsyncSession]:
+    sessions = get_session(request)
+    try:
+        yield await anext(sessions)
     finally:
         await sessions.aclose()
+
+
+async def in_transaction_after_a_select(session: AsyncSession, engine: AsyncEngine) -> bool:
+    """Whether the database holds a transaction open after the session's first SELECT."""
+    await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    raw = await (await session.connection()).get_raw_connection()
+    driver: Any = raw.driver_connection
+    if engine.dialect.name == "postgresql":
+        return bool(driver.is_in_transaction())
+    return bool(driver.in_transaction)
 
 
 async def test_read_session_sends_no_begin_on_postgresql(engine: AsyncEngine) -> None:
     # SQLite keeps its transaction (it costs no round trip there).
     expected = engine.dialect.name != "postgresql"
-    assert await open_after_a_select(engine, get_read_session) is expected
+    async with read_session(request_for(engine)) as session:
+        assert await in_transaction_after_a_select(session, engine) is expected
 
 
 async def test_write_session_keeps_its_transaction(engine: AsyncEngine) -> None:
-    assert await open_after_a_select(engine, get_session) is True
+    async with write_session(request_for(engine)) as session:
+        assert await in_transaction_after_a_select(session, engine) is True
 
 
 async def test_pooled_connection_is_transactional_again_after_a_read(engine: AsyncEngine) -> None:
-    await open_after_a_select(engine, get_read_session)
-    assert await open_after_a_select(engine, get_session) is True
+    async with read_session(request_for(engine)) as session:
+        await in_transaction_after_a_select(session, engine)
+    async with write_session(request_for(engine)) as session:
+        assert await in_transaction_after_a_select(session, engine) is True
+
+
+async def test_read_session_takes_a_connection_only_for_a_statement(settings: Settings) -> None:
+    engine = create_engine(settings)
+    try:
+        request = request_for(engine)
+        async with read_session(request) as session:
+            assert engine.pool.checkedout() == 0  # opening it took nothing
+            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            assert engine.pool.checkedout() == 1
+        assert engine.pool.checkedout() == 0  # closed with the request
+        assert request.scope == {}
+    finally:
+        await engine.dispose()
+
+
+async def test_read_session_of_a_tests_sessionmaker_reads_through_it(engine: AsyncEngine) -> None:
+    # A sessionmaker bound elsewhere (a test's connection) is used as it is.
+    request = request_for(engine)
+    async with engine.connect() as connection:
+        request.app.state.sessionmaker = create_sessionmaker(connection)  # type: ignore[arg-type]
+        async with read_session(request) as session:
+            assert session.bind is connection
+            assert session.info == {}
 
 
 async def test_sessions_queue_for_the_pools_connections_in_order(settings: Settings) -> None:
@@ -62,31 +117,42 @@ async def test_sessions_queue_for_the_pools_connections_in_order(settings: Setti
             assert slots is None  # SQLite: BEGIN IMMEDIATE queues writers already
             return
         assert slots is not None
-        request: Any = SimpleNamespace(
-            app=SimpleNamespace(
-                state=SimpleNamespace(
-                    sessionmaker=create_sessionmaker(engine), connection_slots=slots
-                )
-            )
-        )
-        # A pool of 1 + 1 overflow: two sessions hold both slots.
-        first, second = get_read_session(request), get_read_session(request)
-        await anext(first)
-        await anext(second)
+        # A pool of 1 + 1 overflow: two requests hold both slots.
+        first, second = request_for(engine, slots), request_for(engine, slots)
+        await get_read_session(first)
+        await get_read_session(second)
         order: list[str] = []
 
         async def third_and_fourth(name: str) -> None:
-            sessions = get_read_session(request)
-            await anext(sessions)
-            order.append(name)
-            await sessions.aclose()
+            async with read_session(request_for(engine, slots)):
+                order.append(name)
 
         waiting = [asyncio.create_task(third_and_fourth(name)) for name in ("third", "fourth")]
         await asyncio.sleep(0.05)
         assert order == []  # no slot free: they wait, the pool has no waiter
-        await first.aclose()
+        await close_read_session(first.scope)
         await asyncio.wait_for(asyncio.gather(*waiting), timeout=5)
         assert order == ["third", "fourth"]  # first come, first served
-        await second.aclose()
+        await close_read_session(second.scope)
+        assert slots._value == 2  # every slot back
+    finally:
+        await engine.dispose()
+
+
+async def test_a_failed_request_still_gives_its_slot_back(settings: Settings) -> None:
+    engine = create_engine(settings.model_copy(update={"db_pool_size": 1}))
+    try:
+        slots = connection_slots(engine)
+        if slots is None:
+            return  # SQLite has no slots
+        request = request_for(engine, slots)
+        try:
+            async with read_session(request) as session:
+                await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+                raise RuntimeError("the route failed")
+        except RuntimeError:
+            pass
+        assert slots._value == 2
+        assert engine.pool.checkedout() == 0
     finally:
         await engine.dispose()

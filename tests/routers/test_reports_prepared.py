@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.db import Prepared, get_read_session
+from app.db import Prepared
 from app.security import Role
 from app.services.demo import HA_LONG
 from app.services.reports import REPORT_SELECT
 from tests.conftest import Committed
 from tests.factories import headers_for, make_user
-from tests.test_db import request_for
+from tests.test_db import read_session, request_for
 
 REPORTS = "/api/v1/reports"
 
@@ -104,12 +104,15 @@ class TestPreparedReads:
 
 async def test_prepared_read_goes_to_the_driver_on_postgresql(committed: Committed) -> None:
     engine = committed.app.state.engine
-    sessions = get_read_session(request_for(engine))
-    session = await anext(sessions)
+    request = request_for(engine)
     try:
-        rows = await Prepared(REPORT_SELECT.limit(1)).rows(session, {})
+        async with read_session(request) as session:
+            rows = await Prepared(REPORT_SELECT.limit(1)).rows(session, {})
+            # Not through the session: it took no connection of the engine's pool.
+            assert session.in_transaction() is (engine.dialect.name != "postgresql")
     finally:
-        await sessions.aclose()
+        if request.app.state.reads is not None:
+            await request.app.state.reads.driver.close()
     kind = type(rows[0]).__name__ if rows else None
     if engine.dialect.name == "postgresql":
         assert kind in (None, "Record")  # asyncpg's own rows
