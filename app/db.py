@@ -134,7 +134,12 @@ class DriverPool:
     single SELECTs outside a transaction, so a connection goes back to the
     pool as it is: asyncpg's usual reset (``RESET ALL``, ``UNLISTEN *``...)
     would cost every read a second round trip for session state nothing
-    sets. JSON comes back decoded, as SQLAlchemy's connections give it."""
+    sets. JSON comes back decoded, as SQLAlchemy's connections give it.
+
+    Reads queue for a connection in a semaphore of the pool's size, first come
+    first served: asyncpg's own queue lets a newcomer take a connection that
+    was returned for a waiter, which sends the waiter to the back of the line
+    (p99 of a list went from 0.2 to 0.8 s, as with SQLAlchemy's pool)."""
 
     def __init__(self, engine: AsyncEngine, size: int) -> None:
         self.dialect = engine.dialect
@@ -142,6 +147,7 @@ class DriverPool:
         self._size = size
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
+        self._turns = asyncio.Semaphore(size)
 
     async def _open(self) -> asyncpg.Pool:
         async with self._opening:
@@ -158,7 +164,7 @@ class DriverPool:
     async def fetch(self, query: AsyncpgQuery, values: Mapping[str, Any]) -> list[Any]:
         """The rows of ``query`` for ``values``, as asyncpg records."""
         pool = self._pool or await self._open()
-        async with pool.acquire() as connection:
+        async with self._turns, pool.acquire() as connection:
             records: list[Any] = await connection.fetch(query.sql, *query.arguments(values))
         return records
 

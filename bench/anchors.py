@@ -116,9 +116,9 @@ async def near(request: Request) -> Response:
         "+ (unit_z - $3) * (unit_z - $3))"
     )
     async with POOL["db"].acquire() as conn:
-        ids = await conn.fetch(
-            f"SELECT id, {chord2} AS chord2 FROM cameras WHERE lat BETWEEN $4 AND $5 "
-            f"AND lon BETWEEN $6 AND $7 AND {chord2} <= $8 AND deleted_at IS NULL "
+        rows = await conn.fetch(
+            f"SELECT {CAMERA_COLUMNS}, {chord2} AS chord2 FROM cameras WHERE lat BETWEEN $4 "
+            f"AND $5 AND lon BETWEEN $6 AND $7 AND {chord2} <= $8 AND deleted_at IS NULL "
             f"AND ward_code = $9 ORDER BY {chord2}, id LIMIT 51",
             x0,
             y0,
@@ -130,19 +130,15 @@ async def near(request: Request) -> Response:
             chord * chord,
             params["ward_code"],
         )
-        page = ids[:50]
-        rows = await conn.fetch(
-            f"SELECT {CAMERA_COLUMNS} FROM cameras WHERE id = ANY($1)", [r["id"] for r in page]
-        )
-    by_id = {row["id"]: dict(row) for row in rows}
     items = []
-    for entry in page:
-        item = by_id[entry["id"]]
+    for row in rows[:50]:
+        item = dict(row)
+        chord2_value = item.pop("chord2")
         item["distance_m"] = round(
-            2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(max(entry["chord2"], 0)) / 2)), 1
+            2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(max(chord2_value, 0)) / 2)), 1
         )
         items.append(item)
-    return _json({"items": items, "next_cursor": "x" if len(ids) > 50 else None})
+    return _json({"items": items, "next_cursor": "x" if len(rows) > 50 else None})
 
 
 def _open311_query() -> AsyncpgQuery:

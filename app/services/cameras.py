@@ -25,7 +25,7 @@ from sqlmodel import col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import Prepared, columns, compare_and_set, fetch_row, fetch_rows, utcnow
+from app.db import Prepared, columns, compare_and_set, fetch_row, utcnow
 from app.errors import Conflict, Forbidden, InvalidCursor, NotFound, ValidationFailed
 from app.models.cameras import Camera, OwnerKind, unit_vector
 from app.models.footage_requests import OPEN_STATUSES, FootageRequestItem
@@ -287,17 +287,12 @@ async def _list_near(
     next_cursor = None
     if len(rows) > page.limit:
         rows = rows[: page.limit]
-        last_id, last_chord2 = rows[-1]
-        next_cursor = codec.encode(scope, [last_chord2, last_id])
-    # Only the page's rows are read whole: the sort above carried ids and chords.
-    if not rows:
-        return [], None
-    full = _CAMERA_SELECT.where(col(Camera.id).in_([camera_id for camera_id, _ in rows]))
-    by_id = {row.id: row for row in await fetch_rows(session, full)}
+        last = rows[-1]
+        next_cursor = codec.encode(scope, [last[-1], last[0]])
     items = []
-    for camera_id, chord2 in rows:
-        item = present(principal, by_id[camera_id])
-        item["distance_m"] = distance_key(chord_distance_m(chord2))
+    for row in rows:
+        item = present(principal, row[:-1])
+        item["distance_m"] = distance_key(chord_distance_m(row[-1]))
         items.append(item)
     return items, next_cursor
 
@@ -308,14 +303,16 @@ def _float(name: str) -> Any:
 
 @cache
 def _near_listing(shape: str, filters: frozenset[str], ranges: int, after: bool) -> Prepared:
-    """Ids and squared chords of the cameras near a point, nearest first, for a visibility
-    shape, the filters given, one or two longitude ranges and a cursor or not."""
+    """The cameras near a point with their squared chord (the last column), nearest first,
+    for a visibility shape, the filters given, one or two longitude ranges and a cursor or
+    not. Whole rows in one statement: the top-N sort keeps only a page of them, and a second
+    statement for the page's rows by id cost more than the wider sort."""
     dx = col(Camera.unit_x) - _float("near_x")
     dy = col(Camera.unit_y) - _float("near_y")
     dz = col(Camera.unit_z) - _float("near_z")
     chord2 = dx * dx + dy * dy + dz * dz
     statement = _filtered(
-        select(col(Camera.id), chord2.label("chord2")).where(
+        select(*_CAMERA_COLUMNS, chord2.label("chord2")).where(
             col(Camera.lat).between(_float("lat_min"), _float("lat_max")),
             or_(
                 *(
