@@ -15,17 +15,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import columns, fetch_row, fetch_rows, utcnow
+from app.db import Prepared, columns, fetch_row, fetch_rows, utcnow
 from app.models.clients import Client
 from app.models.reports import Report, ReportUpdate
 from app.models.units import Ward
+from app.pagination import PAGE_LIMIT, limit_bound
 from app.services import report_categories
 from app.services import reports as report_service
 from app.services.open311 import (
@@ -45,36 +46,48 @@ PUBLIC_COORDINATE_DECIMALS = 3
 MAX_RESULTS = 1000
 
 
-async def _scope(
-    session: AsyncSession, client: Client, jurisdiction_id: str | None
-) -> ColumnElement[bool]:
+# What a read covers: ("ward_code", a ward's code) or ("province_code", a province's).
+Unit = tuple[str, str]
+
+
+async def _unit(session: AsyncSession, client: Client, jurisdiction_id: str | None) -> Unit:
     """The reports a client reads: its ward or province, narrowed to one ward on request."""
     if jurisdiction_id:
         ward = await ward_of(session, jurisdiction_id)
         if not serves(client, ward):
             raise Open311Error(403, f"This api_key does not serve jurisdiction {ward.code}.")
-        return col(Report.ward_code) == ward.code
+        return "ward_code", ward.code
     if client.ward_code is not None:
-        return col(Report.ward_code) == client.ward_code
-    return col(Report.province_code) == client.province_code
+        return "ward_code", client.ward_code
+    return "province_code", client.province_code
 
 
-async def _read_scope(
-    session: AsyncSession, params: Mapping[str, str], action: str
-) -> ColumnElement[bool]:
+async def _read_unit(session: AsyncSession, params: Mapping[str, str], action: str) -> Unit:
     """What this read covers: the key's units, or without a key one named ward."""
     api_key = params.get("api_key")
     jurisdiction_id = params.get("jurisdiction_id")
     if api_key:
         client = await authenticate(session, api_key, action)
         _reader(client)
-        return await _scope(session, client, jurisdiction_id)
+        return await _unit(session, client, jurisdiction_id)
     if not jurisdiction_id:
         raise Open311Error(
             400, "jurisdiction_id (a ward code) is required when reading without an api_key."
         )
     ward = await ward_of(session, jurisdiction_id)
-    return col(Report.ward_code) == ward.code
+    return "ward_code", ward.code
+
+
+def _in_unit(unit: Unit) -> ColumnElement[bool]:
+    column, code = unit
+    return col(getattr(Report, column)) == code
+
+
+async def _read_scope(
+    session: AsyncSession, params: Mapping[str, str], action: str
+) -> ColumnElement[bool]:
+    """What this read covers, as a predicate on reports."""
+    return _in_unit(await _read_unit(session, params, action))
 
 
 def _reader(client: Client) -> None:
@@ -212,10 +225,31 @@ def _request_statement(scope: ColumnElement[bool]) -> Any:
     return _REQUEST_SELECT.where(scope)
 
 
+_NEWEST_FIRST = (col(Report.created_at).desc(), col(Report.id).desc())
+_CREATED = Report.__table__.c.created_at.type  # type: ignore[attr-defined]
+
+
+@cache
+def window_listing(column: str) -> Prepared:
+    """A ward's or a province's requests in a window, newest first, at most 1,000: the list
+    ward systems poll, with no filter beyond the window; built once per unit level."""
+    return Prepared(
+        _REQUEST_SELECT.where(
+            col(getattr(Report, column)) == bindparam("unit"),
+            col(Report.created_at) >= bindparam("start", type_=_CREATED),
+            col(Report.created_at) <= bindparam("end", type_=_CREATED),
+        )
+        .order_by(*_NEWEST_FIRST)
+        .limit(limit_bound())
+    )
+
+
 async def list_requests(session: AsyncSession, params: Mapping[str, str]) -> list[dict[str, Any]]:
     """Requests in the key's scope, newest first: by ids (which override every other filter),
     or by service, status and a window of at most 90 days; at most 1,000."""
-    statement = _request_statement(await _read_scope(session, params, "read requests"))
+    unit = await _read_unit(session, params, "read requests")
+    public = not params.get("api_key")
+    statement = _request_statement(_in_unit(unit))
     ids = _codes(params, "service_request_id")
     if ids:
         try:
@@ -239,9 +273,14 @@ async def list_requests(session: AsyncSession, params: Mapping[str, str]) -> lis
             statement = statement.where(col(Report.status).in_(report_service.OPEN_STATUSES))
         elif statuses == {CLOSED}:
             statement = statement.where(col(Report.status).in_(report_service.CLOSED_STATUSES))
-    statement = statement.order_by(col(Report.created_at).desc(), col(Report.id).desc())
-    rows = await fetch_rows(session, statement.limit(MAX_RESULTS))
-    public = not params.get("api_key")
+        elif not service_codes:
+            # The window alone: prepared (its IN lists would expand at execution).
+            column, code = unit
+            rows = await window_listing(column).rows(
+                session, {"unit": code, "start": start, "end": end, PAGE_LIMIT: MAX_RESULTS}
+            )
+            return [_request(row, public=public) for row in rows]
+    rows = await fetch_rows(session, statement.order_by(*_NEWEST_FIRST).limit(MAX_RESULTS))
     return [_request(row, public=public) for row in rows]
 
 

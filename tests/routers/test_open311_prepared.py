@@ -1,0 +1,41 @@
+"""The Open311 list through a real app: a unit's window with no other filter runs as a
+prepared statement (on PostgreSQL through the driver's own pool, app.db.Prepared); it must
+answer what the general path answers for the same requests."""
+
+from __future__ import annotations
+
+from app.services.demo import HA_LONG
+from tests.conftest import Committed
+from tests.routers.test_reports_prepared import REPORTS, filed, resident_and_officer
+
+REQUESTS = "/open311/v2/requests.json"
+
+
+async def test_window_list_answers_as_the_filtered_list(committed: Committed) -> None:
+    resident, _ = await resident_and_officer(committed)
+    ids = []
+    for _ in range(2):
+        created = await committed.client.post(REPORTS, json=filed(), headers=resident)
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["id"])
+
+    window = await committed.client.get(REQUESTS, params={"jurisdiction_id": HA_LONG})
+    # A service filter takes the general path (its IN list expands at execution).
+    filtered = await committed.client.get(
+        REQUESTS, params={"jurisdiction_id": HA_LONG, "service_code": "theft"}
+    )
+
+    assert window.status_code == 200, window.text
+    assert filtered.status_code == 200, filtered.text
+    mine = [item for item in window.json() if item["service_request_id"] in ids]
+    assert [item["service_request_id"] for item in mine] == ids[::-1]  # newest first
+    assert mine == [item for item in filtered.json() if item["service_request_id"] in ids]
+    first = mine[0]
+    # The public view: no words, no address, no photos, the place rounded to about 110 m.
+    assert first["description"] is None
+    assert first["address"] is None
+    assert first["media_url"] is None
+    assert (first["lat"], first["long"]) == (20.953, 107.081)
+    assert first["status"] == "open"
+    assert first["service_code"] == "theft"
+    assert first["requested_datetime"].endswith("+00:00")
