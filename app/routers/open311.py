@@ -21,6 +21,7 @@ from app.deps import ReadSessionDep, SessionDep
 from app.errors import AppError
 from app.routing import APIRouter
 from app.schemas.open311 import (
+    OPEN311_JSON,
     Open311Discovery,
     Open311Error,
     Open311RequestCreated,
@@ -77,7 +78,9 @@ def answer(xml: bool, root: str, data: Any, status: int = 200) -> Response:
     """A document in the asked format: the XML root wraps what JSON gives bare."""
     if xml:
         return XMLResponse(to_xml(root, data), status_code=status)
-    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+    return Response(
+        orjson.dumps(data, option=OPEN311_JSON), status_code=status, media_type="application/json"
+    )
 
 
 def _query(request: Request) -> dict[str, str]:

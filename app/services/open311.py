@@ -13,7 +13,6 @@ never stored: see docs/open311.md.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import col
@@ -51,15 +50,6 @@ class Open311Error(Exception):
 def status_of(report_status: str | None) -> str:
     """A report status as Open311's ``open`` or ``closed``."""
     return CLOSED if report_status in report_service.CLOSED_STATUSES else OPEN
-
-
-def w3c(value: datetime | None) -> str | None:
-    """A W3C datetime in UTC, to the second (``2026-11-29T07:12:08+00:00``)."""
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.isoformat(timespec="seconds")
 
 
 # --- discovery and services ---------------------------------------------------

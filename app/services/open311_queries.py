@@ -36,7 +36,6 @@ from app.services.open311 import (
     authenticate,
     serves,
     status_of,
-    w3c,
     ward_of,
 )
 
@@ -209,8 +208,9 @@ def _request(row: Any, *, public: bool = False) -> dict[str, Any]:
         "description": description,
         "agency_responsible": _agency(ward_name),
         "service_notice": None,
-        "requested_datetime": w3c(created_at),
-        "updated_datetime": w3c(updated_at),
+        # Datetimes as they are: OPEN311_JSON and the XML writer format them.
+        "requested_datetime": created_at,
+        "updated_datetime": updated_at,
         "expected_datetime": None,
         "address": address,
         "address_id": None,
@@ -336,7 +336,7 @@ async def list_updates(session: AsyncSession, params: Mapping[str, str]) -> list
             "service_request_id": str(row.report_id),
             "status": status_of(row.to_status),
             "external_status_code": row.to_status or "",
-            "updated_datetime": w3c(row.created_at),
+            "updated_datetime": row.created_at,
             "description": (row.note or "") if row.public else "",
             "media_url": "",
         }

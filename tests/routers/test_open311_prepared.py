@@ -4,8 +4,11 @@ answer what the general path answers for the same requests."""
 
 from __future__ import annotations
 
+import re
+
 from app.services.demo import HA_LONG
 from tests.conftest import Committed
+from tests.routers.test_open311 import xml_of
 from tests.routers.test_reports_prepared import REPORTS, filed, resident_and_officer
 
 REQUESTS = "/open311/v2/requests.json"
@@ -38,4 +41,16 @@ async def test_window_list_answers_as_the_filtered_list(committed: Committed) ->
     assert (first["lat"], first["long"]) == (20.953, 107.081)
     assert first["status"] == "open"
     assert first["service_code"] == "theft"
-    assert first["requested_datetime"].endswith("+00:00")
+    # W3C datetimes in UTC to the second, the same text in JSON and in XML.
+    w3c = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
+    assert w3c.match(first["requested_datetime"]), first["requested_datetime"]
+    assert w3c.match(first["updated_datetime"]), first["updated_datetime"]
+    xml = await committed.client.get(
+        "/open311/v2/requests.xml", params={"jurisdiction_id": HA_LONG}
+    )
+    assert xml.status_code == 200, xml.text
+    in_xml = {
+        request.findtext("service_request_id"): request.findtext("requested_datetime")
+        for request in xml_of(xml)
+    }
+    assert in_xml[first["service_request_id"]] == first["requested_datetime"]
