@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     db_pool_size: int = Field(default=10, ge=1)
     db_echo: bool = False
+    # FastAPI's native OpenTelemetry (spans, metrics, logs to the providers an
+    # OpenTelemetry SDK set up in the process). Off by default: wardsafe's own
+    # observability is JSON logs and Prometheus metrics, and FastAPI looks up
+    # the global providers on every request (about 4 % of a light read).
+    otel: bool = False
 
     # Tokens. HS256 with the secret key unless a private key file is given:
     # an RSA key signs RS256, an EC P-256 key ES256, an Ed25519 key EdDSA.

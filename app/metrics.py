@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 REQUESTS = Counter(
@@ -17,10 +19,23 @@ LATENCY = Histogram(
 )
 
 
+# Each label set's children, looked up once: ``labels()`` checks and converts
+# its arguments and takes a lock on every call, once per request.
+_SERVED: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     """Count one served request."""
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(seconds)
+    key = (method, route, status)
+    children = _SERVED.get(key)
+    if children is None:
+        children = _SERVED[key] = (
+            REQUESTS.labels(method, route, str(status)),
+            LATENCY.labels(method, route),
+        )
+    count, latency = children
+    count.inc()
+    latency.observe(seconds)
 
 
 def render() -> tuple[bytes, str]:
