@@ -24,6 +24,8 @@ from app.db import (
     get_read_session,
     get_session,
 )
+from app.services.demo import HA_LONG
+from tests.conftest import Committed
 
 
 def request_for(engine: AsyncEngine, slots: asyncio.Semaphore | None = None) -> Any:
@@ -156,3 +158,21 @@ async def test_a_failed_request_still_gives_its_slot_back(settings: Settings) ->
         assert engine.pool.checkedout() == 0
     finally:
         await engine.dispose()
+
+
+async def test_the_app_gives_a_read_sessions_connection_and_slot_back(
+    committed: Committed,
+) -> None:
+    engine = committed.app.state.engine
+    slots: asyncio.Semaphore | None = committed.app.state.connection_slots
+    before = engine.pool.checkedout()
+    # Open311 looks the ward up through SQLAlchemy, so the read session connects;
+    # the unknown ward's 404 is raised after it did.
+    for jurisdiction_id, status in ((HA_LONG, 200), ("99999", 404)):
+        response = await committed.client.get(
+            "/open311/v2/requests.json", params={"jurisdiction_id": jurisdiction_id}
+        )
+        assert response.status_code == status, response.text
+        assert engine.pool.checkedout() == before  # the ReadSessions middleware closed it
+        if slots is not None:
+            assert slots._value == engine.pool.size() + engine.pool._max_overflow

@@ -9,18 +9,14 @@ import re
 from app.services.demo import HA_LONG
 from tests.conftest import Committed
 from tests.routers.test_open311 import xml_of
-from tests.routers.test_reports_prepared import REPORTS, filed, resident_and_officer
+from tests.routers.test_reports_prepared import file_reports, resident_and_officer
 
 REQUESTS = "/open311/v2/requests.json"
 
 
 async def test_window_list_answers_as_the_filtered_list(committed: Committed) -> None:
     resident, _ = await resident_and_officer(committed)
-    ids = []
-    for _ in range(2):
-        created = await committed.client.post(REPORTS, json=filed(), headers=resident)
-        assert created.status_code == 201, created.text
-        ids.append(created.json()["id"])
+    ids = await file_reports(committed, resident, 2)
 
     window = await committed.client.get(REQUESTS, params={"jurisdiction_id": HA_LONG})
     # A service filter takes the general path (its IN list expands at execution).

@@ -43,6 +43,16 @@ def filed(**values: Any) -> dict[str, Any]:
     }
 
 
+async def file_reports(committed: Committed, headers: dict[str, str], count: int) -> list[str]:
+    """The ids of ``count`` reports filed with ``headers``, oldest first."""
+    ids = []
+    for _ in range(count):
+        created = await committed.client.post(REPORTS, json=filed(), headers=headers)
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["id"])
+    return ids
+
+
 class TestPreparedReads:
     async def test_report_by_id_reads_as_it_was_created(self, committed: Committed) -> None:
         resident, officer = await resident_and_officer(committed)
@@ -62,11 +72,7 @@ class TestPreparedReads:
 
     async def test_list_pages_by_cursor_in_order_with_filters(self, committed: Committed) -> None:
         resident, officer = await resident_and_officer(committed)
-        ids = []
-        for _ in range(3):
-            created = await committed.client.post(REPORTS, json=filed(), headers=resident)
-            assert created.status_code == 201, created.text
-            ids.append(created.json()["id"])
+        ids = await file_reports(committed, resident, 3)
 
         seen: list[str] = []
         cursor = None
