@@ -232,7 +232,8 @@ _CREATED = Report.__table__.c.created_at.type  # type: ignore[attr-defined]
 @cache
 def window_listing(column: str) -> Prepared:
     """A ward's or a province's requests in a window, newest first, at most 1,000: the list
-    ward systems poll, with no filter beyond the window; built once per unit level."""
+    ward systems poll, built once per unit level. A list narrowed by service or status adds
+    its IN lists to this statement."""
     return Prepared(
         _REQUEST_SELECT.where(
             col(getattr(Report, column)) == bindparam("unit"),
@@ -249,38 +250,38 @@ async def list_requests(session: AsyncSession, params: Mapping[str, str]) -> lis
     or by service, status and a window of at most 90 days; at most 1,000."""
     unit = await _read_unit(session, params, "read requests")
     public = not params.get("api_key")
-    statement = _request_statement(_in_unit(unit))
     ids = _codes(params, "service_request_id")
     if ids:
         try:
             wanted = [uuid.UUID(value) for value in ids]
         except ValueError:
             raise Open311Error(400, "service_request_id must be a comma list of ids.") from None
-        statement = statement.where(col(Report.id).in_(wanted))
+        statement = _request_statement(_in_unit(unit)).where(col(Report.id).in_(wanted))
+        rows = await fetch_rows(session, statement.order_by(*_NEWEST_FIRST).limit(MAX_RESULTS))
+        return [_request(row, public=public) for row in rows]
+    start, end = window(params)
+    service_codes = _codes(params, "service_code")
+    unknown = sorted(set(service_codes) - set(report_categories.CATEGORIES))
+    if unknown:
+        raise Open311Error(400, f"Unknown service_code: {', '.join(unknown)}.")
+    statuses = set(_codes(params, "status"))
+    if not statuses <= {OPEN, CLOSED}:
+        raise Open311Error(400, "status must be open, closed, or both (comma-separated).")
+    narrowed = []
+    if service_codes:
+        narrowed.append(col(Report.category).in_(service_codes))
+    if statuses == {OPEN}:
+        narrowed.append(col(Report.status).in_(report_service.OPEN_STATUSES))
+    elif statuses == {CLOSED}:
+        narrowed.append(col(Report.status).in_(report_service.CLOSED_STATUSES))
+    column, code = unit
+    listing = window_listing(column)
+    values = {"unit": code, "start": start, "end": end, PAGE_LIMIT: MAX_RESULTS}
+    if narrowed:
+        # The same statement narrowed by IN lists, which expand at execution: not prepared.
+        rows = await fetch_rows(session, listing.statement.where(*narrowed), values)
     else:
-        start, end = window(params)
-        statement = statement.where(col(Report.created_at) >= start, col(Report.created_at) <= end)
-        service_codes = _codes(params, "service_code")
-        unknown = sorted(set(service_codes) - set(report_categories.CATEGORIES))
-        if unknown:
-            raise Open311Error(400, f"Unknown service_code: {', '.join(unknown)}.")
-        if service_codes:
-            statement = statement.where(col(Report.category).in_(service_codes))
-        statuses = set(_codes(params, "status"))
-        if not statuses <= {OPEN, CLOSED}:
-            raise Open311Error(400, "status must be open, closed, or both (comma-separated).")
-        if statuses == {OPEN}:
-            statement = statement.where(col(Report.status).in_(report_service.OPEN_STATUSES))
-        elif statuses == {CLOSED}:
-            statement = statement.where(col(Report.status).in_(report_service.CLOSED_STATUSES))
-        elif not service_codes:
-            # The window alone: prepared (its IN lists would expand at execution).
-            column, code = unit
-            rows = await window_listing(column).rows(
-                session, {"unit": code, "start": start, "end": end, PAGE_LIMIT: MAX_RESULTS}
-            )
-            return [_request(row, public=public) for row in rows]
-    rows = await fetch_rows(session, statement.order_by(*_NEWEST_FIRST).limit(MAX_RESULTS))
+        rows = await listing.rows(session, values)
     return [_request(row, public=public) for row in rows]
 
 
