@@ -10,7 +10,6 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import orjson
@@ -27,18 +26,7 @@ from app.security import Role
 from app.services.demo import HA_LONG
 from tests.conftest import TEST_SECRET, Cast, Committed
 from tests.factories import assert_problem, headers_for, make_user
-
-REPORTS = "/api/v1/reports"
-
-
-def new_report(**values: Any) -> dict[str, Any]:
-    return {
-        "category": "noise",
-        "description": "Karaoke rất to sau 23 giờ ở ngõ 12.",
-        "address": "Ngõ 12 Lê Thánh Tông",
-        "ward_code": HA_LONG,
-        **values,
-    }
+from tests.routers.test_reports import REPORTS, audit_events, new_report
 
 
 async def report_count(session: AsyncSession) -> int:
@@ -112,10 +100,8 @@ class TestSignedReportKeys:
         assert duplicate.headers["location"] == first.headers["location"]
         assert duplicate.headers["idempotency-replayed"] == "true"
         assert await report_count(session) == 1
-        events = await session.exec(
-            select(AuditEvent.action).where(col(AuditEvent.record_id) == first.json()["id"])
-        )
-        assert list(events.all()) == ["create"]
+        events = await audit_events(session, first.json()["id"])
+        assert [event.action for event in events] == ["create"]
 
     async def test_a_duplicate_in_flight_with_another_body_gets_422(
         self,
@@ -187,10 +173,8 @@ class TestDuplicatesAtOnce:
                 .where(col(Report.reporter_id) == uuid.UUID(responses[0].json()["reporter_id"]))
             )
             assert reports.one() == 1
-            events = await session.exec(
-                select(AuditEvent.action).where(col(AuditEvent.record_id) == report_id)
-            )
-            assert list(events.all()) == ["create"]
+            events = await audit_events(session, report_id)
+            assert [event.action for event in events] == ["create"]
 
     async def test_one_key_with_two_bodies_at_once_files_one_report_and_a_422(
         self, committed: Committed
