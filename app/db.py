@@ -7,16 +7,18 @@ import contextlib
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 import asyncpg
 import orjson
-from sqlalchemy import ColumnElement, DateTime, MetaData, Row, Select, event, update
+from pydantic_core import PydanticUndefined
+from sqlalchemy import ColumnElement, DateTime, MetaData, Row, Select, event, insert, update
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql.expression import ClauseElement, Executable
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -103,9 +106,9 @@ class AsyncpgQuery:
     fixed: dict[str, Any]  # values written into the statement itself (``.limit(1)``)
 
     @classmethod
-    def compile(cls, statement: Select[Any], dialect: Dialect) -> AsyncpgQuery:
+    def compile(cls, statement: Executable, dialect: Dialect) -> AsyncpgQuery:
         """``statement`` compiled once for ``dialect`` (asyncpg's)."""
-        compiled = statement.compile(dialect=dialect)
+        compiled: Any = cast(ClauseElement, statement).compile(dialect=dialect)
         sql = str(compiled)
         # An IN list expands at execution time; such a statement is not prepared here.
         if "POSTCOMPILE" in sql:
@@ -198,39 +201,125 @@ async def _keep_as_is(_connection: asyncpg.Connection) -> None:
 _DRIVER = "wardsafe.driver_pool"
 
 
-class Prepared:
-    """A hot read's SELECT, built once with ``bindparam``s and run with values.
+# The statement a ``Prepared`` holds: a SELECT, or an INSERT (with or without RETURNING).
+S = TypeVar("S", bound=Executable)
+
+
+async def _in_transaction(connection: AsyncConnection) -> asyncpg.Connection | None:
+    """The asyncpg connection under ``connection``, its transaction begun; None off asyncpg.
+
+    SQLAlchemy's asyncpg adapter begins the transaction lazily, at the first
+    statement that goes through it. A statement sent straight to the driver
+    must find it begun (or it would commit on its own), so it is begun here
+    the way the adapter begins it, and the session's commit or rollback ends
+    it as usual. ``tests/test_db.py`` checks that this path is the one taken
+    on PostgreSQL, so a SQLAlchemy release that changes the adapter fails
+    there rather than silently."""
+    if connection.dialect.driver != "asyncpg":
+        return None
+    adapted: Any = (await connection.get_raw_connection()).dbapi_connection
+    if adapted._transaction is None and not adapted.autocommit:
+        await adapted._start_transaction()
+    driver: asyncpg.Connection = adapted.driver_connection
+    return driver
+
+
+async def _on_driver(driver: asyncpg.Connection, query: AsyncpgQuery, values: Any) -> list[Any]:
+    try:
+        records: list[Any] = await driver.fetch(query.sql, *query.arguments(values))
+    except asyncpg.IntegrityConstraintViolationError as error:
+        # As SQLAlchemy would raise it: services and the error handlers catch this.
+        raise IntegrityError(query.sql, None, error) from error
+    return records
+
+
+class Prepared(Generic[S]):
+    """A hot statement, built once with ``bindparam``s and run with values.
 
     Rows come back as tuples in the statement's column order (zip them with
-    ``names``). In a read session on PostgreSQL (``get_read_session``) the
-    statement is compiled once and sent by the ``DriverPool`` as a prepared
-    statement: SQLAlchemy's execution and result layers cost a read by id
-    about half its CPU (docs/performance.md). JSON, UUIDs and UTC datetimes
-    come back from asyncpg as SQLAlchemy would give them. Everywhere else,
-    SQLite included, it runs through SQLAlchemy in the session."""
+    ``names``). On PostgreSQL the statement is compiled once and sent by
+    asyncpg as a prepared statement: SQLAlchemy's execution and result layers
+    cost a read by id about half its CPU, and a new report more than that
+    (docs/performance.md). In a read session (``get_read_session``) it goes
+    to the ``DriverPool``; in any other session, to the driver connection
+    under the session's own, in its transaction. JSON, UUIDs and UTC
+    datetimes come back from asyncpg as SQLAlchemy would give them, and a
+    constraint violation is SQLAlchemy's ``IntegrityError``. On SQLite it
+    runs through SQLAlchemy in the session."""
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: S) -> None:
         self.statement = statement
         self.names: tuple[str, ...] = tuple(
-            str(column.key) for column in statement.selected_columns
+            str(column.key) for column in cast(Any, statement).exported_columns
         )
         self._asyncpg: AsyncpgQuery | None = None
 
+    def _compiled(self, dialect: Dialect) -> AsyncpgQuery:
+        if self._asyncpg is None:
+            self._asyncpg = AsyncpgQuery.compile(self.statement, dialect)
+        return self._asyncpg
+
     async def rows(self, session: AsyncSession, values: Mapping[str, Any]) -> Sequence[Any]:
         """The rows for ``values`` (every ``bindparam`` of the statement named)."""
-        driver: DriverPool | None = session.info.get(_DRIVER)
-        if driver is not None:
-            if self._asyncpg is None:
-                self._asyncpg = AsyncpgQuery.compile(self.statement, driver.dialect)
-            return await driver.fetch(self._asyncpg, values)
+        pool: DriverPool | None = session.info.get(_DRIVER)
+        if pool is not None:
+            return await pool.fetch(self._compiled(pool.dialect), values)
         connection = await _core_connection(session)
-        rows: Sequence[Any] = (await _execute(connection, self.statement, values)).all()
-        return rows
+        driver = await _in_transaction(connection)
+        if driver is not None:
+            return await _on_driver(driver, self._compiled(connection.dialect), values)
+        result = await connection.execute(self.statement, values, execution_options=_ROWS_BY_NAME)
+        return result.all() if result.returns_rows else []
 
     async def row(self, session: AsyncSession, values: Mapping[str, Any]) -> Any | None:
         """The first row for ``values``, or None."""
         found = await self.rows(session, values)
         return found[0] if found else None
+
+
+class NewRows:
+    """New rows of one table, each written by a plain ``INSERT`` of its values.
+
+    For the hottest write (a new report and its audit event), past the ORM's
+    unit of work: constructing a SQLModel table object and flushing it cost
+    the write about a third of its CPU (docs/performance.md). ``values``
+    fills every column the caller does not give from the model's own
+    defaults (``id``, ``created_at``, ``version``...), so a row written here
+    is the row the ORM would have written; the model stays the one place
+    that says what a column defaults to. The statement is SQLAlchemy's and
+    runs on the session's connection, in its transaction, on PostgreSQL and
+    SQLite alike."""
+
+    def __init__(self, model: type[SQLModel]) -> None:
+        table = model.__table__  # type: ignore[attr-defined]
+        self._insert = Prepared(insert(table))
+        self._defaults: tuple[tuple[str, Any, Callable[[], Any] | None], ...] = tuple(
+            (name, field.default, cast(Callable[[], Any] | None, field.default_factory))
+            for name, field in model.model_fields.items()
+            if name in table.c
+        )
+        self._names = frozenset(name for name, _, _ in self._defaults)
+
+    def values(self, **given: Any) -> dict[str, Any]:
+        """A whole row: ``given``, and the model's default for every other column."""
+        unknown = given.keys() - self._names
+        if unknown:
+            raise TypeError(f"no such columns: {sorted(unknown)}")
+        row: dict[str, Any] = {}
+        for name, default, factory in self._defaults:
+            if name in given:
+                row[name] = given[name]
+            elif factory is not None:
+                row[name] = factory()
+            elif default is PydanticUndefined:
+                raise TypeError(f"{name} has no default; give it")
+            else:
+                row[name] = default
+        return row
+
+    async def insert(self, session: AsyncSession, row: Mapping[str, Any]) -> None:
+        """Write ``row`` (from ``values``) in the session's transaction."""
+        await self._insert.rows(session, row)
 
 
 async def compare_and_set(
@@ -335,8 +424,13 @@ def create_engine(settings: Settings) -> AsyncEngine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        kwargs["pool_size"] = settings.db_pool_size
-        kwargs["max_overflow"] = settings.db_pool_size
+        # Every connection the pool opens stays open: with an overflow beyond
+        # the kept ones, each burst past them opened connections only to close
+        # them again (TLS attempt, authentication, the dialect's codecs), about
+        # one write in fifty under load (docs/performance.md). The ceiling is
+        # unchanged: twice WARDSAFE_DB_POOL_SIZE.
+        kwargs["pool_size"] = 2 * settings.db_pool_size
+        kwargs["max_overflow"] = 0
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         _configure_sqlite(engine)

@@ -174,7 +174,7 @@ def limit_bound() -> BindParameter[int]:
     return bindparam(PAGE_LIMIT, type_=Integer)
 
 
-def prepared_page(statement: Select[Any], keyset: Keyset, after: bool) -> Prepared:
+def prepared_page(statement: Select[Any], keyset: Keyset, after: bool) -> Prepared[Select[Any]]:
     """The statement of one page of a prepared list (see ``fetch_prepared_page``):
     ``statement`` in ``keyset`` order, after the cursor's bound values when ``after``."""
     if after:
@@ -195,7 +195,7 @@ def _cursor_values(
 
 async def fetch_prepared_page(
     session: AsyncSession,
-    prepared: Callable[[frozenset[str], bool], Prepared],
+    prepared: Callable[[frozenset[str], bool], Prepared[Select[Any]]],
     keyset: Keyset,
     params: PageParams,
     codec: CursorCodec,

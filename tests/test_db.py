@@ -5,17 +5,22 @@ slot) once the request is over."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.config import Settings
 from app.db import (
+    NewRows,
     Reads,
     close_read_session,
     connection_slots,
@@ -24,6 +29,7 @@ from app.db import (
     get_read_session,
     get_session,
 )
+from app.models.audit import AuditEvent
 from app.services.demo import HA_LONG
 from tests.conftest import Committed
 
@@ -176,3 +182,100 @@ async def test_the_app_gives_a_read_sessions_connection_and_slot_back(
         assert engine.pool.checkedout() == before  # the ReadSessions middleware closed it
         if slots is not None:
             assert slots._value == engine.pool.size() + engine.pool._max_overflow
+
+
+def audit_row(**given: Any) -> dict[str, Any]:
+    return NewRows(AuditEvent).values(
+        actor_kind="anonymous", action="create", record_type="report", record_id="r-1", **given
+    )
+
+
+class TestNewRows:
+    def test_a_row_has_every_column_and_the_models_defaults(self) -> None:
+        row = audit_row(changed_fields=["description"])
+        assert set(row) == set(AuditEvent.__table__.columns.keys())  # type: ignore[attr-defined]
+        assert isinstance(row["id"], uuid.UUID)
+        assert row["id"].version == 7
+        assert row["created_at"].tzinfo is not None
+        assert (row["version"], row["deleted_at"], row["actor_id"]) == (1, None, None)
+        assert row["changed_fields"] == ["description"]
+        # A default factory runs for each row: no two rows share a list or an id.
+        first, second = audit_row(), audit_row()
+        assert first["changed_fields"] == []
+        assert first["changed_fields"] is not second["changed_fields"]
+        assert first["id"] != second["id"]
+
+    def test_an_unknown_column_or_a_missing_required_one_is_refused(self) -> None:
+        with pytest.raises(TypeError, match="no such columns: \\['colour'\\]"):
+            audit_row(colour="red")
+        with pytest.raises(TypeError, match="action has no default"):
+            NewRows(AuditEvent).values(actor_kind="user", record_type="report", record_id="r-1")
+
+    async def test_the_row_written_is_the_row_read_back(self, session: AsyncSession) -> None:
+        row = audit_row(ward_code=HA_LONG, changed_fields=["category", "description"])
+        await NewRows(AuditEvent).insert(session, row)
+        stored = (await session.exec(select(AuditEvent).where(AuditEvent.id == row["id"]))).one()
+        assert stored.model_dump() == row
+
+    async def test_it_is_written_in_the_sessions_transaction(self, session: AsyncSession) -> None:
+        row = audit_row()
+        async with session.begin_nested() as savepoint:
+            await NewRows(AuditEvent).insert(session, row)
+            await savepoint.rollback()
+        found = await session.exec(select(AuditEvent).where(AuditEvent.id == row["id"]))
+        assert found.first() is None
+
+    async def test_a_constraint_violation_is_sqlalchemys_integrity_error(
+        self, session: AsyncSession
+    ) -> None:
+        row = audit_row()
+        await NewRows(AuditEvent).insert(session, row)
+        with pytest.raises(IntegrityError):
+            async with session.begin_nested():
+                await NewRows(AuditEvent).insert(session, row)
+        # The session goes on: the first row is still there.
+        stored = await session.exec(select(AuditEvent.id).where(AuditEvent.id == row["id"]))
+        assert stored.all() == [row["id"]]
+
+    async def test_on_postgresql_the_statement_goes_straight_to_the_driver(
+        self, session: AsyncSession, engine: AsyncEngine
+    ) -> None:
+        """The fast path, in the session's transaction (SQLAlchemy sees no statement);
+        SQLite's goes through SQLAlchemy."""
+        seen: list[str] = []
+
+        def spy(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            seen.append(statement)
+
+        event.listen(engine.sync_engine, "before_cursor_execute", spy)
+        try:
+            await NewRows(AuditEvent).insert(session, audit_row())
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", spy)
+        inserts = [statement for statement in seen if statement.startswith("INSERT")]
+        on_driver = engine.dialect.name == "postgresql"
+        assert len(inserts) == (0 if on_driver else 1)
+        raw = await (await session.connection()).get_raw_connection()
+        driver: Any = raw.driver_connection
+        if on_driver:
+            assert driver.is_in_transaction()
+
+
+async def test_the_engine_keeps_every_connection_it_opens(settings: Settings) -> None:
+    """No overflow to open and close under load; the ceiling is twice the setting."""
+    engine = create_engine(
+        settings.model_copy(
+            update={
+                "database_url": "postgresql+asyncpg://postgres@127.0.0.1/none",
+                "db_pool_size": 4,
+            }
+        )
+    )
+    try:
+        pool: Any = engine.pool
+        assert (pool.size(), pool._max_overflow) == (8, 0)
+        slots = connection_slots(engine)
+        assert slots is not None
+        assert slots._value == 8
+    finally:
+        await engine.dispose()

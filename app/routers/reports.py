@@ -95,10 +95,10 @@ async def _created_anonymously(
 
     async def run() -> idempotency_service.Answer:
         report, tracking_code = await report_service.create_report(session, principal, body)
-        answer = ReportCreated.model_validate(report).model_copy(
-            update={"tracking_code": tracking_code}
+        answer = ReportCreated.model_validate(
+            {**report_service.readable(report), "tracking_code": tracking_code}
         )
-        headers = {"Location": f"/api/v1/reports/{report.id}", "ETag": etag(report.version)}
+        headers = {"Location": f"/api/v1/reports/{report['id']}", "ETag": etag(report["version"])}
         return idempotency_service.Answer(201, answer.model_dump_json().encode(), headers)
 
     answer, replayed = await idempotency_service.run_once(session, keyed, run)

@@ -12,7 +12,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.context import current_request_id
-from app.db import columns
+from app.db import NewRows, columns
 from app.models.audit import AuditEvent
 from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
 from app.security import Principal, Role
@@ -38,6 +38,30 @@ AUDIT_EVENTS = Keyset(
 )
 
 
+def _fields(
+    principal: Principal | None,
+    action: str,
+    record_type: str,
+    record_id: uuid.UUID | str,
+    province_code: str | None,
+    ward_code: str | None,
+    changed_fields: Iterable[str],
+    request_id: str | None,
+) -> dict[str, Any]:
+    return {
+        "actor_id": principal.subject if principal else None,
+        "actor_kind": principal.kind if principal else "anonymous",
+        "actor_role": principal.role.value if principal else None,
+        "action": action,
+        "record_type": record_type,
+        "record_id": str(record_id),
+        "province_code": province_code,
+        "ward_code": ward_code,
+        "request_id": request_id,
+        "changed_fields": sorted(set(changed_fields)),
+    }
+
+
 def record(
     session: AsyncSession,
     principal: Principal | None,
@@ -51,19 +75,54 @@ def record(
 ) -> AuditEvent:
     """Append one event to the session; it commits with the write it describes."""
     event = AuditEvent(
-        actor_id=principal.subject if principal else None,
-        actor_kind=principal.kind if principal else "anonymous",
-        actor_role=principal.role.value if principal else None,
-        action=action,
-        record_type=record_type,
-        record_id=str(record_id),
-        province_code=province_code,
-        ward_code=ward_code,
-        request_id=current_request_id(),
-        changed_fields=sorted(set(changed_fields)),
+        **_fields(
+            principal,
+            action,
+            record_type,
+            record_id,
+            province_code,
+            ward_code,
+            changed_fields,
+            current_request_id(),
+        )
     )
     session.add(event)
     return event
+
+
+EVENTS = NewRows(AuditEvent)
+
+
+async def append(
+    session: AsyncSession,
+    principal: Principal | None,
+    action: str,
+    record_type: str,
+    record_id: uuid.UUID | str,
+    *,
+    province_code: str | None,
+    ward_code: str | None,
+    changed_fields: Iterable[str] = (),
+    request_id: str | None,
+) -> None:
+    """``record``, written at once as a row (``NewRows``), for a write that makes no
+    ORM object either; ``request_id`` is given (None leaves the event untied to
+    its request)."""
+    await EVENTS.insert(
+        session,
+        EVENTS.values(
+            **_fields(
+                principal,
+                action,
+                record_type,
+                record_id,
+                province_code,
+                ward_code,
+                changed_fields,
+                request_id,
+            )
+        ),
+    )
 
 
 def _visible(principal: Principal) -> ColumnElement[bool]:

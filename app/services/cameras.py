@@ -228,7 +228,7 @@ _FILTERS = ("ward_code", "neighbourhood_id", "owner_kind", "sharing", "status")
 
 
 @cache
-def _listing(shape: str, filters: frozenset[str], after: bool) -> Prepared:
+def _listing(shape: str, filters: frozenset[str], after: bool) -> Prepared[Select[Any]]:
     """A page of cameras for a visibility shape, the filters given and a cursor or not:
     built once per combination."""
     return prepared_page(_filtered(_CAMERA_SELECT.where(_VISIBLE[shape]), filters), CAMERAS, after)
@@ -243,7 +243,7 @@ def _filtered(statement: Select[Any], filters: frozenset[str]) -> Select[Any]:
 
 
 @cache
-def _by_id(shape: str) -> Prepared:
+def _by_id(shape: str) -> Prepared[Select[Any]]:
     """One camera by id, for a visibility shape: built once per shape."""
     return Prepared(_CAMERA_SELECT.where(col(Camera.id) == bindparam("camera_id"), _VISIBLE[shape]))
 
@@ -302,7 +302,9 @@ def _float(name: str) -> Any:
 
 
 @cache
-def _near_listing(shape: str, filters: frozenset[str], ranges: int, after: bool) -> Prepared:
+def _near_listing(
+    shape: str, filters: frozenset[str], ranges: int, after: bool
+) -> Prepared[Select[Any]]:
     """The cameras near a point with their squared chord (the last column), nearest first,
     for a visibility shape, the filters given, one or two longitude ranges and a cursor or
     not. Whole rows in one statement: the top-N sort keeps only a page of them, and a second

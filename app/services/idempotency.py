@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import columns, fetch_row, utcnow, uuid7
+from app.db import Prepared, columns, utcnow, uuid7
 from app.errors import AppError, Conflict, ValidationFailed
 from app.models.idempotency import IdempotencyKey
 
@@ -79,56 +79,59 @@ def _opened(cipher: Fernet, sealed: bytes | None) -> bytes | None:
 # Both statements are built once: building them per request cost a new
 # report a third of its CPU (docs/performance.md).
 _KEYS = IdempotencyKey.__table__  # type: ignore[attr-defined]
-_STORED_SELECT = select(*_STORED).where(
-    col(IdempotencyKey.actor_key) == bindparam("actor_key"),
-    col(IdempotencyKey.key) == bindparam("key"),
-    col(IdempotencyKey.expires_at) > bindparam("now", type_=_KEYS.c.expires_at.type),
+_STORED_SELECT = Prepared(
+    select(*_STORED).where(
+        col(IdempotencyKey.actor_key) == bindparam("actor_key"),
+        col(IdempotencyKey.key) == bindparam("key"),
+        col(IdempotencyKey.expires_at) > bindparam("now", type_=_KEYS.c.expires_at.type),
+    )
 )
 
 
 @lru_cache(maxsize=4)
-def _upsert(dialect: str) -> Any:
+def _upsert(dialect: str) -> Prepared[Any]:
     """``INSERT ... ON CONFLICT (actor_key, key) DO UPDATE ... WHERE <stored key expired>``."""
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(_KEYS).values(
         {column.name: bindparam(column.name, type_=column.type) for column in _KEYS.columns}
     )
-    return statement.on_conflict_do_update(
-        index_elements=["actor_key", "key"],
-        set_={
-            column.name: statement.excluded[column.name]
-            for column in _KEYS.columns
-            if column.name not in ("id", "actor_key", "key")
-        },
-        where=_KEYS.c.expires_at <= bindparam("now", type_=_KEYS.c.expires_at.type),
-    ).returning(_KEYS.c.id)
+    return Prepared(
+        statement.on_conflict_do_update(
+            index_elements=["actor_key", "key"],
+            set_={
+                column.name: statement.excluded[column.name]
+                for column in _KEYS.columns
+                if column.name not in ("id", "actor_key", "key")
+            },
+            where=_KEYS.c.expires_at <= bindparam("now", type_=_KEYS.c.expires_at.type),
+        ).returning(_KEYS.c.id)
+    )
 
 
 async def stored_answer(session: AsyncSession, keyed: KeyedRequest) -> Answer | None:
     """The answer the key already got, or None when it is free (never used, or expired).
 
     422 if the key was used for another request; 409 if its answer can no longer be read."""
-    row = await fetch_row(
-        session,
-        _STORED_SELECT,
-        {"actor_key": keyed.actor_key, "key": keyed.key, "now": utcnow()},
+    row = await _STORED_SELECT.row(
+        session, {"actor_key": keyed.actor_key, "key": keyed.key, "now": utcnow()}
     )
     if row is None:
         return None
-    if row.request_hash != keyed.request_hash:
+    request_hash, status_code, response_body, response_headers = row
+    if request_hash != keyed.request_hash:
         raise ValidationFailed(
             "This Idempotency-Key was used with another request body; use a new key.",
             errors=[{"loc": ["header", "Idempotency-Key"], "msg": "reused", "type": "reused"}],
         )
-    body = _opened(keyed.cipher, row.response_body)
-    if row.status_code is None or body is None:
+    body = _opened(keyed.cipher, response_body)
+    if status_code is None or body is None:
         # Sealed under another secret key (it was rotated): the answer is
         # lost, and running the request again could duplicate the record.
         raise Conflict(
             "This Idempotency-Key was used, but its answer can no longer be read; "
             "use a new key after checking whether the first request took effect."
         )
-    return Answer(row.status_code, body, dict(row.response_headers))
+    return Answer(status_code, body, dict(response_headers))
 
 
 async def store_answer(session: AsyncSession, keyed: KeyedRequest, answer: Answer) -> bool:
@@ -155,8 +158,7 @@ async def store_answer(session: AsyncSession, keyed: KeyedRequest, answer: Answe
         "now": now,
     }
     connection = await session.connection()
-    result = await connection.execute(_upsert(connection.dialect.name), values)
-    return result.first() is not None
+    return await _upsert(connection.dialect.name).row(session, values) is not None
 
 
 async def run_once(

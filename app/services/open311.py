@@ -237,5 +237,7 @@ async def create_request(session: AsyncSession, form: Mapping[str, str]) -> Repo
     fields = {"category", "description", "ward_code"}
     fields |= {"lat", "lon"} if lat is not None else set()
     fields |= {"address"} if address else set()
-    report_service.record_creation(session, client_principal(client), report, fields)
+    await report_service.record_creation(
+        session, client_principal(client), report.model_dump(), fields
+    )
     return report

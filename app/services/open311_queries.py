@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -230,7 +230,7 @@ _CREATED = Report.__table__.c.created_at.type  # type: ignore[attr-defined]
 
 
 @cache
-def window_listing(column: str) -> Prepared:
+def window_listing(column: str) -> Prepared[Select[Any]]:
     """A ward's or a province's requests in a window, newest first, at most 1,000: the list
     ward systems poll, built once per unit level. A list narrowed by service or status adds
     its IN lists to this statement."""

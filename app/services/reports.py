@@ -8,17 +8,18 @@ holds a random tracking code of which only the SHA-256 is stored.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import cache, partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, false, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, select
 from sqlmodel import col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import Prepared, columns, compare_and_set, fetch_row, fetch_rows
+from app.context import current_request_id
+from app.db import NewRows, Prepared, columns, compare_and_set, fetch_row, fetch_rows
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models.reports import Report, ReportUpdate
 from app.models.units import Neighbourhood
@@ -146,10 +147,18 @@ def sees_reporter(principal: Principal, reporter_id: uuid.UUID | None) -> bool:
     )
 
 
+def readable(report: Mapping[str, Any]) -> dict[str, Any]:
+    """A new report's row (``create_report``) as readers see it: the columns of a read."""
+    return {name: report[name] for name in REPORT_FIELDS}
+
+
 def present(principal: Principal, report: Any) -> dict[str, Any]:
-    """A report as ``principal`` may see it (a ``Report``, or a row of ``REPORT_COLUMNS``)."""
+    """A report as ``principal`` may see it (a ``Report``, a new report's row, or a row
+    of ``REPORT_COLUMNS``)."""
     if isinstance(report, Report):
         values = report.model_dump()
+    elif isinstance(report, Mapping):
+        values = readable(report)
     else:
         # zip with the names known up front: a row's mapping view costs
         # several times more, fifty times a page.
@@ -203,33 +212,37 @@ def checked_answers(category: str, answers: dict[str, Any]) -> dict[str, Any]:
         ) from None
 
 
-def record_creation(
+async def record_creation(
     session: AsyncSession,
     principal: Principal | None,
-    report: Report,
+    report: Mapping[str, Any],
     changed_fields: set[str],
 ) -> None:
-    """The audit event of a new report; an anonymous one names no actor and no request."""
-    event = audit_service.record(
+    """The audit event of a new report (its row); an anonymous one names no actor and no
+    request."""
+    untied = report["anonymous"] and report["source"] == "app"
+    await audit_service.append(
         session,
-        None if report.anonymous and report.source == "app" else principal,
+        None if untied else principal,
         "create",
         "report",
-        report.id,
-        province_code=report.province_code,
-        ward_code=report.ward_code,
+        report["id"],
+        province_code=report["province_code"],
+        ward_code=report["ward_code"],
         changed_fields=changed_fields,
-    )
-    if report.anonymous and report.source == "app":
         # The request id would tie the report to the access log line of its
         # request (and to whatever a proxy in front logged beside it).
-        event.request_id = None
+        request_id=None if untied else current_request_id(),
+    )
+
+
+NEW_REPORTS = NewRows(Report)
 
 
 async def create_report(
     session: AsyncSession, principal: Principal | None, data: ReportCreate
-) -> tuple[Report, str | None]:
-    """File a report; returns it and, for an anonymous one, its one-time tracking code."""
+) -> tuple[dict[str, Any], str | None]:
+    """File a report; returns its row and, for an anonymous one, its one-time tracking code."""
     if principal is not None and principal.kind != "user":
         raise Forbidden("Reports come from people; ward systems use the Open311 API.")
     anonymous = principal is None or data.anonymous
@@ -238,7 +251,7 @@ async def create_report(
     )
     attributes = checked_answers(data.category.value, data.attributes)
     tracking_code = new_secret(TRACKING_CODE_PREFIX, 16) if anonymous else None
-    report = Report(
+    report = NEW_REPORTS.values(
         province_code=province_code,
         ward_code=ward_code,
         neighbourhood_id=neighbourhood_id,
@@ -253,11 +266,11 @@ async def create_report(
         reporter_id=None if anonymous or principal is None else principal.subject,
         tracking_code_hash=hash_secret(tracking_code) if tracking_code else None,
     )
-    # No flush of its own: the id and every default are set in Python, so
-    # nothing needs the row yet; it goes out in one flush with its audit event.
-    session.add(report)
+    # A row, not an ORM object: nothing reads the report back in this request
+    # (docs/performance.md, the write path).
+    await NEW_REPORTS.insert(session, report)
     fields = (data.model_fields_set | {"category", "description", "ward_code"}) - {"anonymous"}
-    record_creation(session, principal, report, fields)
+    await record_creation(session, principal, report, fields)
     return report, tracking_code
 
 
@@ -336,7 +349,7 @@ _FILTERS: dict[str, ColumnElement[bool]] = {
 
 
 @cache
-def _listing(shape: str, filters: frozenset[str], after: bool) -> Prepared:
+def _listing(shape: str, filters: frozenset[str], after: bool) -> Prepared[Select[Any]]:
     """A page of reports for a visibility shape, the filters given and a cursor or not:
     built once per combination (a few dozen in use)."""
     statement = REPORT_SELECT.where(_VISIBLE[shape])
@@ -346,7 +359,7 @@ def _listing(shape: str, filters: frozenset[str], after: bool) -> Prepared:
 
 
 @cache
-def _by_id(shape: str) -> Prepared:
+def _by_id(shape: str) -> Prepared[Select[Any]]:
     """One report by id, for a visibility shape: built once per shape."""
     return Prepared(REPORT_SELECT.where(col(Report.id) == bindparam("report_id"), _VISIBLE[shape]))
 

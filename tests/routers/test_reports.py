@@ -88,6 +88,8 @@ class TestCreateReport:
         assert report.tracking_code_hash is None
         [event] = await audit_events(session, body["id"])
         assert (event.actor_id, event.action) == (cast.resident.id, "create")
+        assert (event.province_code, event.ward_code) == (QUANG_NINH, HA_LONG)
+        assert event.request_id == response.headers["x-request-id"]
         assert "description" in event.changed_fields
         assert "Karaoke" not in str(event.changed_fields)
 
