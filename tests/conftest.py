@@ -35,7 +35,6 @@ from app.models.units import Neighbourhood, ResidentialGroup
 from app.models.users import User
 from app.ratelimit import RateLimiter
 from app.security import ROLE_SCOPES, Principal, Role
-from app.services import idempotency as idempotency_service
 from app.services import units as unit_service
 from app.services.auth import TokenService
 from app.services.demo import BAI_CHAY, HA_LONG
@@ -217,29 +216,6 @@ async def cast(app: FastAPI, session: AsyncSession) -> Cast:
     )
     await session.commit()
     return built
-
-
-@pytest.fixture
-def duplicate_in_flight(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
-    """Call it, and the next keyed request reads its key as if the first had not committed yet.
-
-    That request is a duplicate in flight, deterministically: it does the work,
-    then finds the key taken (or trips over what the first one wrote)."""
-
-    def arm() -> None:
-        real = idempotency_service.stored_answer
-        calls = 0
-
-        async def lookup(
-            session: AsyncSession, keyed: idempotency_service.KeyedRequest
-        ) -> idempotency_service.Answer | None:
-            nonlocal calls
-            calls += 1
-            return None if calls == 1 else await real(session, keyed)
-
-        monkeypatch.setattr(idempotency_service, "stored_answer", lookup)
-
-    return arm
 
 
 # --- real commits -------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -259,20 +258,19 @@ class TestStoredAnswers:
         assert await neighbourhoods_with_code(session, "KP-IDEM") == 1
 
 
-class TestDuplicateInFlight:
-    """A request that read its key before the first one with that key committed."""
+class TestWorkBeforeTheKey:
+    """The work runs before the key is looked at: a retry (or a duplicate in flight)
+    does it again, then gets the first answer, and its own work is undone."""
 
     async def test_one_that_trips_over_the_first_ones_record_gets_its_answer(
         self,
         client: httpx.AsyncClient,
         session: AsyncSession,
         cast: Cast,
-        duplicate_in_flight: Callable[[], None],
     ) -> None:
         first = await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast))
         assert first.status_code == 201, first.text
-        # The duplicate's own create fails: the first one took the code.
-        duplicate_in_flight()
+        # The retry's own create fails: the first one took the code.
         duplicate = await client.post(NEIGHBOURHOODS, json=BODY, headers=keyed(cast))
         assert (duplicate.status_code, duplicate.content) == (201, first.content)
         assert duplicate.headers["idempotency-replayed"] == "true"
@@ -282,9 +280,7 @@ class TestDuplicateInFlight:
         self,
         client: httpx.AsyncClient,
         cast: Cast,
-        duplicate_in_flight: Callable[[], None],
     ) -> None:
-        duplicate_in_flight()
         taken = {**BODY, "code": cast.ha_long_kp.code}
         response = await client.post(NEIGHBOURHOODS, json=taken, headers=keyed(cast))
         assert_problem(response, 409, "conflict")

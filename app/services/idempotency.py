@@ -168,25 +168,23 @@ async def run_once(
 ) -> tuple[Answer, bool]:
     """Run ``run`` once per key: the answer, and whether it is a replay of an earlier one.
 
-    A plain read of the key first (a retry is answered from it); otherwise the
-    work, then its answer stored in one statement. If a concurrent request with
-    the same key stored its answer first, this request's work is rolled back
-    and the winner's answer is replayed (or 422 if it was another body)."""
+    The work first, then its answer stored under the key in one statement.
+    The key is not read beforehand: a new key, which is nearly every request,
+    would pay a round trip for the rare retry (docs/decisions.md). If the key
+    was already answered (a retry, or a concurrent request with the same key
+    that committed first), this request's work is rolled back and the stored
+    answer is replayed (or 422 if it was another body)."""
     if keyed is None:
         return await run(), False
-    stored = await stored_answer(session, keyed)
-    if stored is not None:
-        return stored, True
     try:
         answer = await run()
         # The work's own writes go out before the key's row, so what the work
-        # trips over (a unique code a concurrent duplicate just took) is
-        # raised here.
+        # trips over (a unique code the first request took) is raised here.
         await session.flush()
     except (AppError, IntegrityError):
-        # A concurrent request with the same key may be why this one failed
-        # (it took the unique code, it moved the report on): once it has
-        # committed, its answer is this request's answer too.
+        # A retry, or a concurrent request with the same key, may be why this
+        # one failed (the first took the unique code, moved the report on):
+        # if it was answered, its answer is this request's answer too.
         await session.rollback()
         stored = await stored_answer(session, keyed)
         if stored is None:
@@ -194,7 +192,7 @@ async def run_once(
         return stored, True
     if await store_answer(session, keyed, answer):
         return answer, False
-    # Another request with this key committed first: undo this one's work.
+    # The key was answered already: undo this request's work, replay that answer.
     await session.rollback()
     stored = await stored_answer(session, keyed)
     if stored is None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -85,16 +84,14 @@ class TestSignedReportKeys:
             "ETag": first.headers["etag"],
         }
 
-    async def test_a_duplicate_in_flight_is_undone_and_gets_the_first_answer(
+    async def test_a_retrys_second_report_is_undone_and_it_gets_the_first_answer(
         self,
         client: httpx.AsyncClient,
         session: AsyncSession,
         cast: Cast,
-        duplicate_in_flight: Callable[[], None],
     ) -> None:
-        headers = {**cast.headers(cast.resident), "Idempotency-Key": "report-in-flight"}
+        headers = {**cast.headers(cast.resident), "Idempotency-Key": "report-retried"}
         first = await client.post(REPORTS, json=new_report(), headers=headers)
-        duplicate_in_flight()
         duplicate = await client.post(REPORTS, json=new_report(), headers=headers)
         assert (duplicate.status_code, duplicate.content) == (201, first.content)
         assert duplicate.headers["location"] == first.headers["location"]
@@ -103,32 +100,28 @@ class TestSignedReportKeys:
         events = await audit_events(session, first.json()["id"])
         assert [event.action for event in events] == ["create"]
 
-    async def test_a_duplicate_in_flight_with_another_body_gets_422(
+    async def test_a_retry_with_another_body_gets_422_and_files_nothing(
         self,
         client: httpx.AsyncClient,
         session: AsyncSession,
         cast: Cast,
-        duplicate_in_flight: Callable[[], None],
     ) -> None:
-        headers = {**cast.headers(cast.resident), "Idempotency-Key": "report-in-flight"}
+        headers = {**cast.headers(cast.resident), "Idempotency-Key": "report-retried"}
         assert (await client.post(REPORTS, json=new_report(), headers=headers)).status_code == 201
-        duplicate_in_flight()
         other = await client.post(REPORTS, json=new_report(category="theft"), headers=headers)
         assert_problem(other, 422, "validation-error")
         assert await report_count(session) == 1
 
 
 class TestAnonymousReportKeys:
-    async def test_a_duplicate_in_flight_gets_the_same_tracking_code_and_one_report(
+    async def test_a_retry_gets_the_same_tracking_code_and_one_report(
         self,
         client: httpx.AsyncClient,
         session: AsyncSession,
-        duplicate_in_flight: Callable[[], None],
     ) -> None:
         headers = {"Idempotency-Key": str(uuid.uuid4())}
         first = await client.post(REPORTS, json=new_report(), headers=headers)
         assert first.status_code == 201, first.text
-        duplicate_in_flight()
         duplicate = await client.post(REPORTS, json=new_report(), headers=headers)
         assert (duplicate.status_code, duplicate.content) == (201, first.content)
         assert duplicate.headers["cache-control"] == "no-store"
