@@ -201,6 +201,9 @@ async def _keep_as_is(_connection: asyncpg.Connection) -> None:
 _DRIVER = "wardsafe.driver_pool"
 
 
+# Where a database connection keeps SQLAlchemy's adapter of it (``AsyncConnection.info``).
+_ADAPTED = "wardsafe.asyncpg_adapter"
+
 # The statement a ``Prepared`` holds: a SELECT, or an INSERT (with or without RETURNING).
 S = TypeVar("S", bound=Executable)
 
@@ -217,7 +220,12 @@ async def _in_transaction(connection: AsyncConnection) -> asyncpg.Connection | N
     there rather than silently."""
     if connection.dialect.driver != "asyncpg":
         return None
-    adapted: Any = (await connection.get_raw_connection()).dbapi_connection
+    # Looked up once per database connection (``info`` lives as long as it
+    # does): asking SQLAlchemy for it costs a greenlet switch each time.
+    adapted: Any = connection.info.get(_ADAPTED)
+    if adapted is None:
+        adapted = (await connection.get_raw_connection()).dbapi_connection
+        connection.info[_ADAPTED] = adapted
     if adapted._transaction is None and not adapted.autocommit:
         await adapted._start_transaction()
     driver: asyncpg.Connection = adapted.driver_connection
@@ -286,9 +294,9 @@ class NewRows:
     fills every column the caller does not give from the model's own
     defaults (``id``, ``created_at``, ``version``...), so a row written here
     is the row the ORM would have written; the model stays the one place
-    that says what a column defaults to. The statement is SQLAlchemy's and
-    runs on the session's connection, in its transaction, on PostgreSQL and
-    SQLite alike."""
+    that says what a column defaults to. The ``INSERT`` is a ``Prepared``
+    statement, in the session's transaction: on PostgreSQL asyncpg sends it,
+    on SQLite SQLAlchemy does."""
 
     def __init__(self, model: type[SQLModel]) -> None:
         table = model.__table__  # type: ignore[attr-defined]
