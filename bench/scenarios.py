@@ -137,4 +137,18 @@ def build(fixture: Fixture, deep: Position) -> list[Scenario]:
             body=report_body,
             idempotent_key=True,
         ),
+        # The same request against an anchor that sends wardsafe's own statements
+        # (report, audit event, the key's upsert) and nothing else: how far the
+        # write is from the cost of its design. The target is judged on the row
+        # above (a plain INSERT).
+        Scenario(
+            "create report, anchor sending the same statements",
+            "write",
+            "/api/v1/reports",
+            "resident",
+            f"/reports/create-keyed?reporter_id={fixture.resident_id}",
+            method="POST",
+            body=report_body,
+            idempotent_key=True,
+        ),
     ]
