@@ -8,14 +8,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings, get_settings
-from app.db import Reads, ReadSessions, connection_slots, create_engine, create_sessionmaker
+from app.db import Reads, connection_slots, create_engine, create_sessionmaker
 from app.errors import FieldError, Problem, install_error_handlers
-from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.middleware import RequestContextMiddleware
 from app.pagination import CursorCodec
 from app.ratelimit import RateLimiter
 from app.routers import (
@@ -127,19 +126,17 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     ):
         app.include_router(router)
 
-    # Added innermost first: the request context wraps everything, so even a
+    # One middleware of ours: the request context wraps everything, so even a
     # 413 or a CORS answer carries a request id and is counted.
-    app.add_middleware(ReadSessions)
-    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    cors = None
     if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["*"],
-            allow_headers=["*"],
-            expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
-        )
-    app.add_middleware(RequestContextMiddleware)
+        cors = {
+            "allow_origins": settings.cors_origins,
+            "allow_methods": ["*"],
+            "allow_headers": ["*"],
+            "expose_headers": ["ETag", "Location", "X-Request-ID", "Retry-After"],
+        }
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, cors=cors)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
