@@ -37,9 +37,9 @@ class RequestContextMiddleware:
     """The one middleware of ours around every route (each layer costs every request).
 
     Outside in, as three middlewares did before: the request id, access log,
-    metrics and the 500 problem; CORS when it is configured;
-    the request body limit (``_limited``); and, once the answer is sent, the
-    close of the request's read session (app/db.py)."""
+    metrics and the 500 problem; CORS when it is configured; the request body
+    limit (``_limited``); and, once the answer is sent, the close of the
+    request's read session (app/db.py)."""
 
     def __init__(
         self, app: ASGIApp, max_body_bytes: int, cors: Mapping[str, Any] | None = None
