@@ -31,7 +31,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from app.config import Settings
 
@@ -503,9 +503,9 @@ async def get_read_session(request: Request) -> AsyncSession:
     sees each statement's own snapshot, which is what a list or a figure
     needs. Not a ``yield`` dependency: FastAPI's machinery for those cost a
     read by id a sixth of its CPU. The session connects only if a statement
-    needs it, and ``ReadSessions`` (the middleware) closes it when the request
-    is over. A test's sessionmaker, bound to its own connection, gets a plain
-    session of it."""
+    needs it, and the request's middleware (app/middleware.py) closes it when
+    the request is over. A test's sessionmaker, bound to its own connection,
+    gets a plain session of it."""
     state = request.app.state
     slots: asyncio.Semaphore | None = getattr(state, "connection_slots", None)
     if slots is not None:
@@ -539,19 +539,6 @@ async def close_read_session(scope: Scope) -> None:
     finally:
         if slots is not None:
             slots.release()
-
-
-class ReadSessions:
-    """ASGI middleware: closes the read session a request opened, once it is answered."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            await close_read_session(scope)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

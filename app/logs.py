@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -12,7 +14,33 @@ import orjson
 from app.context import current_request_id
 
 # Attributes every LogRecord has; anything else was passed with ``extra=``.
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+}
+_LEVELS = {name: name.lower() for name in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")}
+
+
+@lru_cache(maxsize=4)
+def _second(whole: int) -> str:
+    return datetime.fromtimestamp(whole, UTC).isoformat(timespec="seconds").removesuffix("+00:00")
+
+
+def _timestamp(created: float) -> str:
+    """``datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")``, the
+    date and time of day formatted once a second (a datetime per line was a sixth
+    of the access line's CPU).
+
+    The fraction is rounded to microseconds half to even, as ``fromtimestamp``
+    rounds it, and then cut to milliseconds, as ``isoformat`` cuts it."""
+    if created < 0:
+        return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+    fraction, whole = math.modf(created)
+    micros = round(fraction * 1e6)
+    if micros >= 1_000_000:
+        whole += 1
+        micros -= 1_000_000
+    return f"{_second(int(whole))}.{micros // 1000:03d}+00:00"
 
 
 class JsonFormatter(logging.Formatter):
@@ -20,8 +48,8 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
+            "ts": _timestamp(record.created),
+            "level": _LEVELS.get(record.levelname) or record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
         }
@@ -52,6 +80,12 @@ def configure_logging(level: str = "INFO") -> None:
     # neither): the stack walk that finds them cost every request's access
     # line a few microseconds. logging's own comment on `_srcfile` names this.
     logging._srcfile = None
+    # Nor the thread's, the process's or multiprocessing's name and id: the
+    # formatter prints none of them either, and looking them up was a third of
+    # making each record.
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     # Driver debug logs carry SQL parameters, which can be personal data:
     # never below WARNING, whatever the level asked for.
     for name in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool"):

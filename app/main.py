@@ -5,17 +5,20 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
+from fastapi._body_limit import AppBodyLimitMiddleware
 from fastapi.openapi.utils import get_openapi
+from fastapi.telemetry import TelemetryConfig
+from fastapi.telemetry._asgi import ExceptionTelemetryMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp
 
 from app.config import Settings, get_settings
-from app.db import Reads, ReadSessions, connection_slots, create_engine, create_sessionmaker
+from app.db import Reads, connection_slots, create_engine, create_sessionmaker
 from app.errors import FieldError, Problem, install_error_handlers
-from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.middleware import RequestContextMiddleware
 from app.pagination import CursorCodec
 from app.ratelimit import RateLimiter
 from app.routers import (
@@ -55,6 +58,46 @@ with `limit` and an opaque `cursor`.
 """
 
 
+class WardsafeAPI(FastAPI):
+    """FastAPI without the two layers of its own that every request passes through
+    for nothing here.
+
+    FastAPI 0.165 wraps the app in ``ExceptionTelemetryMiddleware`` (reports an
+    exception to its native OpenTelemetry, off unless WARDSAFE_OTEL) and
+    ``AppBodyLimitMiddleware`` (FastAPI's own body limit; ours is in the
+    request middleware), a coroutine frame each around every request. With
+    every kind of telemetry off the first only ever re-raises (FastAPI never
+    puts its request telemetry in the scope), and with no ``max_body_size``
+    the second only passes the request on (it acts on a limit a parent app
+    puts in the scope; wardsafe is served by uvicorn, mounted under nothing).
+    Then they are unwrapped from the stack FastAPI builds, which is otherwise
+    kept as it is: copying FastAPI's method would miss what a later version
+    adds to it."""
+
+    def __init__(self, *, telemetry: TelemetryConfig, **kwargs: Any) -> None:
+        super().__init__(telemetry=telemetry, **kwargs)
+        # An omitted kind is on (FastAPI's default).
+        self._telemetry_off = not any(telemetry.get(kind, True) for kind in _TELEMETRY_KINDS)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        idle: tuple[type, ...] = ()
+        if self._telemetry_off:
+            idle += (ExceptionTelemetryMiddleware,)
+        if self.max_body_size is None:
+            idle += (AppBodyLimitMiddleware,)
+        layer = stack
+        while layer is not self.router and (inner := getattr(layer, "app", None)) is not None:
+            if isinstance(inner, idle):
+                layer.app = inner.app  # type: ignore[attr-defined]
+            else:
+                layer = inner
+        return stack
+
+
+_TELEMETRY_KINDS: tuple[Literal["tracing", "metrics", "logs"], ...] = ("tracing", "metrics", "logs")
+
+
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
     """Build the app: routers, middleware, error handlers, database engine."""
     settings = settings or get_settings()
@@ -76,7 +119,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         if own_engine:
             await engine.dispose()
 
-    app = FastAPI(
+    app = WardsafeAPI(
         title="wardsafe",
         version="0.1.0",
         description=API_DESCRIPTION,
@@ -127,19 +170,17 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     ):
         app.include_router(router)
 
-    # Added innermost first: the request context wraps everything, so even a
+    # One middleware of ours: the request context wraps everything, so even a
     # 413 or a CORS answer carries a request id and is counted.
-    app.add_middleware(ReadSessions)
-    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    cors = None
     if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["*"],
-            allow_headers=["*"],
-            expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
-        )
-    app.add_middleware(RequestContextMiddleware)
+        cors = {
+            "allow_origins": settings.cors_origins,
+            "allow_methods": ["*"],
+            "allow_headers": ["*"],
+            "expose_headers": ["ETag", "Location", "X-Request-ID", "Retry-After"],
+        }
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, cors=cors)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

@@ -1,17 +1,23 @@
-"""ASGI middleware: request ids, access logs and metrics, the request body limit."""
+"""ASGI middleware: request ids, access logs and metrics, the request body limit,
+the close of the read session."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import secrets
 import time
+from collections.abc import Mapping
+from typing import Any
 
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import metrics
 from app.context import reset_request_id, set_request_id
+from app.db import close_read_session
 from app.errors import AppError, PayloadTooLarge, problem_response
 
 logger = logging.getLogger("wardsafe.access")
@@ -28,26 +34,34 @@ def route_template(scope: Scope) -> str:
 
 
 class RequestContextMiddleware:
-    """Gives each request an id, logs it without personal data, counts it, and
-    turns an unexpected exception into a 500 problem that carries the id."""
+    """The one middleware of ours around every route (each layer costs every request).
 
-    def __init__(self, app: ASGIApp) -> None:
+    Outside in, as three middlewares did before: the request id, access log,
+    metrics and the 500 problem; CORS when it is configured; the request body
+    limit (``_limited``); and, once the answer is sent, the close of the
+    request's read session (app/db.py)."""
+
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, cors: Mapping[str, Any] | None = None
+    ) -> None:
         self.app = app
+        self.max_body_bytes = max_body_bytes
+        self._too_large = f"The request body exceeds the limit of {max_body_bytes} bytes."
+        # CORS sits inside the request context, so that a preflight it answers
+        # carries a request id and is counted, and outside the body limit, so
+        # that a 413 carries its CORS headers.
+        self._inner: ASGIApp = self._limited
+        if cors is not None:
+            self._inner = CORSMiddleware(self._limited, **cors)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Gives the request an id, logs it without personal data, counts it, and
+        turns an unexpected exception into a 500 problem that carries the id."""
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            await self._inner(scope, receive, send)
             return
 
-        request_id = None
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                candidate = value.decode("latin-1")
-                if _SANE_REQUEST_ID.match(candidate):
-                    request_id = candidate
-                break
-        # 128 random bits as 32 hex digits, as a UUID's hex (without building one).
-        request_id = request_id or secrets.token_hex(16)
+        request_id = _request_id(scope)
         token = set_request_id(request_id)
         header = (b"x-request-id", request_id.encode("latin-1"))
         status = 500
@@ -63,7 +77,7 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self._inner(scope, receive, send_with_id)
         except Exception:
             # The trace goes to the log under the request id; the body says
             # nothing of the internals.
@@ -102,72 +116,93 @@ class RequestContextMiddleware:
             )
             reset_request_id(token)
 
-
-class BodySizeLimitMiddleware:
-    """Answers 413 to a body over the limit, whether declared up front or streamed."""
-
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
-        self.app = app
-        self.max_body_bytes = max_body_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        limit = self.max_body_bytes
-        too_large = PayloadTooLarge(f"The request body exceeds the limit of {limit} bytes.")
-
-        async def reject() -> None:
-            response = problem_response(
-                Request(scope),
-                status=too_large.status,
-                slug=too_large.slug,
-                title=too_large.title,
-                detail=too_large.detail,
-                headers={"Connection": "close"},
-            )
-            await response(scope, receive, send)
-
-        has_body = False
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                has_body = True
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = 0
-                if declared > limit:
-                    await reject()
+    async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """413 to a body over the limit, whether declared up front or streamed; then
+        the app, and the request's read session closed once it has answered."""
+        try:
+            if scope["type"] == "http":
+                has_body, declared = _declared_body(scope)
+                if declared > self.max_body_bytes:
+                    await self._reject(scope, receive, send)
                     return
-            elif name == b"transfer-encoding":
-                has_body = True
-        if not has_body:
-            # Neither header: HTTP/1.1 says the request has no body (RFC 9112, 6.3),
-            # which is every GET a phone sends.
+                # Neither Content-Length nor Transfer-Encoding: HTTP/1.1 says the
+                # request has no body (RFC 9112, 6.3), which is every GET a phone sends.
+                if has_body:
+                    buffered = await _read_body(receive, self.max_body_bytes)
+                    if buffered is None:
+                        await self._reject(scope, receive, send)
+                        return
+                    receive = _replay(buffered, receive)
             await self.app(scope, receive, send)
-            return
+        finally:
+            await close_read_session(scope)
 
-        # Read the whole body before the app runs: a route that never reads it
-        # (a 405, say) must not let an oversized streamed body through, and the
-        # app never sees a half-read body. Starlette buffers bodies anyway.
-        buffered: list[Message] = []
-        received = 0
-        more_body = True
-        while more_body:
-            message = await receive()
-            buffered.append(message)
-            if message["type"] != "http.request":
-                break  # the client went away; the app sees that as it would
-            received += len(message.get("body", b""))
-            if received > limit:
-                await reject()
-                return
-            more_body = message.get("more_body", False)
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            Request(scope),
+            status=PayloadTooLarge.status,
+            slug=PayloadTooLarge.slug,
+            title=PayloadTooLarge.title,
+            detail=self._too_large,
+            headers={"Connection": "close"},
+        )
+        await response(scope, receive, send)
 
-        async def replay_receive() -> Message:
-            if buffered:
-                return buffered.pop(0)
-            return await receive()
 
-        await self.app(scope, replay_receive, send)
+def _request_id(scope: Scope) -> str:
+    """The client's X-Request-ID if it is sane, else a fresh one."""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            candidate: str = value.decode("latin-1")
+            if _SANE_REQUEST_ID.match(candidate):
+                return candidate
+            break
+    # 128 random bits as 32 hex digits, as a UUID's hex (without building one).
+    return secrets.token_hex(16)
+
+
+def _declared_body(scope: Scope) -> tuple[bool, int]:
+    """Whether the request has a body (Content-Length or Transfer-Encoding), and the
+    largest Content-Length it declares (0 for one that is not a number)."""
+    has_body = False
+    declared = 0
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            has_body = True
+            with contextlib.suppress(ValueError):
+                declared = max(declared, int(value))
+        elif name == b"transfer-encoding":
+            has_body = True
+    return has_body, declared
+
+
+async def _read_body(receive: Receive, limit: int) -> list[Message] | None:
+    """The request's messages up to the end of its body; None once it exceeds ``limit``.
+
+    The whole body is read before the app runs: a route that never reads it
+    (a 405, say) must not let an oversized streamed body through, and the app
+    never sees a half-read body. Starlette buffers bodies anyway."""
+    buffered: list[Message] = []
+    received = 0
+    more_body = True
+    while more_body:
+        message = await receive()
+        buffered.append(message)
+        if message["type"] != "http.request":
+            break  # the client went away; the app sees that as it would
+        received += len(message.get("body", b""))
+        if received > limit:
+            return None
+        more_body = message.get("more_body", False)
+    return buffered
+
+
+def _replay(buffered: list[Message], receive: Receive) -> Receive:
+    """``receive`` that hands out ``buffered`` first."""
+
+    async def replay_receive() -> Message:
+        if buffered:
+            return buffered.pop(0)
+        return await receive()
+
+    return replay_receive

@@ -246,6 +246,21 @@ class TestCors:
         }
         assert {"etag", "x-request-id", "location"} <= exposed
 
+    async def test_a_413_carries_cors_headers_and_a_request_id(
+        self, cors_client: httpx.AsyncClient
+    ) -> None:
+        # CORS sits between the request context and the body limit, as it did
+        # when they were separate middlewares: a browser can read the 413.
+        response = await cors_client.post(
+            "/test-only/none",
+            content=b"x" * (ONE_MIB + 1),
+            headers={"Origin": "https://ward.example"},
+        )
+        assert response.status_code == 413
+        assert response.json()["type"] == "/problems/payload-too-large"
+        assert response.headers["access-control-allow-origin"] == "https://ward.example"
+        assert GENERATED_ID.match(response.headers["x-request-id"])
+
     async def test_other_origin_gets_no_allow_origin(self, cors_client: httpx.AsyncClient) -> None:
         response = await cors_client.get("/healthz", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in response.headers

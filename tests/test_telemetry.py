@@ -44,3 +44,34 @@ async def test_on_when_asked(
 ) -> None:
     settings = settings.model_copy(update={"otel": True})
     assert await provider_lookups(settings, engine, monkeypatch) >= 1
+
+
+def layers(settings: Settings, engine: AsyncEngine) -> list[str]:
+    """The names of the middleware layers around the router, outermost first."""
+    app = create_app(settings, engine=engine)
+    layer = app.build_middleware_stack()
+    names = []
+    while layer is not app.router:
+        names.append(type(layer).__name__)
+        layer = layer.app  # type: ignore[attr-defined]
+    return names
+
+
+def test_fastapi_exception_telemetry_layer_only_when_asked(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    assert "ExceptionTelemetryMiddleware" not in layers(settings, engine)
+    on = layers(settings.model_copy(update={"otel": True}), engine)
+    assert on.index("ServerErrorMiddleware") < on.index("ExceptionTelemetryMiddleware")
+    assert on.index("ExceptionTelemetryMiddleware") < on.index("RequestContextMiddleware")
+
+
+def test_around_the_router_only_layers_that_act(settings: Settings, engine: AsyncEngine) -> None:
+    # No FastAPI body limit is set (ours is in RequestContextMiddleware), so
+    # FastAPI's pass-through for it is left out, and ours is one layer.
+    assert layers(settings, engine) == [
+        "ServerErrorMiddleware",
+        "RequestContextMiddleware",
+        "ExceptionMiddleware",
+        "AsyncExitStackMiddleware",
+    ]
