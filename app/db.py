@@ -128,54 +128,74 @@ class AsyncpgQuery:
 
 
 class DriverPool:
-    """asyncpg's own pool of connections, for the prepared reads of routes that only read.
+    """A pool of asyncpg connections of its own, for the prepared reads of routes that
+    only read.
 
     On PostgreSQL a hot read skips SQLAlchemy's session and pool altogether:
     with them, a read by id spent about a third of its CPU taking and giving
-    back a connection (docs/performance.md). The pool opens at first use, up
-    to ``size`` connections beside the engine's own. They only ever run
-    single SELECTs outside a transaction, so a connection goes back to the
-    pool as it is: asyncpg's usual reset (``RESET ALL``, ``UNLISTEN *``...)
-    would cost every read a second round trip for session state nothing
-    sets. JSON comes back decoded, as SQLAlchemy's connections give it.
+    back a connection (docs/performance.md). Connections open as reads need
+    them, up to ``size`` beside the engine's own, and stay open. They only
+    ever run single SELECTs outside a transaction, so a connection goes back
+    as it is, with nothing to reset. JSON comes back decoded, as SQLAlchemy's
+    connections give it.
 
-    Reads queue for a connection in a semaphore of the pool's size, first come
-    first served: asyncpg's own queue lets a newcomer take a connection that
-    was returned for a waiter, which sends the waiter to the back of the line
-    (p99 of a list went from 0.2 to 0.8 s, as with SQLAlchemy's pool)."""
+    Not asyncpg's ``Pool``: taking and giving back one of its connections cost
+    11 µs of CPU (a proxy object, and a task shielding each release), a
+    twentieth of a read by id, for what a list of idle connections does here
+    (docs/decisions.md). Reads queue for a connection in a semaphore of the
+    pool's size, first come first served (asyncpg's queue let a newcomer take
+    a connection returned for a waiter: a list's p99 went from 0.2 to 0.8 s).
+    A connection that failed other than with an error of PostgreSQL's (it
+    broke, or the read was cancelled mid-statement) is closed, not reused;
+    one found closed while idle (the server restarted) is replaced."""
 
     def __init__(self, engine: AsyncEngine, size: int) -> None:
         self.dialect = engine.dialect
-        _, self._connect = engine.dialect.create_connect_args(engine.url)
-        self._size = size
-        self._pool: asyncpg.Pool | None = None
-        self._opening = asyncio.Lock()
+        _, self._connect_args = engine.dialect.create_connect_args(engine.url)
         self._turns = asyncio.Semaphore(size)
+        self._idle: list[asyncpg.Connection] = []
+        self._open: set[asyncpg.Connection] = set()
 
-    async def _open(self) -> asyncpg.Pool:
-        async with self._opening:
-            if self._pool is None:
-                self._pool = await asyncpg.create_pool(
-                    min_size=1,
-                    max_size=self._size,
-                    init=_decode_json,
-                    reset=_keep_as_is,
-                    **self._connect,
-                )
-        return self._pool
+    async def _connection(self) -> asyncpg.Connection:
+        while self._idle:
+            connection = self._idle.pop()
+            if not connection.is_closed():
+                return connection
+            self._open.discard(connection)
+        connection = await asyncpg.connect(**self._connect_args)
+        try:
+            await _decode_json(connection)
+        except BaseException:
+            connection.terminate()
+            raise
+        self._open.add(connection)
+        return connection
 
     async def fetch(self, query: AsyncpgQuery, values: Mapping[str, Any]) -> list[Any]:
         """The rows of ``query`` for ``values``, as asyncpg records."""
-        pool = self._pool or await self._open()
-        async with self._turns, pool.acquire() as connection:
-            records: list[Any] = await connection.fetch(query.sql, *query.arguments(values))
+        async with self._turns:
+            connection = await self._connection()
+            try:
+                records: list[Any] = await connection.fetch(query.sql, *query.arguments(values))
+            except asyncpg.PostgresError:
+                # The server refused the statement; the connection is as good as before.
+                self._idle.append(connection)
+                raise
+            except BaseException:
+                self._open.discard(connection)
+                connection.terminate()
+                raise
+            self._idle.append(connection)
         return records
 
     async def close(self) -> None:
         """Close the pool's connections (the app's shutdown)."""
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
-            await pool.close()
+        connections, self._open, self._idle = self._open, set(), []
+        for connection in connections:
+            try:
+                await connection.close(timeout=5)
+            except Exception:
+                connection.terminate()
 
 
 async def _decode_json(connection: asyncpg.Connection) -> None:
@@ -190,11 +210,6 @@ async def _decode_json(connection: asyncpg.Connection) -> None:
         schema="pg_catalog",
         format="binary",
     )
-
-
-async def _keep_as_is(_connection: asyncpg.Connection) -> None:
-    # asyncpg still rolls back a transaction left open; nothing else needs undoing.
-    return None
 
 
 # Where a read session's DriverPool rides (``AsyncSession.info``).

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from types import SimpleNamespace
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.config import Settings
 from app.db import (
+    AsyncpgQuery,
+    DriverPool,
     NewRows,
     Reads,
     close_read_session,
@@ -125,7 +128,7 @@ async def test_sessions_queue_for_the_pools_connections_in_order(settings: Setti
             assert slots is None  # SQLite: BEGIN IMMEDIATE queues writers already
             return
         assert slots is not None
-        # A pool of 1 + 1 overflow: two requests hold both slots.
+        # WARDSAFE_DB_POOL_SIZE=1: a pool of 2, and two requests hold both slots.
         first, second = request_for(engine, slots), request_for(engine, slots)
         await get_read_session(first)
         await get_read_session(second)
@@ -279,3 +282,92 @@ async def test_the_engine_keeps_every_connection_it_opens(settings: Settings) ->
         assert slots._value == 8
     finally:
         await engine.dispose()
+
+
+class TestDriverPool:
+    """The hot reads' own connections (PostgreSQL; SQLite has none)."""
+
+    @staticmethod
+    def pool_of(engine: AsyncEngine, size: int = 2) -> DriverPool | None:
+        reads = Reads.of(engine, pool_size=size)
+        if engine.dialect.name != "postgresql":
+            assert reads is None
+            return None
+        assert reads is not None
+        return reads.driver
+
+    @staticmethod
+    def query(engine: AsyncEngine, sql: str) -> AsyncpgQuery:
+        return AsyncpgQuery.compile(text(sql), engine.dialect)
+
+    async def test_a_connection_serves_read_after_read(self, engine: AsyncEngine) -> None:
+        pool = self.pool_of(engine)
+        if pool is None:
+            return
+        try:
+            assert pool._open == set()  # nothing opened before the first read
+            for n in range(3):
+                [row] = await pool.fetch(self.query(engine, f"SELECT {n} AS n"), {})
+                assert row["n"] == n
+            assert len(pool._open) == 1
+        finally:
+            await pool.close()
+        assert pool._open == set()
+
+    async def test_after_an_error_of_the_server_the_connection_is_kept(
+        self, engine: AsyncEngine
+    ) -> None:
+        pool = self.pool_of(engine)
+        if pool is None:
+            return
+        try:
+            with pytest.raises(asyncpg.PostgresError):
+                await pool.fetch(self.query(engine, "SELECT 1 / 0"), {})
+            [kept] = pool._idle
+            assert (await pool.fetch(self.query(engine, "SELECT 2 AS n"), {}))[0]["n"] == 2
+            assert pool._idle == [kept]
+        finally:
+            await pool.close()
+
+    async def test_a_read_cancelled_mid_statement_leaves_its_connection_closed(
+        self, engine: AsyncEngine
+    ) -> None:
+        pool = self.pool_of(engine)
+        if pool is None:
+            return
+        try:
+            read = asyncio.create_task(pool.fetch(self.query(engine, "SELECT pg_sleep(5)"), {}))
+            await asyncio.sleep(0.2)
+            [busy] = pool._open
+            read.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await read
+            assert busy.is_closed()
+            assert pool._open == set()
+            assert pool._idle == []
+            assert pool._turns._value == 2  # its turn given back
+            assert (await pool.fetch(self.query(engine, "SELECT 3 AS n"), {}))[0]["n"] == 3
+        finally:
+            await pool.close()
+
+    async def test_an_idle_connection_the_server_closed_is_replaced(
+        self, engine: AsyncEngine
+    ) -> None:
+        pool = self.pool_of(engine)
+        if pool is None:
+            return
+        try:
+            [row] = await pool.fetch(self.query(engine, "SELECT pg_backend_pid() AS pid"), {})
+            async with engine.connect() as admin:
+                await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": row["pid"]})
+            [gone] = pool._idle
+            for _ in range(50):  # the client sees the socket close on its next loop turn
+                if gone.is_closed():
+                    break
+                await asyncio.sleep(0.02)
+            [again] = await pool.fetch(self.query(engine, "SELECT pg_backend_pid() AS pid"), {})
+            assert again["pid"] != row["pid"]
+            assert gone not in pool._open
+            assert len(pool._open) == 1
+        finally:
+            await pool.close()
