@@ -68,7 +68,7 @@ _ROWS_BY_NAME = {"_result_disable_adapt_to_context": True}
 
 
 async def _execute(
-    connection: AsyncConnection, statement: Select[Any], values: Mapping[str, Any] | None
+    connection: AsyncConnection, statement: Executable, values: Mapping[str, Any] | None
 ) -> Any:
     return await connection.execute(statement, values, execution_options=_ROWS_BY_NAME)
 
@@ -291,7 +291,7 @@ class Prepared(Generic[S]):
         driver = await _in_transaction(connection)
         if driver is not None:
             return await _on_driver(driver, self._compiled(connection.dialect), values)
-        result = await connection.execute(self.statement, values, execution_options=_ROWS_BY_NAME)
+        result = await _execute(connection, self.statement, values)
         return result.all() if result.returns_rows else []
 
     async def row(self, session: AsyncSession, values: Mapping[str, Any]) -> Any | None:

@@ -157,8 +157,8 @@ async def store_answer(session: AsyncSession, keyed: KeyedRequest, answer: Answe
         "deleted_at": None,
         "now": now,
     }
-    connection = await session.connection()
-    return await _upsert(connection.dialect.name).row(session, values) is not None
+    dialect = session.get_bind().dialect.name
+    return await _upsert(dialect).row(session, values) is not None
 
 
 async def run_once(
