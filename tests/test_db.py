@@ -284,90 +284,83 @@ async def test_the_engine_keeps_every_connection_it_opens(settings: Settings) ->
         await engine.dispose()
 
 
+@pytest.fixture
+async def driver_pool(engine: AsyncEngine) -> AsyncIterator[DriverPool | None]:
+    """A read pool of 2 on PostgreSQL, closed after the test; None on SQLite, which has none."""
+    reads = Reads.of(engine, pool_size=2)
+    if engine.dialect.name != "postgresql":
+        assert reads is None
+        yield None
+        return
+    assert reads is not None
+    try:
+        yield reads.driver
+    finally:
+        await reads.driver.close()
+
+
 class TestDriverPool:
     """The hot reads' own connections (PostgreSQL; SQLite has none)."""
-
-    @staticmethod
-    def pool_of(engine: AsyncEngine, size: int = 2) -> DriverPool | None:
-        reads = Reads.of(engine, pool_size=size)
-        if engine.dialect.name != "postgresql":
-            assert reads is None
-            return None
-        assert reads is not None
-        return reads.driver
 
     @staticmethod
     def query(engine: AsyncEngine, sql: str) -> AsyncpgQuery:
         return AsyncpgQuery.compile(text(sql), engine.dialect)
 
-    async def test_a_connection_serves_read_after_read(self, engine: AsyncEngine) -> None:
-        pool = self.pool_of(engine)
-        if pool is None:
+    async def test_a_connection_serves_read_after_read(
+        self, engine: AsyncEngine, driver_pool: DriverPool | None
+    ) -> None:
+        if (pool := driver_pool) is None:
             return
-        try:
-            assert pool._open == set()  # nothing opened before the first read
-            for n in range(3):
-                [row] = await pool.fetch(self.query(engine, f"SELECT {n} AS n"), {})
-                assert row["n"] == n
-            assert len(pool._open) == 1
-        finally:
-            await pool.close()
+        assert pool._open == set()  # nothing opened before the first read
+        for n in range(3):
+            [row] = await pool.fetch(self.query(engine, f"SELECT {n} AS n"), {})
+            assert row["n"] == n
+        assert len(pool._open) == 1
+        await pool.close()
         assert pool._open == set()
 
     async def test_after_an_error_of_the_server_the_connection_is_kept(
-        self, engine: AsyncEngine
+        self, engine: AsyncEngine, driver_pool: DriverPool | None
     ) -> None:
-        pool = self.pool_of(engine)
-        if pool is None:
+        if (pool := driver_pool) is None:
             return
-        try:
-            with pytest.raises(asyncpg.PostgresError):
-                await pool.fetch(self.query(engine, "SELECT 1 / 0"), {})
-            [kept] = pool._idle
-            assert (await pool.fetch(self.query(engine, "SELECT 2 AS n"), {}))[0]["n"] == 2
-            assert pool._idle == [kept]
-        finally:
-            await pool.close()
+        with pytest.raises(asyncpg.PostgresError):
+            await pool.fetch(self.query(engine, "SELECT 1 / 0"), {})
+        [kept] = pool._idle
+        assert (await pool.fetch(self.query(engine, "SELECT 2 AS n"), {}))[0]["n"] == 2
+        assert pool._idle == [kept]
 
     async def test_a_read_cancelled_mid_statement_leaves_its_connection_closed(
-        self, engine: AsyncEngine
+        self, engine: AsyncEngine, driver_pool: DriverPool | None
     ) -> None:
-        pool = self.pool_of(engine)
-        if pool is None:
+        if (pool := driver_pool) is None:
             return
-        try:
-            read = asyncio.create_task(pool.fetch(self.query(engine, "SELECT pg_sleep(5)"), {}))
-            await asyncio.sleep(0.2)
-            [busy] = pool._open
-            read.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await read
-            assert busy.is_closed()
-            assert pool._open == set()
-            assert pool._idle == []
-            assert pool._turns._value == 2  # its turn given back
-            assert (await pool.fetch(self.query(engine, "SELECT 3 AS n"), {}))[0]["n"] == 3
-        finally:
-            await pool.close()
+        read = asyncio.create_task(pool.fetch(self.query(engine, "SELECT pg_sleep(5)"), {}))
+        await asyncio.sleep(0.2)
+        [busy] = pool._open
+        read.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await read
+        assert busy.is_closed()
+        assert pool._open == set()
+        assert pool._idle == []
+        assert pool._turns._value == 2  # its turn given back
+        assert (await pool.fetch(self.query(engine, "SELECT 3 AS n"), {}))[0]["n"] == 3
 
     async def test_an_idle_connection_the_server_closed_is_replaced(
-        self, engine: AsyncEngine
+        self, engine: AsyncEngine, driver_pool: DriverPool | None
     ) -> None:
-        pool = self.pool_of(engine)
-        if pool is None:
+        if (pool := driver_pool) is None:
             return
-        try:
-            [row] = await pool.fetch(self.query(engine, "SELECT pg_backend_pid() AS pid"), {})
-            async with engine.connect() as admin:
-                await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": row["pid"]})
-            [gone] = pool._idle
-            for _ in range(50):  # the client sees the socket close on its next loop turn
-                if gone.is_closed():
-                    break
-                await asyncio.sleep(0.02)
-            [again] = await pool.fetch(self.query(engine, "SELECT pg_backend_pid() AS pid"), {})
-            assert again["pid"] != row["pid"]
-            assert gone not in pool._open
-            assert len(pool._open) == 1
-        finally:
-            await pool.close()
+        [row] = await pool.fetch(self.query(engine, "SELECT pg_backend_pid() AS pid"), {})
+        async with engine.connect() as admin:
+            await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": row["pid"]})
+        [gone] = pool._idle
+        for _ in range(50):  # the client sees the socket close on its next loop turn
+            if gone.is_closed():
+                break
+            await asyncio.sleep(0.02)
+        [again] = await pool.fetch(self.query(engine, "SELECT pg_backend_pid() AS pid"), {})
+        assert again["pid"] != row["pid"]
+        assert gone not in pool._open
+        assert len(pool._open) == 1
