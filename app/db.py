@@ -7,7 +7,7 @@ import contextlib
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +16,18 @@ from typing import Any, Generic, TypeVar, cast
 import asyncpg
 import orjson
 from pydantic_core import PydanticUndefined
-from sqlalchemy import ColumnElement, DateTime, MetaData, Row, Select, event, insert, update
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    MetaData,
+    Row,
+    Select,
+    bindparam,
+    event,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -129,15 +140,15 @@ class AsyncpgQuery:
 
 class DriverPool:
     """A pool of asyncpg connections of its own, for the prepared reads of routes that
-    only read.
+    only read, and for a write that is one statement by itself (``Prepared.gate``).
 
     On PostgreSQL a hot read skips SQLAlchemy's session and pool altogether:
     with them, a read by id spent about a third of its CPU taking and giving
     back a connection (docs/performance.md). Connections open as reads need
     them, up to ``size`` beside the engine's own, and stay open. They only
-    ever run single SELECTs outside a transaction, so a connection goes back
-    as it is, with nothing to reset. JSON comes back decoded, as SQLAlchemy's
-    connections give it.
+    ever run single statements outside a transaction (each commits as it
+    completes), so a connection goes back as it is, with nothing to reset.
+    JSON comes back decoded, as SQLAlchemy's connections give it.
 
     Not asyncpg's ``Pool``: taking and giving back one of its connections cost
     11 µs of CPU (a proxy object, and a task shielding each release), a
@@ -177,9 +188,10 @@ class DriverPool:
             connection = await self._connection()
             try:
                 records: list[Any] = await connection.fetch(query.sql, *query.arguments(values))
-            except asyncpg.PostgresError:
+            except asyncpg.PostgresError as error:
                 # The server refused the statement; the connection is as good as before.
                 self._idle.append(connection)
+                _raise_as_sqlalchemy(error, query)
                 raise
             except BaseException:
                 self._open.discard(connection)
@@ -247,12 +259,19 @@ async def _in_transaction(connection: AsyncConnection) -> asyncpg.Connection | N
     return driver
 
 
+def _raise_as_sqlalchemy(error: asyncpg.PostgresError, query: AsyncpgQuery) -> None:
+    # A constraint violation as SQLAlchemy would raise it: services and the
+    # error handlers catch this.
+    if isinstance(error, asyncpg.IntegrityConstraintViolationError):
+        raise IntegrityError(query.sql, None, error) from error
+
+
 async def _on_driver(driver: asyncpg.Connection, query: AsyncpgQuery, values: Any) -> list[Any]:
     try:
         records: list[Any] = await driver.fetch(query.sql, *query.arguments(values))
-    except asyncpg.IntegrityConstraintViolationError as error:
-        # As SQLAlchemy would raise it: services and the error handlers catch this.
-        raise IntegrityError(query.sql, None, error) from error
+    except asyncpg.PostgresError as error:
+        _raise_as_sqlalchemy(error, query)
+        raise
     return records
 
 
@@ -276,6 +295,7 @@ class Prepared(Generic[S]):
             str(column.key) for column in cast(Any, statement).exported_columns
         )
         self._asyncpg: AsyncpgQuery | None = None
+        self._gates: dict[tuple[NewRows, ...], Prepared[Any]] = {}
 
     def _compiled(self, dialect: Dialect) -> AsyncpgQuery:
         if self._asyncpg is None:
@@ -299,6 +319,72 @@ class Prepared(Generic[S]):
         found = await self.rows(session, values)
         return found[0] if found else None
 
+    async def gate(
+        self, session: AsyncSession, values: Mapping[str, Any], held: HeldRows
+    ) -> Any | None:
+        """The first row for ``values``; the ``held`` new rows are written only if it is one.
+
+        For an ``INSERT ... RETURNING`` that decides whether a request's work
+        stands (the answer stored under an Idempotency-Key). On PostgreSQL all
+        of it is one statement: each held row is inserted ``SELECT``-ed from
+        this statement's ``RETURNING``, in a data-modifying ``WITH``, so it is
+        written exactly when this statement returns a row. If the session has
+        begun no transaction, that statement runs on a ``DriverPool``
+        connection by itself and commits as it completes (call this as the
+        request's last write; a write that went through the session first keeps
+        it in the session's transaction). One round trip where the statements
+        one by one took five (docs/performance.md). On SQLite: this
+        statement, then each held row if it returned one, in the session's
+        transaction."""
+        if not held:
+            return await self.row(session, values)
+        if session.get_bind().dialect.name != "postgresql":
+            found = await self.row(session, values)
+            if found is not None:
+                for new_rows, row in held:
+                    await new_rows.insert(session, row)
+            return found
+        combined = self._gating(tuple(new_rows for new_rows, _ in held))
+        arguments = dict(values)
+        for position, (_, row) in enumerate(held):
+            arguments.update({f"w{position}_{name}": value for name, value in row.items()})
+        pool: DriverPool | None = session.info.get(_ALONE)
+        if pool is not None and not session.in_transaction():
+            found = await pool.fetch(combined._compiled(pool.dialect), arguments)
+            return found[0] if found else None
+        return await combined.row(session, arguments)
+
+    def _gating(self, tables: tuple[NewRows, ...]) -> Prepared[Any]:
+        statement = self._gates.get(tables)
+        if statement is None:
+            # WITH gate AS (<this statement>),
+            #   w0 AS (INSERT INTO <table> (<columns>) SELECT $1, $2, ... FROM gate), ...
+            # SELECT <this statement's RETURNING> FROM gate
+            # SQLAlchemy's asyncpg dialect writes each parameter with its type
+            # ($1::UUID), so the SELECT gives the columns' types without a
+            # CAST, which would cut a too-long string short where the INSERT
+            # refuses it. (A column type it wrote no cast for would fail when
+            # PostgreSQL prepares the statement, in every test that files a
+            # report, not quietly.)
+            gate = cast(Any, self.statement).cte("gate")
+            writes = [
+                insert(new_rows.table)
+                .from_select(
+                    list(new_rows.table.c.keys()),
+                    select(
+                        *(
+                            bindparam(f"w{position}_{column.key}", type_=column.type)
+                            for column in new_rows.table.c
+                        )
+                    ).select_from(gate),
+                )
+                .cte(f"w{position}")
+                for position, new_rows in enumerate(tables)
+            ]
+            statement = Prepared(select(*gate.c).add_cte(*writes))
+            self._gates[tables] = statement
+        return statement
+
 
 class NewRows:
     """New rows of one table, each written by a plain ``INSERT`` of its values.
@@ -311,10 +397,13 @@ class NewRows:
     is the row the ORM would have written; the model stays the one place
     that says what a column defaults to. The ``INSERT`` is a ``Prepared``
     statement, in the session's transaction: on PostgreSQL asyncpg sends it,
-    on SQLite SQLAlchemy does."""
+    on SQLite SQLAlchemy does. Inside ``held_rows`` a row waits instead, to be
+    written with the statement that decides whether it stands
+    (``Prepared.gate``)."""
 
     def __init__(self, model: type[SQLModel]) -> None:
         table = model.__table__  # type: ignore[attr-defined]
+        self.table = table
         self._insert = Prepared(insert(table))
         self._defaults: tuple[tuple[str, Any, Callable[[], Any] | None], ...] = tuple(
             (name, field.default, cast(Callable[[], Any] | None, field.default_factory))
@@ -341,8 +430,36 @@ class NewRows:
         return row
 
     async def insert(self, session: AsyncSession, row: Mapping[str, Any]) -> None:
-        """Write ``row`` (from ``values``) in the session's transaction."""
+        """Write ``row`` (from ``values``) in the session's transaction, or hold it for
+        the gate when ``held_rows`` is open on the session."""
+        held: HeldRows | None = session.info.get(_HELD)
+        if held is not None:
+            held.append((self, row))
+            return
         await self._insert.rows(session, row)
+
+
+# New rows waiting for their gate: each with the table it goes to.
+HeldRows = list[tuple[NewRows, Mapping[str, Any]]]
+
+# Where the rows held for a gate wait (``AsyncSession.info``).
+_HELD = "wardsafe.held_rows"
+
+# Where a write session finds the DriverPool for a gate that runs by itself
+# (``AsyncSession.info``; a test's session, bound to its own connection, has none).
+_ALONE = "wardsafe.statement_alone"
+
+
+@contextlib.contextmanager
+def held_rows(session: AsyncSession) -> Iterator[HeldRows]:
+    """Within the block, ``NewRows.insert`` on ``session`` holds its rows instead of
+    writing them: the caller writes them with ``Prepared.gate``."""
+    held: HeldRows = []
+    session.info[_HELD] = held
+    try:
+        yield held
+    finally:
+        del session.info[_HELD]
 
 
 async def compare_and_set(
@@ -557,12 +674,25 @@ async def close_read_session(scope: Scope) -> None:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request: committed once when the route returns, rolled back on error."""
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with _slot(request), sessionmaker() as session:
+    """One session per request: committed once when the route returns, rolled back on error.
+
+    A session that never reached the database (a new report whose one
+    statement ran by itself, ``Prepared.gate``) has nothing to commit or
+    close, and skips both."""
+    state = request.app.state
+    sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
+    async with _slot(request):
+        session = sessionmaker()
+        reads: Reads | None = getattr(state, "reads", None)
+        if reads is not None and sessionmaker.kw.get("bind") is reads.engine:
+            session.info[_ALONE] = reads.driver
         try:
             yield session
+            if session.in_transaction():
+                await session.commit()
         except BaseException:
             await session.rollback()
             raise
-        await session.commit()
+        finally:
+            if session.in_transaction():
+                await session.close()

@@ -91,6 +91,18 @@ async def count(dsn: str, width: int) -> None:
         await session.commit()
 
     app = create_app(settings, engine=engine)
+    reads = app.state.reads
+    if reads is not None:
+        # The driver's own connections (prepared reads, and a write that is one
+        # statement by itself) are opened by the app, not the engine.
+        take = reads.driver._connection
+
+        async def logged() -> Any:
+            connection = await take()
+            connection.add_query_logger(log)  # a set: once per connection
+            return connection
+
+        reads.driver._connection = logged
     token, _ = app.state.token_signer.issue(auth_service.user_principal(resident))
     headers = {"Authorization": f"Bearer {token}"}
     transport = httpx.ASGITransport(app=app)
@@ -103,6 +115,7 @@ async def count(dsn: str, width: int) -> None:
                     "/api/v1/reports", json=BODY, headers={**headers, "Idempotency-Key": key}
                 )
                 assert response.status_code == 201, response.text
+                await asyncio.sleep(0)  # asyncpg calls its query loggers soon after
                 return list(sent)
 
             await post(f"warm-{uuid.uuid4()}")
@@ -112,6 +125,8 @@ async def count(dsn: str, width: int) -> None:
                 for number, statement in enumerate(statements, 1):
                     print(f"  {number}. {statement[:width]}")
     finally:
+        if reads is not None:
+            await reads.driver.close()
         async with AsyncSession(engine) as session:
             reports = select(col(Report.id)).where(col(Report.reporter_id) == resident.id)
             await session.exec(delete(AuditEvent).where(col(AuditEvent.actor_id) == resident.id))

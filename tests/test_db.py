@@ -13,10 +13,12 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import bindparam, delete, event, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.config import Settings
@@ -24,6 +26,7 @@ from app.db import (
     AsyncpgQuery,
     DriverPool,
     NewRows,
+    Prepared,
     Reads,
     close_read_session,
     connection_slots,
@@ -31,6 +34,7 @@ from app.db import (
     create_sessionmaker,
     get_read_session,
     get_session,
+    held_rows,
 )
 from app.models.audit import AuditEvent
 from app.services.demo import HA_LONG
@@ -60,11 +64,16 @@ async def read_session(request: Any) -> AsyncIterator[AsyncSession]:
 
 @asynccontextmanager
 async def write_session(request: Any) -> AsyncIterator[AsyncSession]:
+    """A write session as FastAPI drives the dependency: committed when the block ends,
+    rolled back if it raises."""
     sessions = get_session(request)
+    session = await anext(sessions)
     try:
-        yield await anext(sessions)
-    finally:
-        await sessions.aclose()
+        yield session
+    except BaseException as error:
+        await sessions.athrow(error)
+        raise
+    await anext(sessions, None)
 
 
 async def in_transaction_after_a_select(session: AsyncSession, engine: AsyncEngine) -> bool:
@@ -364,3 +373,143 @@ class TestDriverPool:
         assert again["pid"] != row["pid"]
         assert gone not in pool._open
         assert len(pool._open) == 1
+
+
+EVENTS = NewRows(AuditEvent)
+
+
+def audit_gate(engine: AsyncEngine) -> Prepared[Any]:
+    """A gate: the INSERT of an audit event that returns its id, or nothing if the id is taken."""
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    insert = postgresql_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    return Prepared(
+        insert(table)
+        .values({column.name: bindparam(column.name, type_=column.type) for column in table.c})
+        .on_conflict_do_nothing()
+        .returning(table.c.id)
+    )
+
+
+async def stored_ids(session: AsyncSession, *rows: dict[str, Any]) -> set[uuid.UUID]:
+    found = await session.exec(
+        select(AuditEvent.id).where(col(AuditEvent.id).in_([row["id"] for row in rows]))
+    )
+    return set(found.all())
+
+
+class TestGate:
+    """New rows held back and written with the statement that decides whether they stand."""
+
+    async def test_a_row_inserted_while_held_waits(self, session: AsyncSession) -> None:
+        row = audit_row()
+        with held_rows(session) as held:
+            await EVENTS.insert(session, row)
+        assert held == [(EVENTS, row)]
+        assert await stored_ids(session, row) == set()
+        # Outside the block a row is written at once again.
+        await EVENTS.insert(session, row)
+        assert await stored_ids(session, row) == {row["id"]}
+
+    async def test_the_held_rows_are_written_when_the_gate_returns_a_row(
+        self, session: AsyncSession, engine: AsyncEngine
+    ) -> None:
+        gate, first, second = audit_row(), audit_row(), audit_row(changed_fields=["status"])
+        found = await audit_gate(engine).gate(session, gate, [(EVENTS, first), (EVENTS, second)])
+        assert found is not None
+        assert found[0] == gate["id"]
+        assert await stored_ids(session, gate, first, second) == {
+            gate["id"],
+            first["id"],
+            second["id"],
+        }
+        stored = (await session.exec(select(AuditEvent).where(AuditEvent.id == second["id"]))).one()
+        assert stored.model_dump() == second  # every column, as given
+
+    async def test_the_held_rows_are_not_written_when_the_gate_returns_none(
+        self, session: AsyncSession, engine: AsyncEngine
+    ) -> None:
+        gate, held = audit_row(), audit_row()
+        await EVENTS.insert(session, gate)  # the gate's id is taken: it returns no row
+        assert await audit_gate(engine).gate(session, gate, [(EVENTS, held)]) is None
+        assert await stored_ids(session, gate, held) == {gate["id"]}
+
+    async def test_a_held_row_that_breaks_a_constraint_is_an_integrity_error(
+        self, session: AsyncSession, engine: AsyncEngine
+    ) -> None:
+        taken, gate = audit_row(), audit_row()
+        await EVENTS.insert(session, taken)
+        with pytest.raises(IntegrityError):
+            async with session.begin_nested():
+                await audit_gate(engine).gate(session, gate, [(EVENTS, {**taken})])
+        assert await stored_ids(session, taken, gate) == {taken["id"]}
+
+    async def test_in_a_request_that_began_nothing_it_is_one_statement_committing_itself(
+        self, engine: AsyncEngine
+    ) -> None:
+        """On PostgreSQL the gate and its rows go out as one statement on the driver's
+        own connection, without BEGIN or COMMIT; on SQLite in the request's transaction."""
+        request = request_for(engine)
+        pool: DriverPool | None = request.app.state.reads and request.app.state.reads.driver
+        gate, held = audit_row(), audit_row()
+        sent: list[str] = []
+        try:
+            async with write_session(request) as session:
+                if pool is not None:
+                    await pool.fetch(AsyncpgQuery.compile(text("SELECT 1"), engine.dialect), {})
+                    [connection] = pool._idle
+                    connection.add_query_logger(lambda query: sent.append(query.query))
+                found = await audit_gate(engine).gate(session, gate, [(EVENTS, held)])
+                assert found is not None
+                if pool is not None:
+                    await asyncio.sleep(0)  # asyncpg calls its query loggers soon after
+                    assert [query.split()[0] for query in sent] == ["WITH"]
+                    assert not session.in_transaction()  # nothing for the session to commit
+                    assert pool._idle == [connection]  # given back
+                else:
+                    assert session.in_transaction()
+            async with AsyncSession(engine) as other:  # committed: another session sees it
+                assert await stored_ids(other, gate, held) == {gate["id"], held["id"]}
+        finally:
+            if pool is not None:
+                await pool.close()
+            async with AsyncSession(engine) as cleanup:
+                await cleanup.exec(
+                    delete(AuditEvent).where(col(AuditEvent.id).in_([gate["id"], held["id"]]))
+                )
+                await cleanup.commit()
+
+    async def test_by_itself_a_constraint_violation_writes_nothing(
+        self, engine: AsyncEngine, driver_pool: DriverPool | None
+    ) -> None:
+        if (pool := driver_pool) is None:
+            return  # SQLite has no statement by itself
+        request = request_for(engine)
+        request.app.state.reads = SimpleNamespace(engine=engine, driver=pool)
+        taken, gate = audit_row(), audit_row()
+        try:
+            async with AsyncSession(engine) as setup:
+                await EVENTS.insert(setup, taken)
+                await setup.commit()
+            with pytest.raises(IntegrityError):
+                async with write_session(request) as session:
+                    await audit_gate(engine).gate(session, gate, [(EVENTS, {**taken})])
+            assert len(pool._idle) == 1  # the server refused it; the connection is kept
+            async with AsyncSession(engine) as other:
+                assert await stored_ids(other, taken, gate) == {taken["id"]}
+        finally:
+            async with AsyncSession(engine) as cleanup:
+                await cleanup.exec(
+                    delete(AuditEvent).where(col(AuditEvent.id).in_([taken["id"], gate["id"]]))
+                )
+                await cleanup.commit()
+
+    async def test_a_held_value_too_long_for_its_column_is_refused_not_cut(
+        self, session: AsyncSession, engine: AsyncEngine
+    ) -> None:
+        if engine.dialect.name != "postgresql":
+            return  # SQLite does not hold a string to its declared length
+        held = audit_row(ward_code="123456")  # ward codes are 5 long
+        with pytest.raises(asyncpg.StringDataRightTruncationError):
+            async with session.begin_nested():
+                await audit_gate(engine).gate(session, audit_row(), [(EVENTS, held)])
+        assert await stored_ids(session, held) == set()

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import Prepared, columns, utcnow, uuid7
+from app.db import HeldRows, Prepared, columns, held_rows, utcnow, uuid7
 from app.errors import AppError, Conflict, ValidationFailed
 from app.models.idempotency import IdempotencyKey
 
@@ -134,13 +134,17 @@ async def stored_answer(session: AsyncSession, keyed: KeyedRequest) -> Answer | 
     return Answer(status_code, body, dict(response_headers))
 
 
-async def store_answer(session: AsyncSession, keyed: KeyedRequest, answer: Answer) -> bool:
+async def store_answer(
+    session: AsyncSession, keyed: KeyedRequest, answer: Answer, held: HeldRows | None = None
+) -> bool:
     """Store the answer under the key, encrypted, in one statement; False if the key is taken.
 
     ``INSERT ... ON CONFLICT (actor_key, key) DO UPDATE ... WHERE <stored key expired>``:
     a free key gets its row, an expired one is taken over, and a live one (a
     concurrent request with the same key committed it; PostgreSQL waits on the
-    unique index until it does) is left alone and returns no row."""
+    unique index until it does) is left alone and returns no row. The work's
+    ``held`` new rows are written only if the key was free (``Prepared.gate``:
+    on PostgreSQL, in the same statement)."""
     now = utcnow()
     values = {
         "id": uuid7(),
@@ -158,7 +162,7 @@ async def store_answer(session: AsyncSession, keyed: KeyedRequest, answer: Answe
         "now": now,
     }
     dialect = session.get_bind().dialect.name
-    return await _upsert(dialect).row(session, values) is not None
+    return await _upsert(dialect).gate(session, values, held or []) is not None
 
 
 async def run_once(
@@ -170,17 +174,23 @@ async def run_once(
 
     The work first, then its answer stored under the key in one statement.
     The key is not read beforehand: a new key, which is nearly every request,
-    would pay a round trip for the rare retry (docs/decisions.md). If the key
-    was already answered (a retry, or a concurrent request with the same key
-    that committed first), this request's work is rolled back and the stored
-    answer is replayed (or 422 if it was another body)."""
+    would pay a round trip for the rare retry (docs/decisions.md). The rows
+    the work writes with ``NewRows`` (a new report, its audit event) go out
+    with the key's statement, and only if the key was free: on PostgreSQL a
+    request whose work is only such rows is one statement. If the key was
+    already answered (a retry, or a concurrent request with the same key that
+    committed first), this request's work is rolled back and the stored answer
+    is replayed (or 422 if it was another body)."""
     if keyed is None:
         return await run(), False
     try:
-        answer = await run()
-        # The work's own writes go out before the key's row, so what the work
+        with held_rows(session) as held:
+            answer = await run()
+        # The work's ORM writes go out before the key's row, so what the work
         # trips over (a unique code the first request took) is raised here.
-        await session.flush()
+        if session.new or session.dirty or session.deleted:
+            await session.flush()
+        kept = await store_answer(session, keyed, answer, held)
     except (AppError, IntegrityError):
         # A retry, or a concurrent request with the same key, may be why this
         # one failed (the first took the unique code, moved the report on):
@@ -190,7 +200,7 @@ async def run_once(
         if stored is None:
             raise
         return stored, True
-    if await store_answer(session, keyed, answer):
+    if kept:
         return answer, False
     # The key was answered already: undo this request's work, replay that answer.
     await session.rollback()

@@ -24,7 +24,7 @@ from app.routers.reports import _anonymous_idempotency
 from app.security import Role
 from app.services.demo import HA_LONG
 from tests.conftest import TEST_SECRET, Cast, Committed
-from tests.factories import assert_problem, headers_for, make_user
+from tests.factories import assert_problem, headers_for, make_neighbourhood, make_user
 from tests.routers.test_reports import REPORTS, audit_events, new_report
 
 
@@ -211,3 +211,48 @@ class TestDuplicatesAtOnce:
                     )
                 )
                 await session.commit()
+
+
+class TestCommittedKeys:
+    """Through the app's own sessions, as production runs: a new report and its audit event
+    are written with the key (on PostgreSQL in one statement; with the session's transaction
+    when the work read through it first)."""
+
+    @staticmethod
+    async def filed(committed: Committed, report_id: str) -> tuple[int, list[str], int]:
+        async with committed.sessionmaker() as session:
+            reports = await committed_reports(committed, {report_id})
+            events = [event.action for event in await audit_events(session, report_id)]
+            keys = await session.exec(
+                select(func.count())
+                .select_from(IdempotencyKey)
+                .where(col(IdempotencyKey.key) == "committed-once")
+            )
+            return reports, events, keys.one()
+
+    async def test_a_report_and_its_retry_file_one_report_one_event_one_key(
+        self, committed: Committed
+    ) -> None:
+        headers = {**await committed_resident(committed), "Idempotency-Key": "committed-once"}
+        first = await committed.client.post(REPORTS, json=new_report(), headers=headers)
+        assert first.status_code == 201, first.text
+        again = await committed.client.post(REPORTS, json=new_report(), headers=headers)
+        assert (again.status_code, again.content) == (201, first.content)
+        assert again.headers["idempotency-replayed"] == "true"
+        assert await self.filed(committed, first.json()["id"]) == (1, ["create"], 1)
+
+    async def test_a_report_whose_work_read_first_is_kept_with_its_key(
+        self, committed: Committed
+    ) -> None:
+        async with committed.sessionmaker() as session:
+            neighbourhood = await make_neighbourhood(session, HA_LONG, code=f"{committed.prefix}kp")
+            await session.commit()
+        headers = {**await committed_resident(committed), "Idempotency-Key": "committed-once"}
+        body = {**new_report(), "neighbourhood_id": str(neighbourhood.id)}
+        body.pop("ward_code", None)
+        first = await committed.client.post(REPORTS, json=body, headers=headers)
+        assert first.status_code == 201, first.text
+        assert first.json()["neighbourhood_id"] == str(neighbourhood.id)
+        again = await committed.client.post(REPORTS, json=body, headers=headers)
+        assert (again.status_code, again.content) == (201, first.content)
+        assert await self.filed(committed, first.json()["id"]) == (1, ["create"], 1)
