@@ -19,8 +19,9 @@ from app import metrics
 from app.context import reset_request_id, set_request_id
 from app.db import close_read_session
 from app.errors import AppError, PayloadTooLarge, problem_response
+from app.logs import AccessLog
 
-logger = logging.getLogger("wardsafe.access")
+access_log = AccessLog("wardsafe.access")
 error_logger = logging.getLogger("wardsafe.errors")
 
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -102,18 +103,7 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - start
             route = route_template(scope)
             metrics.observe_request(scope["method"], route, status, elapsed)
-            logger.info(
-                "request",
-                # The id rides on the record itself: a handler that formats
-                # later (a queue, another thread) no longer sees the context.
-                extra={
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
+            access_log.request(request_id, scope["method"], route, status, round(elapsed * 1000, 2))
             reset_request_id(token)
 
     async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
