@@ -605,7 +605,8 @@ def _slot(request: Request) -> asyncio.Semaphore | contextlib.nullcontext[None]:
 @dataclass(frozen=True)
 class Reads:
     """How routes that only read reach PostgreSQL: statements outside a transaction,
-    prepared reads through the driver's own pool."""
+    prepared reads through the driver's own pool (which also runs a write that is
+    one statement by itself, ``Prepared.gate``)."""
 
     engine: AsyncEngine
     autocommit: AsyncEngine  # the engine's pool, each statement on its own
