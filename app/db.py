@@ -63,10 +63,16 @@ def columns(*attributes: Any) -> tuple[ColumnElement[Any], ...]:
     return tuple(cast(ColumnElement[Any], col(attribute)) for attribute in attributes)
 
 
-async def _core_connection(session: AsyncSession) -> AsyncConnection:
-    # What the ORM would do before a query: write pending changes first.
+async def flush_pending(session: AsyncSession) -> None:
+    """Write the session's pending ORM changes, if it has any (an empty flush still
+    costs a greenlet switch)."""
     if session.new or session.dirty or session.deleted:
         await session.flush()
+
+
+async def _core_connection(session: AsyncSession) -> AsyncConnection:
+    # What the ORM would do before a query: write pending changes first.
+    await flush_pending(session)
     return await session.connection()
 
 
@@ -622,6 +628,15 @@ class Reads:
         return cls(engine, autocommit, DriverPool(engine, pool_size))
 
 
+def _reads_of(state: Any) -> Reads | None:
+    """The app's ``Reads``, if its sessionmaker is bound to their engine (a test's
+    sessionmaker, bound to its own connection, gets plain sessions of it)."""
+    reads: Reads | None = getattr(state, "reads", None)
+    if reads is not None and state.sessionmaker.kw.get("bind") is reads.engine:
+        return reads
+    return None
+
+
 # Where the request's read session waits to be closed (the ASGI scope).
 _READ_SESSION = "wardsafe.read_session"
 
@@ -645,8 +660,8 @@ async def get_read_session(request: Request) -> AsyncSession:
         await slots.acquire()
     try:
         sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
-        reads: Reads | None = getattr(state, "reads", None)
-        if reads is not None and sessionmaker.kw.get("bind") is reads.engine:
+        reads = _reads_of(state)
+        if reads is not None:
             session = sessionmaker(bind=reads.autocommit)
             session.info[_DRIVER] = reads.driver
         else:
@@ -684,8 +699,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
     async with _slot(request):
         session = sessionmaker()
-        reads: Reads | None = getattr(state, "reads", None)
-        if reads is not None and sessionmaker.kw.get("bind") is reads.engine:
+        reads = _reads_of(state)
+        if reads is not None:
             session.info[_ALONE] = reads.driver
         try:
             yield session

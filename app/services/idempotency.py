@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import HeldRows, Prepared, columns, held_rows, utcnow, uuid7
+from app.db import HeldRows, Prepared, columns, flush_pending, held_rows, utcnow, uuid7
 from app.errors import AppError, Conflict, ValidationFailed
 from app.models.idempotency import IdempotencyKey
 
@@ -188,8 +188,7 @@ async def run_once(
             answer = await run()
         # The work's ORM writes go out before the key's row, so what the work
         # trips over (a unique code the first request took) is raised here.
-        if session.new or session.dirty or session.deleted:
-            await session.flush()
+        await flush_pending(session)
         kept = await store_answer(session, keyed, answer, held)
     except (AppError, IntegrityError):
         # A retry, or a concurrent request with the same key, may be why this
