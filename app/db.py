@@ -269,7 +269,7 @@ def _raise_as_sqlalchemy(error: asyncpg.PostgresError, query: AsyncpgQuery) -> N
     # A constraint violation as SQLAlchemy would raise it: services and the
     # error handlers catch this.
     if isinstance(error, asyncpg.IntegrityConstraintViolationError):
-        raise IntegrityError(query.sql, None, error) from error
+        raise IntegrityError(query.sql, None, error, hide_parameters=True) from error
 
 
 async def _on_driver(driver: asyncpg.Connection, query: AsyncpgQuery, values: Any) -> list[Any]:
@@ -559,6 +559,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.database_url
     kwargs: dict[str, Any] = {
         "echo": settings.db_echo,
+        # SQL parameters (names, phone numbers, password hashes) never reach a
+        # log line or an error's text, WARDSAFE_DB_ECHO included.
+        "hide_parameters": True,
         "pool_pre_ping": False,
         # JSON columns (a report's attributes and media) parse several times
         # faster with orjson than with the standard library, on every list.

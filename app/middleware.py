@@ -19,7 +19,7 @@ from app import metrics
 from app.context import reset_request_id, set_request_id
 from app.db import close_read_session
 from app.errors import AppError, PayloadTooLarge, problem_response
-from app.logs import AccessLog
+from app.logs import AccessLog, redacted_traceback
 
 access_log = AccessLog("wardsafe.access")
 error_logger = logging.getLogger("wardsafe.errors")
@@ -79,15 +79,17 @@ class RequestContextMiddleware:
 
         try:
             await self._inner(scope, receive, send_with_id)
-        except Exception:
-            # The trace goes to the log under the request id; the body says
-            # nothing of the internals.
-            error_logger.exception(
+        except Exception as error:
+            # The trace goes to the log under the request id, without any
+            # exception's message (it can quote a request's values); the body
+            # says nothing of the internals.
+            error_logger.error(
                 "unhandled error",
                 extra={
                     "route": route_template(scope),
                     "method": scope["method"],
                     "request_id": request_id,
+                    "exc": redacted_traceback(error),
                 },
             )
             if not started:
