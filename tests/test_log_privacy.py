@@ -1,6 +1,6 @@
 """No log line carries a request's values: personal values sent through every error path
-(422, a 409 from a unique violation, a 500 from a database error that quotes them, a
-refused sign-in) appear nowhere in the JSON log (issue 16, item 11)."""
+(422, a 409 from a unique violation, a 500 from a database error that quotes them, the
+503 of a database fault, a refused sign-in) appear nowhere in the JSON log (issue 16, item 11)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import httpx
 import orjson
 import pytest
 from sqlalchemy import Integer, bindparam, literal_column, select, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import logs
@@ -163,6 +164,29 @@ class TestNoValueInTheLog:
         response = await client.get(f"{USERS}/{user_id}", headers=cast.headers(cast.admin))
         assert response.status_code == 500
         assert [line["msg"] for line in lines(captured)].count("unhandled error") == 1
+        assert_none_seeded(captured)
+
+    async def test_the_503_of_a_database_fault_logs_none_of_the_values(
+        self,
+        client: httpx.AsyncClient,
+        cast: Cast,
+        captured: io.StringIO,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        async def create_user(*_: Any) -> None:
+            # A fault whose statement, parameters and message all carry the values.
+            raise OperationalError(
+                f"INSERT INTO users (full_name) VALUES ('{FULL_NAME}')",  # noqa: S608 (never run)
+                {"phone": PHONE, "password": PASSWORD, "note": NOTE},
+                ConnectionResetError(f"connection reset while sending {USERNAME}"),
+                connection_invalidated=True,
+            )
+
+        monkeypatch.setattr(user_service, "create_user", create_user)
+        response = await client.post(USERS, json=new_user(), headers=cast.headers(cast.admin))
+        assert response.status_code == 503
+        assert response.json()["type"] == "/problems/database-unavailable"
+        assert any(line["msg"] == "database unavailable" for line in lines(captured))
         assert_none_seeded(captured)
 
     async def test_a_refused_sign_in_logs_none_of_the_values(
