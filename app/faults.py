@@ -1,8 +1,9 @@
 """Database faults: which errors mean the database is briefly away (a 503 with
-Retry-After, not a bug's 500), and the one log line per kind of fault.
+Retry-After, not a bug's 500), how their connections are dropped, and the one log
+line per kind of fault.
 
 The one place that classifies them: the request middleware answers and logs
-with it."""
+with it, and the pools (app/db.py) drop the connections it says are done for."""
 
 from __future__ import annotations
 
@@ -16,8 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DisconnectionError as PoolDisconnection
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -52,6 +56,8 @@ _SQLSTATES = {
     "53300": TOO_MANY_CONNECTIONS,
     "57014": STATEMENT_TIMEOUT,  # query_canceled
 }
+# The kinds after which the connection that raised them is no use any more.
+_CONNECTION_ENDING = frozenset({UNREACHABLE, CONNECTION_LOST, RESTARTING, TIMEOUT})
 
 # OSErrors about files, which a database connection does not raise: a bug's.
 _FILE_ERRORS = (
@@ -128,6 +134,18 @@ def classify(error: BaseException) -> Fault | None:
     return None
 
 
+def ends_connection(error: BaseException) -> bool:
+    """Whether the connection that raised ``error`` can serve no other statement (it
+    broke, or it is stuck waiting for a server that does not answer)."""
+    if not isinstance(error, Exception):
+        return True  # cancelled mid-statement: asyncpg still waits for the server
+    for layer in _layers(error):
+        if getattr(layer, "severity_en", None) in ("FATAL", "PANIC"):
+            return True  # the server ended the session
+    fault = classify(error)
+    return fault is not None and fault.kind in _CONNECTION_ENDING
+
+
 class FaultLog:
     """One short line per kind of fault, never a traceback: the first at once, then at
     most one per ``every`` seconds, which counts the ones not logged since.
@@ -183,6 +201,20 @@ def unavailable_response(request: Request) -> Response:
         detail=DETAIL,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
+
+
+def watch_connections(engine: AsyncEngine) -> None:
+    """Make ``engine``'s pool drop connections that are done for (PostgreSQL).
+
+    A connection the server closed while it sat in the pool (a restart) is
+    replaced when it is checked out: asyncpg knows it is closed, so the check
+    costs no round trip (``pool_pre_ping`` would cost one per checkout)."""
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            # SQLAlchemy's documented way to have the pool open a fresh one.
+            raise PoolDisconnection("the server closed the connection while it was idle")
 
 
 def declare_unavailable(schema: dict[str, Any]) -> None:
