@@ -18,6 +18,7 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import DisconnectionError as PoolDisconnection
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -27,6 +28,7 @@ from starlette.responses import Response
 
 from app.errors import DatabaseUnavailable, problem_response, problem_responses
 from app.logs import type_name
+from app.timeouts import AcquireTimeout
 
 logger = logging.getLogger("wardsafe.faults")
 
@@ -91,6 +93,8 @@ def _driver_kind(error: BaseException) -> str | None:
     if isinstance(error, sqlite3.OperationalError):
         name = str(getattr(error, "sqlite_errorname", ""))
         return LOCKED if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) else None
+    if isinstance(error, AcquireTimeout):
+        return ACQUIRE_TIMEOUT
     if isinstance(error, TimeoutError):
         return TIMEOUT
     if isinstance(error, ConnectionRefusedError | socket.gaierror | socket.herror):
@@ -208,13 +212,27 @@ def watch_connections(engine: AsyncEngine) -> None:
 
     A connection the server closed while it sat in the pool (a restart) is
     replaced when it is checked out: asyncpg knows it is closed, so the check
-    costs no round trip (``pool_pre_ping`` would cost one per checkout)."""
+    costs no round trip (``pool_pre_ping`` would cost one per checkout). One
+    that broke or hung under a statement is invalidated, not reset and
+    returned: a reset on it would wait on the server too."""
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         if dbapi_connection.driver_connection.is_closed():
             # SQLAlchemy's documented way to have the pool open a fresh one.
             raise PoolDisconnection("the server closed the connection while it was idle")
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        if not ends_connection(context.original_exception):
+            return
+        context.is_disconnect = True
+        connection = context.connection
+        driver = None if connection is None or connection.invalidated else connection.connection
+        if driver is not None and driver.driver_connection is not None:
+            # Closed at once: SQLAlchemy's own close of an invalidated connection
+            # first asks the server politely, and waits 2 s for one that is frozen.
+            driver.driver_connection.terminate()
 
 
 def declare_unavailable(schema: dict[str, Any]) -> None:

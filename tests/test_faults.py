@@ -34,6 +34,7 @@ from app.main import create_app
 from app.security import ROLE_SCOPES, Principal, Role
 from app.services import users as user_service
 from app.services.demo import HA_LONG
+from app.timeouts import AcquireTimeout
 from tests.conftest import TEST_SETTINGS, Cast
 from tests.factories import bearer
 
@@ -82,6 +83,7 @@ FAULTS: list[tuple[str, Callable[[Path], BaseException], str]] = [
         faults.CONNECTION_LOST,
     ),
     ("pool timeout", lambda _: PoolTimeout("QueuePool limit reached"), faults.ACQUIRE_TIMEOUT),
+    ("our acquire timeout", lambda _: AcquireTimeout("no turn"), faults.ACQUIRE_TIMEOUT),
     (
         "asyncpg: connection does not exist",
         lambda _: asyncpg.ConnectionDoesNotExistError("closed"),
