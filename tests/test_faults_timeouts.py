@@ -25,10 +25,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import faults
-from app.config import Settings
+from app.config import BASE_DIR, Settings
 from app.db import AsyncpgQuery, Prepared, create_engine
 from app.services.demo import HA_LONG
-from app.timeouts import CLIENT_MARGIN_SECONDS
+from app.timeouts import CLIENT_MARGIN_SECONDS, Timeouts
 from tests.conftest import Committed
 from tests.faults_support import Proxy, committed_app, proxy_to
 from tests.test_db import request_for, write_session
@@ -305,3 +305,43 @@ class TestLockWait:
             again = await client.patch(url, **change)
             assert again.status_code == 200, again.text
             assert again.json()["households"] == 120
+
+
+# Each timeout's variable and its field in Settings.
+TIMEOUT_VARIABLES = {
+    "WARDSAFE_DB_STATEMENT_TIMEOUT_SECONDS": "db_statement_timeout_seconds",
+    "WARDSAFE_DB_ACQUIRE_TIMEOUT_SECONDS": "db_acquire_timeout_seconds",
+    "WARDSAFE_DB_CONNECT_TIMEOUT_SECONDS": "db_connect_timeout_seconds",
+}
+
+
+class TestTimeoutSettings:
+    def test_the_readmes_defaults_are_the_settings_own(self) -> None:
+        readme = (BASE_DIR / "README.md").read_text()
+        for variable, field in TIMEOUT_VARIABLES.items():
+            [row] = [line for line in readme.splitlines() if line.startswith(f"| `{variable}` |")]
+            default = row.split("|")[2].strip().strip("`")
+            assert float(default) == Settings.model_fields[field].default, variable
+
+    def test_the_variables_set_the_connections_bounds(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        for variable, value in zip(TIMEOUT_VARIABLES, ("2.5", "4", "1.5"), strict=True):
+            monkeypatch.setenv(variable, value)
+        timeouts = Timeouts.of(Settings())
+        assert timeouts.asyncpg_args() == {
+            "timeout": 1.5,
+            "command_timeout": 2.5 + CLIENT_MARGIN_SECONDS,
+            "server_settings": {"statement_timeout": "2500"},
+        }
+        assert (timeouts.acquire, timeouts.sqlite_busy_seconds) == (4, 2.5)
+        unbounded = Timeouts.of(Settings(), bound_statements=False)  # migrations
+        assert unbounded.asyncpg_args() == {"timeout": 1.5}
+
+    @pytest.mark.parametrize("value", ["0", "-1"])
+    def test_no_bound_is_refused(self, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+        for variable in TIMEOUT_VARIABLES:
+            monkeypatch.setenv(variable, value)
+            with pytest.raises(ValueError, match=TIMEOUT_VARIABLES[variable]):
+                Settings()
+            monkeypatch.delenv(variable)
