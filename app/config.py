@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
+import limits
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -44,15 +45,25 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
     refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
 
-    # Login throttling ("N per P" in the `limits` notation), counted on failures.
-    login_failures_per_username: str = "5 per 15 minutes"
-    login_failures_per_address: str = "20 per 15 minutes"
+    # Sign-in throttling ("N per P" in the `limits` notation), counted on failures
+    # (docs/access.md): per account at one address, per address (high: many
+    # people share an address behind carrier-grade NAT), and a ceiling per
+    # account that only many addresses together reach.
+    login_failures_per_username_and_address: str = "5 per 15 minutes"
+    login_failures_per_address: str = "100 per 15 minutes"
+    login_failures_per_username: str = "100 per hour"
 
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
 
-    # Reports sent without a token, per client address (the address is hashed
-    # by the limiter and never stored with the report).
-    anonymous_reports_per_address: str = "10 per hour"
+    # Anonymous reports: without a token, per client address (an IPv6 address
+    # counts by its /64; the limiter keeps only a keyed digest of it, never the
+    # report); signed in with "anonymous": true, per account. Only reports
+    # actually filed count, and a replay is never refused (docs/reports.md).
+    anonymous_reports_per_address: str = "30 per hour"
+    anonymous_reports_per_account: str = "10 per hour"
+    # Where the limiter's counters live in Redis: the prefix of every key, for
+    # deployments that share one Redis.
+    redis_key_prefix: str = "wardsafe"
 
     # How long report figures (GET /reports/statistics) are kept per unit and
     # period before they are computed again, in this process; 0: every time.
@@ -64,6 +75,22 @@ class Settings(BaseSettings):
         # A comma-separated list is what people type in an env file.
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator(
+        "login_failures_per_username_and_address",
+        "login_failures_per_address",
+        "login_failures_per_username",
+        "anonymous_reports_per_address",
+        "anonymous_reports_per_account",
+    )
+    @classmethod
+    def _parse_rate(cls, value: str) -> str:
+        # A limit that cannot be read fails at start, not at the first sign-in.
+        try:
+            limits.parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a limit such as '5 per 15 minutes'") from None
         return value
 
     @field_validator("database_url")

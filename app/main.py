@@ -48,6 +48,7 @@ from app.routers import (
 )
 from app.security import TokenSigner
 from app.services import idempotency as idempotency_service
+from app.services import report_filing as filing_service
 from app.services import report_statistics as statistics_service
 from app.services.auth import TokenService
 
@@ -134,7 +135,10 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.state.cursor_codec = CursorCodec(settings.secret_key)
     app.state.response_cipher = idempotency_service.response_cipher(settings.secret_key)
     app.state.token_signer = TokenSigner(settings)
-    app.state.rate_limiter = RateLimiter(settings.redis_url)
+    app.state.rate_limiter = RateLimiter(
+        settings.redis_url, secret=settings.secret_key, key_prefix=settings.redis_key_prefix
+    )
+    app.state.anonymous_limits = filing_service.AnonymousLimits.of(settings)
     app.state.token_service = TokenService(settings, app.state.token_signer, app.state.rate_limiter)
     app.state.statistics_cache = statistics_service.StatisticsCache(
         settings.statistics_cache_seconds, maxsize=statistics_service.CACHE_MAXSIZE

@@ -11,6 +11,7 @@ from fastapi import Form, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.deps import SessionDep
+from app.ratelimit import client_key
 from app.routing import APIRouter
 from app.schemas.auth import OAuthErrorResponse, TokenResponse
 from app.services.auth import OAuthError, TokenPair, TokenService
@@ -54,7 +55,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
 
 
 def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_key(request.client.host if request.client else None)
 
 
 def _missing(*names: str) -> OAuthError:

@@ -139,10 +139,22 @@ class ReportCreated(ReportRead):
 
     tracking_code: str | None = Field(
         default=None,
-        description="Anonymous reports only: keep it to follow the report at "
-        "`/api/v1/reports/track/{tracking_code}`. It is not shown again and cannot be recovered.",
+        description="Anonymous reports only: keep it to follow the report with "
+        "`POST /api/v1/reports/track`. It is not shown again and cannot be recovered.",
         examples=["wtc_Xq3v0m5n8x1c4z7bA9d2kQ"],
     )
+
+
+TrackingCode = Annotated[
+    str, StringConstraints(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+]
+
+
+class TrackRequest(InputModel):
+    """The tracking code of an anonymous report, in the body: a code in a URL would rest
+    in every proxy's access log beside the sender's address."""
+
+    tracking_code: TrackingCode = Field(examples=["wtc_Xq3v0m5n8x1c4z7bA9d2kQ"])
 
 
 class PublicUpdateRead(ReadModel):
