@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         gc.collect()
         gc.freeze()
         yield
+        await _app.state.rate_limiter.close()
         if reads is not None:
             await reads.driver.close()
         if own_engine:
