@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     jwt_audience: str = "wardsafe-api"
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
     refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
+    # How often each process reads the token epochs that changed: an account
+    # deactivated, deleted or changed has its access tokens refused everywhere
+    # within this many seconds (app/revocations.py).
+    token_revocation_seconds: float = Field(default=2.0, ge=0, le=60)
 
     # Sign-in throttling ("N per P" in the `limits` notation), counted on failures
     # (docs/access.md): per account at one address, per address (high: many

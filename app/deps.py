@@ -13,6 +13,7 @@ from starlette.requests import HTTPConnection
 from app.db import get_read_session, get_session
 from app.errors import Forbidden, PreconditionFailed, PreconditionRequired, Unauthorized
 from app.pagination import CursorCodec, PageParams, page_params
+from app.revocations import Revocations
 from app.security import SCOPES, InvalidToken, Principal, TokenSigner
 
 # scope="function": the commit runs when the route returns, before the
@@ -32,17 +33,28 @@ async def get_cursor_codec(request: Request) -> CursorCodec:
 CursorCodecDep = Annotated[CursorCodec, Depends(get_cursor_codec)]
 
 
-def _verify(request: HTTPConnection, token: str | None) -> Principal | None:
+async def _verify(request: HTTPConnection, token: str | None) -> Principal | None:
     if not token:
         return None
-    signer: TokenSigner = request.app.state.token_signer
+    state = request.app.state
+    signer: TokenSigner = state.token_signer
     try:
-        return signer.verify(token)
+        principal = signer.verify(token)
     except InvalidToken:
         raise Unauthorized(
             "The access token is invalid or expired; get a new one from /api/v1/auth/token.",
             challenge='Bearer error="invalid_token"',
         ) from None
+    revocations: Revocations = state.revocations
+    if revocations.due():
+        await revocations.refresh(state.sessionmaker)
+    if revocations.revoked(principal):
+        raise Unauthorized(
+            "The access token was issued before the account changed (deactivated, deleted, "
+            "or a new role, unit or password); sign in again.",
+            challenge='Bearer error="invalid_token"',
+        )
+    return principal
 
 
 class _BearerPrincipal(OAuth2PasswordBearer):
@@ -65,7 +77,7 @@ class _BearerPrincipal(OAuth2PasswordBearer):
     async def __call__(  # type: ignore[override]
         self, request: HTTPConnection, security_scopes: SecurityScopes
     ) -> Principal | None:
-        principal = _verify(request, await super().__call__(request))
+        principal = await _verify(request, await super().__call__(request))
         if not self.required:
             return principal
         if principal is None:

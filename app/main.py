@@ -21,6 +21,7 @@ from app.errors import FieldError, Problem, install_error_handlers
 from app.middleware import RequestContextMiddleware
 from app.pagination import CursorCodec
 from app.ratelimit import RateLimiter
+from app.revocations import Revocations
 from app.routers import (
     audit,
     auth,
@@ -136,6 +137,9 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.state.cursor_codec = CursorCodec(settings.secret_key)
     app.state.response_cipher = idempotency_service.response_cipher(settings.secret_key)
     app.state.token_signer = TokenSigner(settings)
+    app.state.revocations = Revocations(
+        settings.access_token_ttl_seconds, settings.token_revocation_seconds
+    )
     app.state.rate_limiter = RateLimiter(
         settings.redis_url, secret=settings.secret_key, key_prefix=settings.redis_key_prefix
     )

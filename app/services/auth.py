@@ -68,6 +68,7 @@ def user_principal(user: User, scopes: frozenset[str] | None = None) -> Principa
         ward_code=user.ward_code,
         neighbourhood_id=user.neighbourhood_id,
         scopes=ROLE_SCOPES[role] if scopes is None else scopes,
+        token_epoch=user.token_epoch,
     )
 
 
@@ -82,6 +83,7 @@ def client_principal(client: Client, scopes: frozenset[str] | None = None) -> Pr
         ward_code=client.ward_code,
         neighbourhood_id=None,
         scopes=frozenset(client.scopes.split()) if scopes is None else scopes,
+        token_epoch=client.token_epoch,
     )
 
 
