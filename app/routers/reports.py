@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from cryptography.fernet import Fernet
 from fastapi import Path, Query, Request, Response
-from pydantic import AwareDatetime
 
 from app.deps import (
     CurrentPrincipal,
@@ -27,7 +26,7 @@ from app.pagination import Page
 from app.ratelimit import limit
 from app.responses import created, etag, keyed_request, plain_json, replayable, with_etag
 from app.routing import APIRouter
-from app.schemas.common import WardCode
+from app.schemas.common import Text, Timestamp, WardCode
 from app.schemas.reports import (
     PublicUpdateRead,
     ReportCategory,
@@ -145,11 +144,11 @@ async def create_report(
 
 
 DateFrom = Annotated[
-    AwareDatetime | None,
+    Timestamp | None,
     Query(alias="from", description="Filed at or after this time (ISO 8601 with offset)."),
 ]
 DateTo = Annotated[
-    AwareDatetime | None, Query(alias="to", description="Filed before this time (with offset).")
+    Timestamp | None, Query(alias="to", description="Filed before this time (with offset).")
 ]
 
 
@@ -196,9 +195,8 @@ async def report_statistics(
     principal: Annotated[Principal, scoped("reports:read")],
     unit_code: Annotated[
         str,
+        Text(min_length=2, max_length=36),
         Query(
-            min_length=2,
-            max_length=36,
             description="A province (2 digits), ward (5 digits) or neighbourhood id.",
             examples=["06688"],
         ),
@@ -238,7 +236,9 @@ async def report_statistics(
 async def track_report(
     session: ReadSessionDep,
     response: Response,
-    tracking_code: Annotated[str, Path(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+    tracking_code: Annotated[
+        str, Text(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"), Path()
+    ],
 ) -> TrackedReportRead:
     """Follow an anonymous report with its tracking code: status and public notes only."""
     report, updates = await report_service.track(session, tracking_code)
