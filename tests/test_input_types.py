@@ -5,7 +5,8 @@ form parameters, and bodies), through its dependencies and, in models, through
 nested models, lists, dicts (keys too) and unions. A string without ``Text`` or
 ``MultilineText``, or a date or datetime without ``InRange`` (``Day``,
 ``Timestamp``), fails the test with where it is, so a new field cannot forget it.
-Open311 reads its parameters by hand; tests/routers/test_input_refusals.py covers it.
+Open311 reads its parameters by hand: tests/routers/test_input_text.py and
+test_input_dates.py cover it.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def _unchecked(
             yield f"{where}: a str without Text or MultilineText"
     elif annotation in _TIMES or (isinstance(annotation, type) and issubclass(annotation, date)):
         if not in_range:
-            yield f"{where}: a {getattr(annotation, '__name__', annotation)} without InRange"
+            yield f"{where}: {getattr(annotation, '__name__', annotation)} without InRange"
     elif annotation in _PLAIN:
         return
     elif annotation in (list, dict, set, tuple, Any, object):
@@ -189,14 +190,14 @@ class TestTheWalk:
         expected = [
             "path name: a str",
             "query q: a str",
-            "query since: a AwareDatetime",
+            "query since: AwareDatetime without",
             "header token: a str",
             "body body.leaves[item].label: a str",
-            "body body.leaves[item].when: a datetime",
+            "body body.leaves[item].when: datetime without",
             "body body.answers[key]: a str",
             "body body.free[key]: a str",
             "body body.free[item]: typing.Any says nothing",
-            "body body.bare_day: a date",
+            "body body.bare_day: date without",
             "body username: a str",
         ]
         for fragment in expected:
