@@ -14,6 +14,7 @@ from app.db import get_read_session, get_session
 from app.errors import Forbidden, PreconditionFailed, PreconditionRequired, Unauthorized
 from app.pagination import CursorCodec, PageParams, page_params
 from app.revocations import Revocations
+from app.schemas.common import Text
 from app.security import SCOPES, InvalidToken, Principal, TokenSigner
 
 # scope="function": the commit runs when the route returns, before the
@@ -132,6 +133,7 @@ def if_match(value: str | None) -> int:
 async def _if_match_header(
     value: Annotated[
         str | None,
+        Text(),
         Header(
             alias="If-Match",
             description='The ETag of your last read, e.g. `"3"`.',
@@ -147,11 +149,9 @@ IfMatchDep = Annotated[int, Depends(_if_match_header)]
 
 IdempotencyKeyDep = Annotated[
     str | None,
+    Text(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$"),
     Header(
         alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
         description="A unique string; a retry with the same key and body gets the first answer.",
         examples=["3f0c8e9e-5d7a-4c3b-9a51-0d9b3c2a1e77"],
     ),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import Request, Response
+from typing import Annotated
+
+from fastapi import Path, Request, Response
 
 from app import metrics
 from app.errors import AppError, NotFound, ServiceUnavailable, problem_responses, problem_type
 from app.routing import APIRouter
+from app.schemas.common import Text
 from app.schemas.health import HealthRead, ProblemTypeRead
 from app.services import health as health_service
 
@@ -52,7 +55,9 @@ def _problem_types() -> dict[str, ProblemTypeRead]:
 
 
 @router.get("/problems/{slug}", response_model=ProblemTypeRead, responses=problem_responses(404))
-async def describe_problem_type(slug: str) -> ProblemTypeRead:
+async def describe_problem_type(
+    slug: Annotated[str, Text(), Path()],
+) -> ProblemTypeRead:
     """Describe a problem ``type`` URI that error responses carry."""
     found = _problem_types().get(slug)
     if found is None:

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
-from pydantic import AwareDatetime
 
 from app.deps import (
     CurrentPrincipal,
@@ -23,7 +22,7 @@ from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, etag, keyed_request, plain_json, replayable, with_etag
 from app.routing import APIRouter
-from app.schemas.common import WardCode
+from app.schemas.common import Text, Timestamp, WardCode
 from app.schemas.reports import (
     PublicUpdateRead,
     ReportCategory,
@@ -121,11 +120,11 @@ async def create_report(
 
 
 DateFrom = Annotated[
-    AwareDatetime | None,
+    Timestamp | None,
     Query(alias="from", description="Filed at or after this time (ISO 8601 with offset)."),
 ]
 DateTo = Annotated[
-    AwareDatetime | None, Query(alias="to", description="Filed before this time (with offset).")
+    Timestamp | None, Query(alias="to", description="Filed before this time (with offset).")
 ]
 
 
@@ -172,9 +171,8 @@ async def report_statistics(
     principal: Annotated[Principal, scoped("reports:read")],
     unit_code: Annotated[
         str,
+        Text(min_length=2, max_length=36),
         Query(
-            min_length=2,
-            max_length=36,
             description="A province (2 digits), ward (5 digits) or neighbourhood id.",
             examples=["06688"],
         ),
