@@ -124,6 +124,10 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         version="0.1.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        # Off: FastAPI serves none of the three (a 404, as any unknown path).
+        docs_url="/docs" if settings.docs_public else None,
+        redoc_url="/redoc" if settings.docs_public else None,
+        openapi_url="/openapi.json" if settings.docs_public else None,
         telemetry={"tracing": settings.otel, "metrics": settings.otel, "logs": settings.otel},
     )
     app.state.settings = settings
@@ -169,6 +173,8 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         broadcasts.router,
     ):
         app.include_router(router)
+    if settings.metrics_served:
+        app.include_router(health.metrics_router)
 
     # One middleware of ours: the request context wraps everything, so even a
     # 413 or a CORS answer carries a request id and is counted.
