@@ -98,6 +98,14 @@ class WardsafeAPI(FastAPI):
 _TELEMETRY_KINDS: tuple[Literal["tracing", "metrics", "logs"], ...] = ("tracing", "metrics", "logs")
 
 
+def _docs_pages(app: FastAPI) -> frozenset[str]:
+    """The paths of the HTML pages FastAPI serves (the docs' browser views), if any."""
+    pages = {app.docs_url, app.redoc_url}
+    if app.docs_url and app.swagger_ui_oauth2_redirect_url:
+        pages.add(app.swagger_ui_oauth2_redirect_url)
+    return frozenset(page for page in pages if page)
+
+
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
     """Build the app: routers, middleware, error handlers, database engine."""
     settings = settings or get_settings()
@@ -186,7 +194,13 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             "allow_headers": ["*"],
             "expose_headers": ["ETag", "Location", "X-Request-ID", "Retry-After"],
         }
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, cors=cors)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        cors=cors,
+        hsts_seconds=settings.hsts_seconds,
+        html_paths=_docs_pages(app),
+    )
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
