@@ -57,8 +57,9 @@ class Served:
         """What the server printed, for assertion messages."""
         return self.log.read_text(errors="replace")[-4000:]
 
-    def client(self, **kwargs: object) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, timeout=5, **kwargs)  # type: ignore[arg-type]
+    def client(self) -> httpx.Client:
+        """A client of the server (one connection, kept alive, until it is closed)."""
+        return httpx.Client(base_url=self.base_url, timeout=5)
 
     def signal(self, number: int) -> None:
         self.process.send_signal(number)
