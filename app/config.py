@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
 import limits
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-insecure-secret-change-me-in-production"  # noqa: S105
+ENV_PREFIX = "WARDSAFE_"
+# What production's refusals tell the operator to do.
+_FIX = (
+    "set WARDSAFE_SECRET_KEY to a random string of at least 32 characters "
+    "(python3 -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+    "or WARDSAFE_ENV=development for a local run"
+)
 
 
 class Settings(BaseSettings):
-    """Every knob wardsafe has; each has a safe default for a first local run."""
+    """Every knob wardsafe has; each default is safe, and production is the default:
+    development (the public secret, demo logins) is something a person asks for."""
 
-    model_config = SettingsConfigDict(env_prefix="WARDSAFE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
 
-    env: Literal["development", "production"] = "development"
+    env: Literal["development", "production"] = "production"
     database_url: str = "sqlite+aiosqlite:///var/wardsafe.db"
     secret_key: str = DEV_SECRET_KEY
     host: str = "127.0.0.1"
@@ -73,6 +82,21 @@ class Settings(BaseSettings):
     # period before they are computed again, in this process; 0: every time.
     statistics_cache_seconds: int = Field(default=60, ge=0, le=86_400)
 
+    # Operations. The peers whose X-Forwarded-For and X-Forwarded-Proto are
+    # believed (addresses or networks); none: the client is the socket's peer.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # GET /metrics wants `Authorization: Bearer <this>` when set; without it,
+    # production does not serve /metrics at all (development serves it openly).
+    metrics_token: str | None = None
+    # /docs, /redoc and /openapi.json; unset: on in development, off in production.
+    docs: bool | None = None
+    # Strict-Transport-Security's max-age on every answer; 0: no HSTS header
+    # (set it only when TLS is in front of every way to reach the service).
+    hsts_seconds: int = Field(default=0, ge=0, le=2 * 365 * 86_400)
+    # On SIGTERM, /readyz answers 503 for this long while everything else is
+    # still served, then the server stops as uvicorn does.
+    shutdown_drain_seconds: float = Field(default=5.0, ge=0, le=600)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -94,7 +118,44 @@ class Settings(BaseSettings):
         try:
             limits.parse(value)
         except ValueError:
-            raise ValueError(f"{value!r} is not a limit such as '5 per 15 minutes'") from None
+            raise ValueError("must be a limit such as '5 per 15 minutes'") from None
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [proxy.strip() for proxy in value.split(",") if proxy.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        # uvicorn would also take "*" (every peer): then any client that reaches
+        # the port directly picks its own address, so it is not offered here.
+        # Written as uvicorn reads them: it takes a network with host bits set
+        # (10.0.0.1/8) for a name that no peer matches, so it is normalised here.
+        normalised = []
+        for proxy in value:
+            try:
+                if "/" in proxy:
+                    normalised.append(str(ipaddress.ip_network(proxy, strict=False)))
+                else:
+                    normalised.append(str(ipaddress.ip_address(proxy)))
+            except ValueError:
+                raise ValueError(
+                    f"{proxy!r} is not an IP address or network (list the proxies' addresses, "
+                    "comma-separated, e.g. 127.0.0.1,10.0.0.0/8)"
+                ) from None
+        return normalised
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_is_long(cls, value: str | None) -> str | None:
+        if not value:
+            return None  # an empty variable (compose passes one through) is no token
+        if len(value) < 16:
+            raise ValueError("must be at least 16 characters (a random string)")
         return value
 
     @field_validator("database_url")
@@ -114,11 +175,13 @@ class Settings(BaseSettings):
         if self.env == "production":
             if self.secret_key == DEV_SECRET_KEY:
                 raise ValueError(
-                    "WARDSAFE_SECRET_KEY is the development secret; "
-                    "production refuses to start with it"
+                    "production (WARDSAFE_ENV's default) refuses to start with the development "
+                    f"secret, and WARDSAFE_SECRET_KEY is unset or is that secret: {_FIX}"
                 )
             if len(self.secret_key) < 32:
-                raise ValueError("WARDSAFE_SECRET_KEY must be at least 32 characters in production")
+                raise ValueError(
+                    f"WARDSAFE_SECRET_KEY must be at least 32 characters in production: {_FIX}"
+                )
         return self
 
     @property
@@ -128,6 +191,29 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.env == "development"
+
+    @property
+    def docs_public(self) -> bool:
+        """Whether /docs, /redoc and /openapi.json are served."""
+        return self.is_development if self.docs is None else self.docs
+
+    @property
+    def metrics_served(self) -> bool:
+        """Whether /metrics is served: with a token, or openly in development."""
+        return self.metrics_token is not None or self.is_development
+
+
+def describe_invalid(error: ValidationError) -> str:
+    """What is wrong with the settings, a line per problem, naming the variables (without
+    the values pydantic saw: the secret is one of them)."""
+    lines = []
+    for problem in error.errors(include_input=False, include_url=False):
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        fields = [str(part) for part in problem["loc"]]
+        if fields:
+            message = f"{ENV_PREFIX}{fields[0].upper()}: {message}"
+        lines.append(message)
+    return "\n".join(lines)
 
 
 @lru_cache

@@ -100,6 +100,14 @@ class WardsafeAPI(FastAPI):
 _TELEMETRY_KINDS: tuple[Literal["tracing", "metrics", "logs"], ...] = ("tracing", "metrics", "logs")
 
 
+def _docs_pages(app: FastAPI) -> frozenset[str]:
+    """The paths of the HTML pages FastAPI serves (the docs' browser views), if any."""
+    pages = {app.docs_url, app.redoc_url}
+    if app.docs_url and app.swagger_ui_oauth2_redirect_url:
+        pages.add(app.swagger_ui_oauth2_redirect_url)
+    return frozenset(page for page in pages if page)
+
+
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
     """Build the app: routers, middleware, error handlers, database engine."""
     settings = settings or get_settings()
@@ -127,6 +135,10 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         version="0.1.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        # Off: FastAPI serves none of the three (a 404, as any unknown path).
+        docs_url="/docs" if settings.docs_public else None,
+        redoc_url="/redoc" if settings.docs_public else None,
+        openapi_url="/openapi.json" if settings.docs_public else None,
         telemetry={"tracing": settings.otel, "metrics": settings.otel, "logs": settings.otel},
     )
     app.state.settings = settings
@@ -178,6 +190,8 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         broadcasts.router,
     ):
         app.include_router(router)
+    if settings.metrics_served:
+        app.include_router(health.metrics_router)
 
     # One middleware of ours: the request context wraps everything, so even a
     # 413 or a CORS answer carries a request id and is counted.
@@ -189,7 +203,13 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             "allow_headers": ["*"],
             "expose_headers": ["ETag", "Location", "X-Request-ID", "Retry-After"],
         }
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, cors=cors)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        cors=cors,
+        hsts_seconds=settings.hsts_seconds,
+        html_paths=_docs_pages(app),
+    )
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

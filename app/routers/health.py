@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Path, Request, Response
 
-from app import metrics
+from app import lifecycle, metrics
 from app.errors import AppError, NotFound, ServiceUnavailable, problem_responses, problem_type
 from app.routing import APIRouter
 from app.schemas.common import Text
@@ -14,6 +14,10 @@ from app.schemas.health import HealthRead, ProblemTypeRead
 from app.services import health as health_service
 
 router = APIRouter(tags=["operations"])
+# Included only where /metrics is served (app/main.py): with a token, or in development.
+metrics_router = APIRouter(tags=["operations"])
+
+SHUTTING_DOWN = "The server is shutting down; send requests to another instance."
 
 
 @router.get("/healthz", response_model=HealthRead)
@@ -24,20 +28,28 @@ async def healthz() -> HealthRead:
 
 @router.get("/readyz", response_model=HealthRead, responses=problem_responses(503))
 async def readyz(request: Request) -> HealthRead:
-    """Readiness: the database is reachable and migrated (503 otherwise)."""
+    """Readiness: database reachable and migrated, no shutdown begun (503 otherwise)."""
+    if lifecycle.PROCESS.draining:
+        raise ServiceUnavailable(SHUTTING_DOWN, headers={"Retry-After": "5"})
     problem = await health_service.readiness_problem(request.app.state.engine)
     if problem:
         raise ServiceUnavailable(problem, headers={"Retry-After": "5"})
     return HealthRead()
 
 
-@router.get(
+@metrics_router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
+        **problem_responses(401),
+    },
 )
-async def prometheus_metrics() -> Response:
+async def prometheus_metrics(request: Request) -> Response:
     """Prometheus metrics: request counts and latency by route template."""
+    metrics.check_scrape_token(
+        request.headers.get("authorization"), request.app.state.settings.metrics_token
+    )
     body, content_type = metrics.render()
     return Response(body, media_type=content_type)
 

@@ -501,6 +501,7 @@ class TestSeededAccountsSignIn:
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         monkeypatch.setenv("WARDSAFE_DATABASE_URL", settings.database_url)
+        monkeypatch.setenv("WARDSAFE_ENV", "development")
         get_settings.cache_clear()
         username = f"{committed.prefix}root"
         try:
