@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import Path, Request, Response
@@ -10,7 +11,7 @@ from app import lifecycle, metrics
 from app.errors import AppError, NotFound, ServiceUnavailable, problem_responses, problem_type
 from app.routing import APIRouter
 from app.schemas.common import Text
-from app.schemas.health import HealthRead, ProblemTypeRead
+from app.schemas.health import HealthRead, ProblemTypeRead, ReadinessRead
 from app.services import health as health_service
 
 router = APIRouter(tags=["operations"])
@@ -26,15 +27,20 @@ async def healthz() -> HealthRead:
     return HealthRead()
 
 
-@router.get("/readyz", response_model=HealthRead, responses=problem_responses(503))
-async def readyz(request: Request) -> HealthRead:
-    """Readiness: database reachable and migrated, no shutdown begun (503 otherwise)."""
+@router.get("/readyz", response_model=ReadinessRead, responses=problem_responses(503))
+async def readyz(request: Request) -> ReadinessRead:
+    """Readiness: database reachable and migrated, no shutdown begun (503 otherwise); and
+    Redis' state."""
     if lifecycle.PROCESS.draining:
         raise ServiceUnavailable(SHUTTING_DOWN, headers={"Retry-After": "5"})
-    problem = await health_service.readiness_problem(request.app.state.engine)
+    state = request.app.state
+    # Both asked at once, each bounded, so the answer stays within its time.
+    problem, redis = await asyncio.gather(
+        health_service.readiness_problem(state.engine), state.rate_limiter.ping()
+    )
     if problem:
-        raise ServiceUnavailable(problem, headers={"Retry-After": "5"})
-    return HealthRead()
+        raise ServiceUnavailable(problem, headers={"Retry-After": "5"}, redis=redis)
+    return ReadinessRead(redis=redis)
 
 
 @metrics_router.get(

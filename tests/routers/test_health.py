@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from app import lifecycle
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import AppClientFactory
+from tests.conftest import AppClientFactory, RedisSpace
 
 
 async def client_for(settings: Settings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
@@ -65,7 +65,25 @@ class TestReadyz:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             response = await client.get("/readyz")
         assert response.status_code == 200
-        assert response.json() == {"status": "ok"}
+        assert response.json() == {"status": "ok", "database": "ok", "redis": "not_configured"}
+
+    async def test_redis_state_is_reported_and_readiness_does_not_depend_on_it(
+        self, settings: Settings, engine: AsyncEngine, redis_space: RedisSpace
+    ) -> None:
+        for url, state in ((redis_space.url, "ok"), ("redis://127.0.0.1:1/0", "unavailable")):
+            app = create_app(settings.model_copy(update={"redis_url": url}), engine=engine)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                response = await c.get("/readyz")
+            await app.state.rate_limiter.close()
+            assert response.status_code == 200, response.text
+            assert response.json() == {"status": "ok", "database": "ok", "redis": state}
+
+    async def test_redis_state_is_in_the_503_problem_too(self, settings: Settings) -> None:
+        async for client in client_for(settings, "postgresql+asyncpg://postgres@127.0.0.1:1/x"):
+            response = await client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["redis"] == "not_configured"
 
     @pytest.mark.parametrize(
         "unreachable_url",
