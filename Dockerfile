@@ -36,9 +36,12 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 # ---------------------------------------------------------------------------
 FROM python:3.11.14-slim-bookworm AS runtime
 
+# Production, whatever starts the container: it then refuses to start without a
+# real WARDSAFE_SECRET_KEY (development, with its public secret, must be asked for).
 ENV PATH="/app/.venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
+    WARDSAFE_ENV=production \
     WARDSAFE_HOST=0.0.0.0 \
     WARDSAFE_PORT=8000
 
@@ -71,5 +74,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('WARDSAFE_PORT', '8000'), timeout=4)"]
 
 # Migrate, refresh the official units (idempotent), then hand PID 1 to the
-# server so it gets SIGTERM and shuts down gracefully.
+# server so it gets SIGTERM: it drains (/readyz 503 for WARDSAFE_SHUTDOWN_DRAIN_SECONDS),
+# then stops once the requests in flight are answered.
 CMD ["sh", "-c", "wardsafe migrate && wardsafe import-units && exec wardsafe serve"]

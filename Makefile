@@ -13,7 +13,7 @@ export UV_LINK_MODE := copy
 .PHONY: run test install install-dev lint format typecheck check migrate bench clean help
 
 help:
-	@echo "make run    - install, migrate SQLite under var/, import units, seed demo data, serve on $(HOST):$(PORT)"
+	@echo "make run    - install, migrate SQLite under var/, import units, seed demo data, serve on $(HOST):$(PORT) (development mode)"
 	@echo "make test   - install test tools and run the whole suite (WARDSAFE_TEST_DATABASE_URL for PostgreSQL)"
 	@echo "make check  - ruff, ruff format --check, mypy"
 	@echo "make bench  - the benchmark (BENCH_SCALE=small for the quick set)"
@@ -28,6 +28,9 @@ install: $(BIN)/uv
 
 install-dev: $(BIN)/uv
 	$(BIN)/uv sync --frozen --inexact
+
+# wardsafe defaults to production; a local run with demo data asks for development.
+run migrate: export WARDSAFE_ENV = development
 
 run: install
 	$(BIN)/wardsafe migrate

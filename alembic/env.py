@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from logging.config import fileConfig
 
 from sqlalchemy.engine import Connection
@@ -17,9 +18,14 @@ if config.config_file_name is not None and not config.attributes.get("database_u
     # Called from the alembic CLI: let alembic.ini set up logging.
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-settings = Settings()
+# Migrating signs nothing, so production's demand for a real secret does not
+# apply: a throwaway one stands in (the database settings are read as usual).
+throwaway_secret = secrets.token_urlsafe(48)
+settings = Settings(secret_key=throwaway_secret)
 url = config.attributes.get("database_url") or settings.database_url
-settings = settings.model_copy(update={"database_url": Settings(database_url=url).database_url})
+settings = settings.model_copy(
+    update={"database_url": Settings(database_url=url, secret_key=throwaway_secret).database_url}
+)
 
 
 def _configure(connection: Connection | None = None) -> None:

@@ -7,9 +7,10 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
+from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.config import get_settings
+from app.config import Settings, describe_invalid, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import AppError
 
@@ -23,11 +24,26 @@ cli = typer.Typer(
 )
 
 
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(1)
+
+
+def _settings() -> Settings:
+    """The settings; invalid ones (production without a secret) end the command with what
+    to set, not a traceback."""
+    try:
+        return get_settings()
+    except ValidationError as error:
+        raise _fail(describe_invalid(error)) from None
+
+
 def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run ``work`` in one committed transaction on the configured database."""
+    settings = _settings()
 
     async def run() -> T:
-        engine = create_engine(get_settings())
+        engine = create_engine(settings)
         try:
             async with create_sessionmaker(engine)() as session:
                 result = await work(session)
@@ -39,8 +55,7 @@ def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     try:
         return asyncio.run(run())
     except AppError as error:
-        typer.secho(f"error: {error.detail or error.title}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from None
+        raise _fail(error.detail or error.title) from None
 
 
 @cli.command()
@@ -51,22 +66,15 @@ def serve(
         int | None, typer.Option(help="Worker processes [WARDSAFE_WORKERS].")
     ] = None,
 ) -> None:
-    """Serve the API with uvicorn."""
-    import uvicorn
+    """Serve the API with uvicorn; SIGTERM drains first (docs/runbook.md)."""
+    from app import serving
 
-    from app.logs import configure_logging
-
-    settings = get_settings()
-    configure_logging(settings.log_level)
-    uvicorn.run(
-        "app.asgi:app",
+    settings = _settings()
+    serving.serve(
+        settings,
         host=host or settings.host,
         port=port or settings.port,
         workers=workers or settings.workers,
-        access_log=False,
-        log_config=None,
-        proxy_headers=True,
-        server_header=False,
     )
 
 
@@ -77,7 +85,7 @@ def migrate(
     """Migrate the database schema (to the latest revision by default)."""
     from app import migrations
 
-    migrations.upgrade(get_settings().database_url, revision)
+    migrations.upgrade(_settings().database_url, revision)
     typer.echo(f"database migrated to {revision}")
 
 
@@ -98,10 +106,15 @@ def seed_demo() -> None:
     """Load the deterministic demo data (Hạ Long and Bãi Cháy); a rerun changes nothing."""
     from app.services import demo as demo_service
 
-    settings = get_settings()
+    if not _settings().is_development:
+        # Its anonymous reports' tracking codes and its logins are public.
+        raise _fail(
+            "seed-demo is for development only: the demo's tracking codes and logins are "
+            "public, and production refuses them (WARDSAFE_ENV=development for a demo)"
+        )
 
     async def work(session: AsyncSession) -> demo_service.SeedSummary:
-        return await demo_service.seed_demo(session, with_logins=settings.is_development)
+        return await demo_service.seed_demo(session)
 
     summary = _in_transaction(work)
     typer.echo(
@@ -113,18 +126,13 @@ def seed_demo() -> None:
         typer.echo(f"  {kind}: {added} added")
     for note in summary.notes:
         typer.echo(note)
-    if settings.is_development:
-        typer.echo(f"\ndemo logins (password for all: {demo_service.DEMO_PASSWORD}):")
-        for login in demo_service.DEMO_LOGINS:
-            where = (
-                "/".join(
-                    filter(None, (login.province_code, login.ward_code, login.neighbourhood_code))
-                )
-                or "everywhere"
-            )
-            typer.echo(f"  {login.username:<18} {login.role.value:<19} {where}")
-    else:
-        typer.echo("production: no demo accounts are created")
+    typer.echo(f"\ndemo logins (password for all: {demo_service.DEMO_PASSWORD}):")
+    for login in demo_service.DEMO_LOGINS:
+        where = (
+            "/".join(filter(None, (login.province_code, login.ward_code, login.neighbourhood_code)))
+            or "everywhere"
+        )
+        typer.echo(f"  {login.username:<18} {login.role.value:<19} {where}")
 
 
 @cli.command("create-admin")
@@ -142,10 +150,7 @@ def create_admin(
     from app.services import users as user_service
 
     if len(password) < 8:
-        typer.secho(
-            "error: the password needs at least 8 characters", fg=typer.colors.RED, err=True
-        )
-        raise typer.Exit(1)
+        raise _fail("the password needs at least 8 characters")
 
     async def work(session: AsyncSession) -> None:
         await user_service.create_admin(session, username, password, full_name)

@@ -7,7 +7,7 @@ import contextlib
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -738,8 +738,22 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             if session.in_transaction():
                 await session.commit()
         except BaseException:
-            await session.rollback()
+            try:
+                await session.rollback()
+            finally:
+                for undo in session.info.pop(_ON_ROLLBACK, ()):
+                    await undo()
             raise
         finally:
             if session.in_transaction():
                 await session.close()
+
+
+# What a request's rollback undoes outside the database (``AsyncSession.info``).
+_ON_ROLLBACK = "wardsafe.on_rollback"
+
+
+def on_rollback(session: AsyncSession, undo: Callable[[], Awaitable[None]]) -> None:
+    """Have the request's rollback (``get_session``) also run ``undo``: for what the request
+    did outside the database, such as a count it reserved."""
+    session.info.setdefault(_ON_ROLLBACK, []).append(undo)

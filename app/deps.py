@@ -13,6 +13,8 @@ from starlette.requests import HTTPConnection
 from app.db import get_read_session, get_session
 from app.errors import Forbidden, PreconditionFailed, PreconditionRequired, Unauthorized
 from app.pagination import CursorCodec, PageParams, page_params
+from app.revocations import Revocations
+from app.schemas.common import Text
 from app.security import SCOPES, InvalidToken, Principal, TokenSigner
 
 # scope="function": the commit runs when the route returns, before the
@@ -32,17 +34,28 @@ async def get_cursor_codec(request: Request) -> CursorCodec:
 CursorCodecDep = Annotated[CursorCodec, Depends(get_cursor_codec)]
 
 
-def _verify(request: HTTPConnection, token: str | None) -> Principal | None:
+async def _verify(request: HTTPConnection, token: str | None) -> Principal | None:
     if not token:
         return None
-    signer: TokenSigner = request.app.state.token_signer
+    state = request.app.state
+    signer: TokenSigner = state.token_signer
     try:
-        return signer.verify(token)
+        principal = signer.verify(token)
     except InvalidToken:
         raise Unauthorized(
             "The access token is invalid or expired; get a new one from /api/v1/auth/token.",
             challenge='Bearer error="invalid_token"',
         ) from None
+    revocations: Revocations = state.revocations
+    if revocations.due():
+        await revocations.refresh(state.sessionmaker)
+    if revocations.revoked(principal):
+        raise Unauthorized(
+            "The access token was issued before the account changed (deactivated, deleted, "
+            "or a new role, unit or password); sign in again.",
+            challenge='Bearer error="invalid_token"',
+        )
+    return principal
 
 
 class _BearerPrincipal(OAuth2PasswordBearer):
@@ -65,7 +78,7 @@ class _BearerPrincipal(OAuth2PasswordBearer):
     async def __call__(  # type: ignore[override]
         self, request: HTTPConnection, security_scopes: SecurityScopes
     ) -> Principal | None:
-        principal = _verify(request, await super().__call__(request))
+        principal = await _verify(request, await super().__call__(request))
         if not self.required:
             return principal
         if principal is None:
@@ -120,6 +133,7 @@ def if_match(value: str | None) -> int:
 async def _if_match_header(
     value: Annotated[
         str | None,
+        Text(),
         Header(
             alias="If-Match",
             description='The ETag of your last read, e.g. `"3"`.',
@@ -135,11 +149,9 @@ IfMatchDep = Annotated[int, Depends(_if_match_header)]
 
 IdempotencyKeyDep = Annotated[
     str | None,
+    Text(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$"),
     Header(
         alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
         description="A unique string; a retry with the same key and body gets the first answer.",
         examples=["3f0c8e9e-5d7a-4c3b-9a51-0d9b3c2a1e77"],
     ),

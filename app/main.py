@@ -22,6 +22,7 @@ from app.errors import FieldError, Problem, install_error_handlers
 from app.middleware import RequestContextMiddleware
 from app.pagination import CursorCodec
 from app.ratelimit import RateLimiter
+from app.revocations import Revocations
 from app.routers import (
     audit,
     auth,
@@ -49,6 +50,7 @@ from app.routers import (
 )
 from app.security import TokenSigner
 from app.services import idempotency as idempotency_service
+from app.services import report_filing as filing_service
 from app.services import report_statistics as statistics_service
 from app.services.auth import TokenService
 
@@ -99,6 +101,14 @@ class WardsafeAPI(FastAPI):
 _TELEMETRY_KINDS: tuple[Literal["tracing", "metrics", "logs"], ...] = ("tracing", "metrics", "logs")
 
 
+def _docs_pages(app: FastAPI) -> frozenset[str]:
+    """The paths of the HTML pages FastAPI serves (the docs' browser views), if any."""
+    pages = {app.docs_url, app.redoc_url}
+    if app.docs_url and app.swagger_ui_oauth2_redirect_url:
+        pages.add(app.swagger_ui_oauth2_redirect_url)
+    return frozenset(page for page in pages if page)
+
+
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
     """Build the app: routers, middleware, error handlers, database engine."""
     settings = settings or get_settings()
@@ -115,6 +125,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         gc.collect()
         gc.freeze()
         yield
+        await _app.state.rate_limiter.close()
         if reads is not None:
             await reads.driver.close()
         if own_engine:
@@ -125,6 +136,10 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         version="0.1.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        # Off: FastAPI serves none of the three (a 404, as any unknown path).
+        docs_url="/docs" if settings.docs_public else None,
+        redoc_url="/redoc" if settings.docs_public else None,
+        openapi_url="/openapi.json" if settings.docs_public else None,
         telemetry={"tracing": settings.otel, "metrics": settings.otel, "logs": settings.otel},
     )
     app.state.settings = settings
@@ -135,7 +150,13 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.state.cursor_codec = CursorCodec(settings.secret_key)
     app.state.response_cipher = idempotency_service.response_cipher(settings.secret_key)
     app.state.token_signer = TokenSigner(settings)
-    app.state.rate_limiter = RateLimiter(settings.redis_url)
+    app.state.revocations = Revocations(
+        settings.access_token_ttl_seconds, settings.token_revocation_seconds
+    )
+    app.state.rate_limiter = RateLimiter(
+        settings.redis_url, secret=settings.secret_key, key_prefix=settings.redis_key_prefix
+    )
+    app.state.anonymous_limits = filing_service.AnonymousLimits.of(settings)
     app.state.token_service = TokenService(settings, app.state.token_signer, app.state.rate_limiter)
     app.state.statistics_cache = statistics_service.StatisticsCache(
         settings.statistics_cache_seconds, maxsize=statistics_service.CACHE_MAXSIZE
@@ -170,6 +191,8 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         broadcasts.router,
     ):
         app.include_router(router)
+    if settings.metrics_served:
+        app.include_router(health.metrics_router)
 
     # One middleware of ours: the request context wraps everything, so even a
     # 413 or a CORS answer carries a request id and is counted.
@@ -181,7 +204,13 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             "allow_headers": ["*"],
             "expose_headers": ["ETag", "Location", "X-Request-ID", "Retry-After"],
         }
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, cors=cors)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        cors=cors,
+        hsts_seconds=settings.hsts_seconds,
+        html_paths=_docs_pages(app),
+    )
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

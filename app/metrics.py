@@ -1,10 +1,26 @@
-"""Prometheus metrics: request counts and latency by route template, never by raw path."""
+"""Prometheus metrics: request counts and latency by route template, never by raw path.
+
+With several workers (``wardsafe serve --workers N``, app/serving.py) each
+worker writes its samples to files in ``PROMETHEUS_MULTIPROC_DIR`` and a scrape
+adds up every worker's, so one scrape sees the whole server."""
 
 from __future__ import annotations
 
+import hmac
+import os
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+from app.errors import Unauthorized
 
 REQUESTS = Counter(
     "wardsafe_http_requests_total",
@@ -38,6 +54,34 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
     latency.observe(seconds)
 
 
+def _scraped_registry() -> CollectorRegistry:
+    # Decided once, as prometheus_client decides at its import whether samples
+    # go to files: the environment does not change while the process serves.
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry
+
+
+_SCRAPED = _scraped_registry()
+
+
 def render() -> tuple[bytes, str]:
-    """The exposition text and its content type."""
-    return generate_latest(), CONTENT_TYPE_LATEST
+    """The exposition text (every worker's, with several) and its content type."""
+    return generate_latest(_SCRAPED), CONTENT_TYPE_LATEST
+
+
+def check_scrape_token(authorization: str | None, token: str | None) -> None:
+    """Refuse a scrape without ``Authorization: Bearer <token>`` when a token is set."""
+    if token is None:
+        return
+    scheme, _, presented = (authorization or "").partition(" ")
+    # Compared in constant time, so the answer's timing says nothing of the token.
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        presented.strip().encode(), token.encode()
+    ):
+        raise Unauthorized(
+            "GET /metrics needs the metrics token: Authorization: Bearer <WARDSAFE_METRICS_TOKEN>.",
+            challenge='Bearer realm="metrics"',
+        )

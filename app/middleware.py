@@ -1,5 +1,5 @@
-"""ASGI middleware: request ids, access logs and metrics, the request body limit,
-the close of the read session."""
+"""ASGI middleware: request ids, security headers, access logs and metrics, the
+request body limit, the close of the read session."""
 
 from __future__ import annotations
 
@@ -26,6 +26,43 @@ error_logger = logging.getLogger("wardsafe.errors")
 
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
+Headers = list[tuple[bytes, bytes]]
+
+# Every answer may carry personal data or come from a signed-in caller: none is
+# stored by a browser or a shared cache unless its route says otherwise
+# (GET /api/v1/reports/statistics: aggregate figures, `private, max-age`).
+NO_STORE: tuple[bytes, bytes] = (b"cache-control", b"no-store")
+# JSON, XML, Prometheus text and problems: nothing in them may run or be framed.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# The docs' browser views (/docs, /redoc, Swagger UI's OAuth2 redirect) are
+# FastAPI's HTML pages: scripts and styles from jsDelivr, an inline script that
+# starts them, ReDoc's fonts from Google Fonts and its search in a blob: worker,
+# FastAPI's favicon, and the OpenAPI document and sign-in from this origin.
+DOCS_CSP = (
+    "default-src 'none'; "
+    "script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
+    "style-src https://cdn.jsdelivr.net https://fonts.googleapis.com 'unsafe-inline'; "
+    "font-src https://fonts.gstatic.com; "
+    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "connect-src 'self'; "
+    "worker-src blob:; "
+    "form-action 'self'; "
+    "base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+def security_headers(csp: str, hsts_seconds: int) -> Headers:
+    """The headers every answer gets, Cache-Control aside."""
+    headers = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"content-security-policy", csp.encode("latin-1")),
+    ]
+    if hsts_seconds:
+        headers.append((b"strict-transport-security", f"max-age={hsts_seconds}".encode()))
+    return headers
+
 
 def route_template(scope: Scope) -> str:
     """The matched route's path template (never the raw path, which may hold ids)."""
@@ -37,16 +74,25 @@ def route_template(scope: Scope) -> str:
 class RequestContextMiddleware:
     """The one middleware of ours around every route (each layer costs every request).
 
-    Outside in, as three middlewares did before: the request id, access log,
-    metrics and the 500 problem; CORS when it is configured; the request body
-    limit (``_limited``); and, once the answer is sent, the close of the
-    request's read session (app/db.py)."""
+    Outside in, as three middlewares did before: the request id, security
+    headers, access log, metrics and the 500 problem; CORS when it is
+    configured; the request body limit (``_limited``); and, once the answer is
+    sent, the close of the request's read session (app/db.py)."""
 
     def __init__(
-        self, app: ASGIApp, max_body_bytes: int, cors: Mapping[str, Any] | None = None
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        cors: Mapping[str, Any] | None = None,
+        hsts_seconds: int = 0,
+        html_paths: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # Built once: every request only picks its list (HTML page or not).
+        self._api_headers = security_headers(API_CSP, hsts_seconds)
+        self._html_headers = security_headers(DOCS_CSP, hsts_seconds)
+        self._html_paths = html_paths
         self._too_large = f"The request body exceeds the limit of {max_body_bytes} bytes."
         # CORS sits inside the request context, so that a preflight it answers
         # carries a request id and is counted, and outside the body limit, so
@@ -56,9 +102,9 @@ class RequestContextMiddleware:
             self._inner = CORSMiddleware(self._limited, **cors)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Gives the request an id, logs it without personal data, counts it, and
-        turns a database fault into a 503 problem and any other unexpected exception
-        into a 500 problem, each carrying the id."""
+        """Gives the request an id and its answer the security headers, logs it without
+        personal data, counts it, and turns a database fault into a 503 problem and any
+        other unexpected exception into a 500 problem, each carrying the id."""
         if scope["type"] != "http":
             await self._inner(scope, receive, send)
             return
@@ -69,13 +115,18 @@ class RequestContextMiddleware:
         status = 500
         started = False
         start = time.perf_counter()
+        added = self._html_headers if scope["path"] in self._html_paths else self._api_headers
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, started
             if message["type"] == "http.response.start":
                 started = True
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), header]
+                headers = message.get("headers", [])
+                if any(name == b"cache-control" for name, _ in headers):
+                    message["headers"] = [*headers, *added, header]
+                else:
+                    message["headers"] = [*headers, *added, NO_STORE, header]
             await send(message)
 
         try:

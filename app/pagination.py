@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import Prepared, fetch_rows
 from app.errors import InvalidCursor
+from app.schemas.common import Text
 
 T = TypeVar("T")
 
@@ -54,8 +55,8 @@ async def page_params(
     ] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None,
+        Text(max_length=1024),
         Query(
-            max_length=1024,
             description="The `next_cursor` of the previous page; omit for the first page.",
         ),
     ] = None,

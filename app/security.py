@@ -203,6 +203,8 @@ class Principal:
     ward_code: str | None
     neighbourhood_id: uuid.UUID | None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    # The account's token epoch when the token was issued (app/revocations.py).
+    token_epoch: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -298,9 +300,9 @@ class TokenSigner:
     verified token is remembered (bounded, by its exact text) with its
     principal until it expires: the signature and claims are checked once,
     not on every request, which cost a light read about a tenth of its CPU
-    (docs/performance.md). Access tokens are not revocable before they expire
-    (their lifetime is short, docs/access.md), so remembering one changes
-    no answer."""
+    (docs/performance.md). A token whose account's epoch has moved on since
+    it was issued stops working all the same: that is checked on every
+    request, after this (app/revocations.py)."""
 
     def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
@@ -349,6 +351,7 @@ class TokenSigner:
             if principal.neighbourhood_id
             else None,
             "scopes": sorted(principal.scopes),
+            "epoch": principal.token_epoch,
         }
         token = jwt.encode(
             claims,
@@ -406,6 +409,7 @@ class TokenSigner:
                 ward_code=claims.get("ward_code"),
                 neighbourhood_id=uuid.UUID(neighbourhood) if neighbourhood else None,
                 scopes=frozenset(claims.get("scopes") or ()),
+                token_epoch=int(claims.get("epoch") or 0),
             )
             not_before = int(claims.get("nbf", claims["iat"]))
             return principal, not_before, int(claims["exp"])

@@ -333,13 +333,13 @@ async def ensure(scale: str, reload: bool = False) -> Fixture:
             load_seconds = meta["load_seconds"]
             # A loaded set still takes the migrations written since (new
             # indexes); each pass's reset() runs VACUUM ANALYZE after.
-            env = {**os.environ, "WARDSAFE_DATABASE_URL": url}
+            env = {**os.environ, "WARDSAFE_DATABASE_URL": url, "WARDSAFE_ENV": "development"}
             wardsafe = os.path.join(os.path.dirname(sys.executable), "wardsafe")
             await asyncio.to_thread(subprocess.run, [wardsafe, "migrate"], check=True, env=env)
         else:
             if meta is not None:
                 raise SystemExit(f"{name} holds another load; run with --reload")
-            env = {**os.environ, "WARDSAFE_DATABASE_URL": url}
+            env = {**os.environ, "WARDSAFE_DATABASE_URL": url, "WARDSAFE_ENV": "development"}
             wardsafe = os.path.join(os.path.dirname(sys.executable), "wardsafe")
             for command in ("migrate", "import-units"):
                 await asyncio.to_thread(subprocess.run, [wardsafe, command], check=True, env=env)

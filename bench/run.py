@@ -159,6 +159,11 @@ def server_env(fixture: load.Fixture) -> dict[str, str]:
     return {
         **os.environ,
         "WARDSAFE_DATABASE_URL": fixture.database_url,
+        # What the runs measured before production became the default (docs,
+        # open /metrics); both A/B sides then serve the same routes.
+        "WARDSAFE_ENV": "development",
+        # Each pass stops its server with SIGTERM: no load balancer to drain for.
+        "WARDSAFE_SHUTDOWN_DRAIN_SECONDS": "0",
         "WARDSAFE_SECRET_KEY": SECRET,
         "WARDSAFE_ACCESS_TOKEN_TTL_SECONDS": str(TTL_SECONDS),
         "BENCH_DSN": fixture.dsn,
@@ -171,6 +176,7 @@ def mint_tokens(fixture: load.Fixture) -> dict[str, str]:
     from app.security import ROLE_SCOPES, Principal, Role, TokenSigner
 
     settings = Settings(
+        env="development",
         secret_key=SECRET,
         database_url=fixture.database_url,
         access_token_ttl_seconds=TTL_SECONDS,

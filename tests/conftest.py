@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as redis_asyncio
 from fastapi import FastAPI
 from sqlalchemy import delete, or_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
@@ -129,7 +130,7 @@ def app(settings: Settings, engine: AsyncEngine) -> FastAPI:
 
 def fresh_rate_limiter(app: FastAPI) -> None:
     """Give ``app`` an empty in-memory rate limiter (and a token service that uses it)."""
-    limiter = RateLimiter()
+    limiter = RateLimiter(secret=app.state.settings.secret_key)
     app.state.rate_limiter = limiter
     app.state.token_service = TokenService(app.state.settings, app.state.token_signer, limiter)
 
@@ -152,6 +153,22 @@ async def client(
 
 
 AppClientFactory = Callable[..., Awaitable[tuple[FastAPI, httpx.AsyncClient]]]
+ClientAtFactory = Callable[[str], Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def client_at(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[ClientAtFactory]:
+    """Clients of ``client``'s app (its test sessionmaker and fresh limiter) whose
+    requests come from another address: ``await client_at("2001:db8::1")``."""
+    async with AsyncExitStack() as stack:
+
+        async def build(host: str) -> httpx.AsyncClient:
+            transport = httpx.ASGITransport(app=app, client=(host, 43210))
+            return await stack.enter_async_context(
+                httpx.AsyncClient(transport=transport, base_url="http://testserver")
+            )
+
+        yield build
 
 
 @pytest.fixture
@@ -216,6 +233,48 @@ async def cast(app: FastAPI, session: AsyncSession) -> Cast:
     )
     await session.commit()
     return built
+
+
+# --- Redis ---------------------------------------------------------------------
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@dataclass
+class RedisSpace:
+    """The machine's Redis, and a key prefix of this test's own (other runs share the
+    server): pass both to ``app_client`` as ``redis_url`` and ``redis_key_prefix``."""
+
+    url: str
+    prefix: str
+    connection: redis_asyncio.Redis
+
+    @property
+    def settings(self) -> dict[str, str]:
+        return {"redis_url": self.url, "redis_key_prefix": self.prefix}
+
+    async def keys(self) -> list[str]:
+        return [key.decode() for key in await self.connection.keys(f"{self.prefix}:*")]
+
+
+@pytest.fixture
+async def redis_space() -> AsyncIterator[RedisSpace]:
+    """Redis at 127.0.0.1:6379, this test's keys deleted afterwards; skipped when it is
+    not running."""
+    connection = redis_asyncio.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        await connection.ping()
+    except (redis_asyncio.ConnectionError, OSError):
+        await connection.aclose()
+        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    space = RedisSpace(REDIS_URL, f"wardsafe-test-{uuid.uuid4().hex[:12]}", connection)
+    try:
+        yield space
+    finally:
+        keys = await connection.keys(f"{space.prefix}:*")
+        if keys:
+            await connection.delete(*keys)
+        await connection.aclose()
 
 
 # --- real commits -------------------------------------------------------------

@@ -18,9 +18,11 @@ runner = CliRunner()
 
 @pytest.fixture
 def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """WARDSAFE_DATABASE_URL points at a fresh file; the settings cache is restored after."""
+    """WARDSAFE_DATABASE_URL points at a fresh file, in development (production is the
+    default); the settings cache is restored after."""
     path = tmp_path / "cli.db"
     monkeypatch.setenv("WARDSAFE_DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+    monkeypatch.setenv("WARDSAFE_ENV", "development")
     get_settings.cache_clear()
     yield path
     get_settings.cache_clear()
@@ -92,6 +94,19 @@ class TestSeedDemo:
         assert rows(
             imported_db, "SELECT count(*) FROM residential_groups WHERE ward_code = '06688'"
         ) == [(233,)]
+
+    def test_production_refuses_demo_data_and_stores_nothing(
+        self, imported_db: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("WARDSAFE_ENV", "production")
+        monkeypatch.setenv("WARDSAFE_SECRET_KEY", "a-production-secret-of-plenty-length-0123456789")
+        get_settings.cache_clear()
+        result = run("seed-demo")
+        assert result.exit_code == 1
+        assert "development only" in result.stderr
+        assert "WARDSAFE_ENV=development" in result.stderr
+        for table in ("neighbourhoods", "users", "reports"):
+            assert rows(imported_db, f"SELECT count(*) FROM {table}") == [(0,)], table  # noqa: S608
 
     def test_before_import_units_it_fails_and_stores_nothing(self, migrated_db: Path) -> None:
         result = run("seed-demo")

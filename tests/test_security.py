@@ -489,6 +489,6 @@ class TestEdDsa:
 class TestKeyFile:
     def test_unsupported_curve_is_refused_at_startup(self, tmp_path: Path) -> None:
         key = ec.generate_private_key(ec.SECP384R1())
-        settings = Settings(jwt_private_key_file=write_key(tmp_path, key))
+        settings = Settings(env="development", jwt_private_key_file=write_key(tmp_path, key))
         with pytest.raises(ValueError, match="RSA, EC P-256 or Ed25519"):
             TokenSigner(settings)

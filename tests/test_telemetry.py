@@ -35,7 +35,7 @@ async def provider_lookups(
 async def test_off_by_default(
     settings: Settings, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert Settings().otel is False
+    assert Settings(env="development").otel is False
     assert await provider_lookups(settings, engine, monkeypatch) == 0
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Field
 
+from app.db import UTCDateTime
 from app.models.base import Record
 
 
@@ -23,3 +26,8 @@ class Client(Record, table=True):
     ward_code: str | None = Field(default=None, foreign_key="wards.code", max_length=5, index=True)
     scopes: str = Field(max_length=2000)
     is_active: bool = Field(default=True)
+    # Raised whenever the account's access tokens must stop working at once
+    # (deactivated, deleted, its role, unit or password changed): a token
+    # carries the epoch it was issued at (app/revocations.py).
+    token_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    token_epoch_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import Index, text
 from sqlmodel import Field
 
+from app.db import UTCDateTime
 from app.models.base import Record
 
 
@@ -39,4 +41,9 @@ class User(Record, table=True):
         default=None, foreign_key="neighbourhoods.id", index=True
     )
     is_active: bool = Field(default=True)
+    # Raised whenever the account's access tokens must stop working at once
+    # (deactivated, deleted, its role, unit or password changed): a token
+    # carries the epoch it was issued at (app/revocations.py).
+    token_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    token_epoch_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     password_hash: str = Field(max_length=255)

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import AwareDatetime
 
 from app.deps import CursorCodecDep, PageDep, SessionDep, scoped
 from app.errors import problem_responses
@@ -14,6 +13,7 @@ from app.pagination import Page
 from app.responses import page_body
 from app.routing import APIRouter
 from app.schemas.audit import AuditEventRead
+from app.schemas.common import Text, Timestamp
 from app.security import Principal
 from app.services import audit as audit_service
 
@@ -26,16 +26,18 @@ async def list_audit_events(
     principal: Annotated[Principal, scoped("audit:read")],
     page: PageDep,
     codec: CursorCodecDep,
-    record_type: Annotated[str | None, Query(max_length=64, examples=["neighbourhood"])] = None,
-    record_id: Annotated[str | None, Query(max_length=64)] = None,
+    record_type: Annotated[
+        str | None, Text(max_length=64), Query(examples=["neighbourhood"])
+    ] = None,
+    record_id: Annotated[str | None, Text(max_length=64), Query()] = None,
     actor_id: Annotated[uuid.UUID | None, Query()] = None,
     # Aware only: a time without an offset names no instant (and would fail to bind).
     since: Annotated[
-        AwareDatetime | None,
+        Timestamp | None,
         Query(alias="from", description="At or after this time (ISO 8601 with offset)."),
     ] = None,
     until: Annotated[
-        AwareDatetime | None, Query(alias="to", description="Before this time (with offset).")
+        Timestamp | None, Query(alias="to", description="Before this time (with offset).")
     ] = None,
 ) -> dict[str, Any]:
     """List audit events in your scope, newest first: who did what, when, to which record."""

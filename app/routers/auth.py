@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 from urllib.parse import unquote
 
 from fastapi import Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 
 from app.deps import SessionDep
+from app.ratelimit import client_key
 from app.routing import APIRouter
 from app.schemas.auth import OAuthErrorResponse, TokenResponse
+from app.schemas.common import Text, refused_character
 from app.services.auth import OAuthError, TokenPair, TokenService
-
-router = APIRouter(prefix="/api/v1/auth", tags=["authentication"])
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -33,6 +36,26 @@ def _oauth_error(error: OAuthError) -> JSONResponse:
     )
 
 
+class OAuthRoute(APIRoute):
+    """A route whose malformed form fields are RFC 6749's ``invalid_request``, not a problem."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as invalid:
+                first = invalid.errors()[0]
+                field = ".".join(str(part) for part in first["loc"][1:]) or "the form"
+                return _oauth_error(OAuthError("invalid_request", f"{field}: {first['msg']}"))
+
+        return guarded
+
+
+router = APIRouter(prefix="/api/v1/auth", tags=["authentication"], route_class=OAuthRoute)
+
+
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
@@ -45,23 +68,25 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
             "invalid_client", "Malformed Basic credentials.", 401, {"WWW-Authenticate": "Basic"}
         ) from None
     client_id, sep, secret = decoded.partition(":")
-    if not sep:
+    # RFC 6749 2.3.1: both parts are form-urlencoded before encoding.
+    client_id, secret = unquote(client_id), unquote(secret)
+    # What a form field would refuse (tests/test_input_types.py), refused here too.
+    if not sep or refused_character(client_id) or refused_character(secret):
         raise OAuthError(
             "invalid_client", "Malformed Basic credentials.", 401, {"WWW-Authenticate": "Basic"}
         )
-    # RFC 6749 2.3.1: both parts are form-urlencoded before encoding.
-    return unquote(client_id), unquote(secret)
+    return client_id, secret
 
 
 def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_key(request.client.host if request.client else None)
 
 
 def _missing(*names: str) -> OAuthError:
     return OAuthError("invalid_request", f"Missing parameter: {', '.join(names)}.")
 
 
-FormField = Annotated[str | None, Form()]
+FormField = Annotated[str | None, Text(), Form()]
 
 
 @router.post(
@@ -75,6 +100,7 @@ async def token(
     session: SessionDep,
     grant_type: Annotated[
         str | None,
+        Text(),
         Form(
             description="`password`, `refresh_token` or `client_credentials`.",
             examples=["password"],
@@ -85,7 +111,9 @@ async def token(
     refresh_token: FormField = None,
     client_id: FormField = None,
     client_secret: FormField = None,
-    scope: Annotated[str | None, Form(description="Space-separated subset of your scopes.")] = None,
+    scope: Annotated[
+        str | None, Text(), Form(description="Space-separated subset of your scopes.")
+    ] = None,
 ) -> Response:
     """Get an access token (OAuth2 form body; errors per RFC 6749)."""
     service: TokenService = request.app.state.token_service
@@ -147,7 +175,7 @@ async def token(
 async def revoke(
     request: Request,
     session: SessionDep,
-    token: Annotated[str | None, Form(description="The refresh token to revoke.")] = None,
+    token: Annotated[str | None, Text(), Form(description="The refresh token to revoke.")] = None,
     token_type_hint: FormField = None,
 ) -> Response:
     """Revoke a refresh token and its sign-in (RFC 7009: 200 whatever the token was)."""

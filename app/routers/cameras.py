@@ -25,6 +25,7 @@ from app.pagination import Page
 from app.responses import created, etag, plain_json, with_etag
 from app.routing import APIRouter
 from app.schemas.cameras import CameraCreate, CameraRead, CameraUpdate
+from app.schemas.common import Text
 from app.security import Principal
 from app.services import camera_geo
 from app.services import cameras as camera_service
@@ -46,8 +47,8 @@ def _invalid(field: str, message: str) -> RequestValidationError:
 async def near_params(
     near: Annotated[
         str | None,
+        Text(max_length=64),
         Query(
-            max_length=64,
             description="`LAT,LON` in decimal degrees: cameras within `radius_m` of it, "
             "nearest first, each with `distance_m`.",
             examples=["20.9526,107.0812"],
@@ -87,7 +88,7 @@ async def list_cameras(
     page: PageDep,
     codec: CursorCodecDep,
     near: NearDep,
-    ward_code: Annotated[str | None, Query(pattern=r"^\d{5}$", examples=["06688"])] = None,
+    ward_code: Annotated[str | None, Text(pattern=r"^\d{5}$"), Query(examples=["06688"])] = None,
     neighbourhood_id: Annotated[uuid.UUID | None, Query()] = None,
     owner_kind: Annotated[OwnerKind | None, Query()] = None,
     sharing: Annotated[Sharing | None, Query()] = None,

@@ -31,6 +31,7 @@ from app.schemas.certifications import (
     RevokeBody,
     SubmitBody,
 )
+from app.schemas.common import Text
 from app.security import Principal
 from app.services import certification_workflow as workflow
 from app.services import certifications as certification_service
@@ -46,6 +47,7 @@ Revoker = Annotated[Principal, scoped("certifications:revoke")]
 async def optional_if_match(
     value: Annotated[
         str | None,
+        Text(),
         Header(
             alias="If-Match",
             description='Optional: the ETag you read, e.g. `"3"`; a stale one gets 412.',
@@ -73,7 +75,7 @@ async def list_certifications(
     codec: CursorCodecDep,
     year: Annotated[int | None, Query(ge=2000, le=2100, examples=[2025])] = None,
     status: Annotated[CertificationStatus | None, Query(examples=["certified"])] = None,
-    ward_code: Annotated[str | None, Query(pattern=r"^\d{5}$", examples=["06688"])] = None,
+    ward_code: Annotated[str | None, Text(pattern=r"^\d{5}$"), Query(examples=["06688"])] = None,
     neighbourhood_id: Annotated[uuid.UUID | None, Query()] = None,
     criteria_set_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, page_body, with_etag
 from app.routing import APIRouter
+from app.schemas.common import Text
 from app.schemas.competitions import (
     CompetitionCreate,
     CompetitionLevel,
@@ -41,7 +42,9 @@ async def list_competitions(
     codec: CursorCodecDep,
     year: Annotated[int | None, Query(ge=2000, le=2999, examples=[2026])] = None,
     level: Annotated[CompetitionLevel | None, Query()] = None,
-    unit_code: Annotated[str | None, Query(pattern=r"^\d{2}(\d{3})?$", examples=["06688"])] = None,
+    unit_code: Annotated[
+        str | None, Text(pattern=r"^\d{2}(\d{3})?$"), Query(examples=["06688"])
+    ] = None,
 ) -> dict[str, Any]:
     """List the competitions of your ward and province, newest year first."""
     rows, next_cursor = await competition_service.list_competitions(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
@@ -13,6 +12,7 @@ from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, page_body, with_etag
 from app.routing import APIRouter
+from app.schemas.common import Day, Text
 from app.schemas.drills import DrillCreate, DrillOutcome, DrillRead, DrillUpdate
 from app.security import Principal
 from app.services import drills as drill_service
@@ -30,27 +30,23 @@ async def list_drills(
     page: PageDep,
     codec: CursorCodecDep,
     team_id: Annotated[uuid.UUID | None, Query()] = None,
-    ward_code: Annotated[str | None, Query(pattern=r"^\d{5}$", examples=["06688"])] = None,
+    ward_code: Annotated[str | None, Text(pattern=r"^\d{5}$"), Query(examples=["06688"])] = None,
     neighbourhood_id: Annotated[uuid.UUID | None, Query()] = None,
     held: Annotated[
         bool | None, Query(description="true: held drills; false: planned, not yet held.")
     ] = None,
     outcome: Annotated[DrillOutcome | None, Query()] = None,
     date_from: Annotated[
-        date | None,
+        Day | None,
         Query(
             alias="from",
-            ge=date(1900, 1, 1),
-            le=date(2999, 12, 31),
             description="On or after this day (`occurs_on`: held day, else planned day).",
         ),
     ] = None,
     date_to: Annotated[
-        date | None,
+        Day | None,
         Query(
             alias="to",
-            ge=date(1900, 1, 1),
-            le=date(2999, 12, 31),
             description="On or before this day (inclusive).",
         ),
     ] = None,

@@ -12,6 +12,7 @@ from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, etag
 from app.routing import APIRouter
+from app.schemas.common import Text
 from app.schemas.exemplary_models import (
     ExemplaryModelCreate,
     ExemplaryModelRead,
@@ -36,7 +37,9 @@ async def list_exemplary_models(
     group_id: Annotated[uuid.UUID | None, Query(description="Only this group's.")] = None,
     year: Annotated[int | None, Query(ge=1990, le=2100, examples=[2025])] = None,
     ward_code: Annotated[
-        str | None, Query(pattern=r"^\d{5}$", description="Official ward code.", examples=["06688"])
+        str | None,
+        Text(pattern=r"^\d{5}$"),
+        Query(description="Official ward code.", examples=["06688"]),
     ] = None,
     kind: Annotated[GroupKind | None, Query(description="Only groups of this kind.")] = None,
 ) -> dict[str, Any]:

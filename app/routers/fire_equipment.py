@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
@@ -13,6 +12,7 @@ from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, page_body, with_etag
 from app.routing import APIRouter
+from app.schemas.common import Day, Text
 from app.schemas.fire_equipment import (
     EquipmentDueRead,
     EquipmentKind,
@@ -44,7 +44,7 @@ async def list_fire_equipment(
     codec: CursorCodecDep,
     team_id: uuid.UUID,
     kind: Annotated[EquipmentKind | None, Query()] = None,
-    household: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    household: Annotated[str | None, Text(min_length=1, max_length=200), Query()] = None,
 ) -> dict[str, Any]:
     """List a team's equipment, oldest record first."""
     rows, next_cursor = await equipment_service.list_equipment(
@@ -156,10 +156,8 @@ async def get_fire_team_readiness(
     principal: FireReader,
     team_id: uuid.UUID,
     as_of: Annotated[
-        date | None,
+        Day | None,
         Query(
-            ge=date(1900, 1, 1),
-            le=date(2999, 12, 31),
             description="The day to judge on (default: today in Vietnam). Late means the "
             "next inspection day is before it; expired, the expiry day is before it.",
         ),
@@ -180,15 +178,13 @@ async def list_equipment_due(
     page: PageDep,
     codec: CursorCodecDep,
     before: Annotated[
-        date | None,
+        Day | None,
         Query(
-            ge=date(1900, 1, 1),
-            le=date(2999, 12, 31),
             description="Items whose next inspection or expiry day is before this day "
             "(default: today in Vietnam, i.e. what is overdue now).",
         ),
     ] = None,
-    ward_code: Annotated[str | None, Query(pattern=r"^\d{5}$", examples=["06688"])] = None,
+    ward_code: Annotated[str | None, Text(pattern=r"^\d{5}$"), Query(examples=["06688"])] = None,
     team_id: Annotated[uuid.UUID | None, Query()] = None,
     kind: Annotated[EquipmentKind | None, Query()] = None,
 ) -> dict[str, Any]:

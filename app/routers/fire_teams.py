@@ -12,6 +12,7 @@ from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, with_etag
 from app.routing import APIRouter
+from app.schemas.common import Text
 from app.schemas.fire_teams import FireTeamCreate, FireTeamRead, FireTeamStatus, FireTeamUpdate
 from app.security import Principal
 from app.services import fire_policies
@@ -29,7 +30,7 @@ async def list_fire_teams(
     principal: FireReader,
     page: PageDep,
     codec: CursorCodecDep,
-    ward_code: Annotated[str | None, Query(pattern=r"^\d{5}$", examples=["06688"])] = None,
+    ward_code: Annotated[str | None, Text(pattern=r"^\d{5}$"), Query(examples=["06688"])] = None,
     neighbourhood_id: Annotated[uuid.UUID | None, Query()] = None,
     status: Annotated[FireTeamStatus | None, Query()] = None,
     leader_user_id: Annotated[

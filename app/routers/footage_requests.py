@@ -14,6 +14,7 @@ from app.models.footage_requests import ItemStatus
 from app.pagination import Page
 from app.responses import created, etag
 from app.routing import APIRouter
+from app.schemas.common import Text
 from app.schemas.footage_requests import (
     CustodyRead,
     FootageClose,
@@ -66,8 +67,8 @@ async def list_footage_requests(
     principal: Party,
     page: PageDep,
     codec: CursorCodecDep,
-    ward_code: Annotated[str | None, Query(pattern=r"^\d{5}$", examples=["06688"])] = None,
-    case_code: Annotated[str | None, Query(max_length=64, examples=["HL-2026-0142"])] = None,
+    ward_code: Annotated[str | None, Text(pattern=r"^\d{5}$"), Query(examples=["06688"])] = None,
+    case_code: Annotated[str | None, Text(max_length=64), Query(examples=["HL-2026-0142"])] = None,
     camera_id: Annotated[uuid.UUID | None, Query()] = None,
     status: Annotated[
         ItemStatus | None, Query(description="Requests with a camera you see in this status.")

@@ -11,6 +11,7 @@ from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, Ses
 from app.errors import problem_responses
 from app.responses import created, etag
 from app.routing import APIRouter
+from app.schemas.common import Text
 from app.schemas.groups import (
     GroupCreate,
     GroupKind,
@@ -37,7 +38,9 @@ async def list_groups(
     codec: CursorCodecDep,
     kind: Annotated[GroupKind | None, Query(description="Only this kind.")] = None,
     ward_code: Annotated[
-        str | None, Query(pattern=r"^\d{5}$", description="Official ward code.", examples=["06688"])
+        str | None,
+        Text(pattern=r"^\d{5}$"),
+        Query(description="Official ward code.", examples=["06688"]),
     ] = None,
     neighbourhood_id: Annotated[
         uuid.UUID | None, Query(description="Only the groups of this neighbourhood.")
@@ -45,9 +48,8 @@ async def list_groups(
     status: Annotated[GroupStatus | None, Query(description="Only this status.")] = None,
     q: Annotated[
         str | None,
+        Text(min_length=1, max_length=100),
         Query(
-            min_length=1,
-            max_length=100,
             description="A word of the name starts with this; diacritics optional "
             "(`khu pho 3` finds Khu phố 3).",
             examples=["an ninh"],

@@ -19,6 +19,7 @@ from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, page_body, with_etag
 from app.routing import APIRouter
+from app.schemas.common import Text
 from app.schemas.neighbourhoods import NeighbourhoodCreate, NeighbourhoodRead, NeighbourhoodUpdate
 from app.security import Principal
 from app.services import neighbourhoods as neighbourhood_service
@@ -27,7 +28,9 @@ router = APIRouter(prefix="/api/v1/neighbourhoods", tags=["neighbourhoods"])
 
 UnitsWriter = Annotated[Principal, scoped("units:write")]
 WardCodeFilter = Annotated[
-    str | None, Query(pattern=r"^\d{5}$", description="Official ward code.", examples=["06688"])
+    str | None,
+    Text(pattern=r"^\d{5}$"),
+    Query(description="Official ward code.", examples=["06688"]),
 ]
 _WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
 

@@ -63,6 +63,8 @@ class Open311Route(APIRoute):
 
         async def guarded(request: Request) -> Response:
             try:
+                open311_service.check_text(request.path_params)
+                open311_service.check_text(request.query_params)
                 return await handler(request)
             except Open311Failure as error:
                 return error_response(xml, error.status, [error.description])
@@ -323,7 +325,9 @@ async def _form(request: Request) -> Mapping[str, str]:
         form = await request.form()
     except Exception:
         raise Open311Failure(400, "The body must be form-encoded.") from None
-    return {name: value for name, value in form.items() if not isinstance(value, UploadFile)}
+    fields = {name: value for name, value in form.items() if not isinstance(value, UploadFile)}
+    open311_service.check_text(fields)
+    return fields
 
 
 _POST_BODY: dict[str, Any] = {

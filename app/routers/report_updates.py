@@ -20,6 +20,7 @@ from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import Answer, etag, idempotent
 from app.routing import APIRouter
+from app.schemas.common import Text
 from app.schemas.report_updates import ReportNoteCreate, ReportTransitionCreate, ReportUpdateRead
 from app.schemas.reports import ReportRead
 from app.security import Principal
@@ -31,6 +32,7 @@ router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 Triager = Annotated[Principal, scoped("reports:triage")]
 OptionalIfMatch = Annotated[
     str | None,
+    Text(),
     Header(
         alias="If-Match",
         description='Optional: the ETag you read, e.g. `"3"`; a stale one is a 412.',

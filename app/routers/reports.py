@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import uuid
 from typing import Annotated, Any
 
-from cryptography.fernet import Fernet
-from fastapi import Path, Query, Request, Response
-from pydantic import AwareDatetime
+from fastapi import Query, Request, Response
 
 from app.deps import (
     CurrentPrincipal,
@@ -22,12 +18,11 @@ from app.deps import (
     SessionDep,
     scoped,
 )
-from app.errors import RateLimited, problem_responses
+from app.errors import problem_responses
 from app.pagination import Page
-from app.ratelimit import limit
 from app.responses import created, etag, keyed_request, plain_json, replayable, with_etag
 from app.routing import APIRouter
-from app.schemas.common import WardCode
+from app.schemas.common import Text, Timestamp, WardCode
 from app.schemas.reports import (
     PublicUpdateRead,
     ReportCategory,
@@ -38,9 +33,11 @@ from app.schemas.reports import (
     ReportStatus,
     ReportTriage,
     TrackedReportRead,
+    TrackRequest,
 )
 from app.security import Principal
 from app.services import idempotency as idempotency_service
+from app.services import report_filing as filing_service
 from app.services import report_statistics as statistics_service
 from app.services import reports as report_service
 
@@ -50,35 +47,6 @@ Triager = Annotated[Principal, scoped("reports:triage")]
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-async def _throttle(request: Request) -> None:
-    """429 once a client address has sent too many reports without a token."""
-    settings = request.app.state.settings
-    limiter = request.app.state.rate_limiter
-    item = limit(settings.anonymous_reports_per_address)
-    address = request.client.host if request.client else "unknown"
-    if not await limiter.hit(item, "anonymous-report", address):
-        wait = await limiter.retry_after(item, "anonymous-report", address) or 1
-        raise RateLimited(
-            f"Too many reports from your address; try again in {wait} seconds.",
-            headers={"Retry-After": str(wait)},
-        )
-
-
-def _anonymous_idempotency(secret_key: str, key: str) -> tuple[str, Fernet]:
-    """The stored name of an anonymous caller's key, and the cipher of its stored answer.
-
-    Anonymous keys are not tied to a caller (that would need an account or an
-    address), so they are one global space, named by a digest of the key. The
-    stored answer holds the tracking code, so it is sealed with a key derived
-    from the Idempotency-Key itself (and the secret key): neither the database
-    nor the server's secret alone ever yields a tracking code."""
-    name = hashlib.sha256(b"wardsafe-anonymous-idempotency-name\x00" + key.encode()).hexdigest()
-    sealing = hashlib.sha256(
-        b"wardsafe-anonymous-idempotency-key\x00" + secret_key.encode() + b"\x00" + key.encode()
-    ).digest()
-    return name, Fernet(base64.urlsafe_b64encode(sealing))
-
-
 async def _created_anonymously(
     request: Request,
     session: SessionDep,
@@ -86,12 +54,13 @@ async def _created_anonymously(
     body: ReportCreate,
     principal: Principal | None,
 ) -> Response:
+    state = request.app.state
     keyed = None
     if idempotency_key:
-        name, cipher = _anonymous_idempotency(
-            request.app.state.settings.secret_key, idempotency_key
+        name, cipher = filing_service.sealed_key(state.settings.secret_key, idempotency_key)
+        keyed = keyed_request(
+            request, body, actor_key=filing_service.ANONYMOUS_ACTOR, key=name, cipher=cipher
         )
-        keyed = keyed_request(request, body, actor_key="anonymous-report", key=name, cipher=cipher)
 
     async def run() -> idempotency_service.Answer:
         report, tracking_code = await report_service.create_report(session, principal, body)
@@ -101,7 +70,15 @@ async def _created_anonymously(
         headers = {"Location": f"/api/v1/reports/{report['id']}", "ETag": etag(report["version"])}
         return idempotency_service.Answer(201, answer.model_dump_json().encode(), headers)
 
-    answer, replayed = await idempotency_service.run_once(session, keyed, run)
+    answer, replayed = await filing_service.file_within_limit(
+        session,
+        state.rate_limiter,
+        state.anonymous_limits,
+        principal,
+        request.client.host if request.client else None,
+        keyed,
+        run,
+    )
     return replayable(answer, replayed, _NO_STORE)
 
 
@@ -120,10 +97,8 @@ async def create_report(
     body: ReportCreate,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
-    """File a report, signed in or without a token (anonymous, rate-limited per address)."""
+    """File a report, signed in or without a token (anonymous: rate-limited, docs/reports.md)."""
     principal = report_service.reporting_principal(principal)
-    if principal is None:
-        await _throttle(request)
     if principal is None or body.anonymous:
         return await _created_anonymously(request, session, idempotency_key, body, principal)
     signed = principal
@@ -145,11 +120,11 @@ async def create_report(
 
 
 DateFrom = Annotated[
-    AwareDatetime | None,
+    Timestamp | None,
     Query(alias="from", description="Filed at or after this time (ISO 8601 with offset)."),
 ]
 DateTo = Annotated[
-    AwareDatetime | None, Query(alias="to", description="Filed before this time (with offset).")
+    Timestamp | None, Query(alias="to", description="Filed before this time (with offset).")
 ]
 
 
@@ -196,9 +171,8 @@ async def report_statistics(
     principal: Annotated[Principal, scoped("reports:read")],
     unit_code: Annotated[
         str,
+        Text(min_length=2, max_length=36),
         Query(
-            min_length=2,
-            max_length=36,
             description="A province (2 digits), ward (5 digits) or neighbourhood id.",
             examples=["06688"],
         ),
@@ -229,19 +203,17 @@ async def report_statistics(
     )
 
 
-@router.get(
-    "/track/{tracking_code}",
+@router.post(
+    "/track",
     response_model=TrackedReportRead,
     responses=problem_responses(404, 422),
     openapi_extra={"security": []},
 )
 async def track_report(
-    session: ReadSessionDep,
-    response: Response,
-    tracking_code: Annotated[str, Path(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+    session: ReadSessionDep, response: Response, body: TrackRequest
 ) -> TrackedReportRead:
     """Follow an anonymous report with its tracking code: status and public notes only."""
-    report, updates = await report_service.track(session, tracking_code)
+    report, updates = await report_service.track(session, body.tracking_code)
     response.headers.update(_NO_STORE)
     return TrackedReportRead(
         category=ReportCategory(report.category),

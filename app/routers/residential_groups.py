@@ -19,6 +19,7 @@ from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, page_body, with_etag
 from app.routing import APIRouter
+from app.schemas.common import Text
 from app.schemas.residential_groups import (
     ResidentialGroupCreate,
     ResidentialGroupRead,
@@ -31,7 +32,9 @@ router = APIRouter(prefix="/api/v1/residential-groups", tags=["residential group
 
 UnitsWriter = Annotated[Principal, scoped("units:write")]
 WardCodeFilter = Annotated[
-    str | None, Query(pattern=r"^\d{5}$", description="Official ward code.", examples=["06688"])
+    str | None,
+    Text(pattern=r"^\d{5}$"),
+    Query(description="Official ward code.", examples=["06688"]),
 ]
 _WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
 

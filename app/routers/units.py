@@ -11,18 +11,18 @@ from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import page_body
 from app.routing import APIRouter
+from app.schemas.common import Text
 from app.schemas.units import ProvinceRead, WardRead
 from app.services import units as unit_service
 
 router = APIRouter(prefix="/api/v1", tags=["administrative units"])
 
-ProvinceCodePath = Annotated[str, Path(pattern=r"^\d{2}$", examples=["22"])]
-WardCodePath = Annotated[str, Path(pattern=r"^\d{5}$", examples=["06688"])]
+ProvinceCodePath = Annotated[str, Text(pattern=r"^\d{2}$"), Path(examples=["22"])]
+WardCodePath = Annotated[str, Text(pattern=r"^\d{5}$"), Path(examples=["06688"])]
 SearchQuery = Annotated[
     str | None,
+    Text(min_length=1, max_length=100),
     Query(
-        min_length=1,
-        max_length=100,
         description="A word of the name starts with this; diacritics optional "
         "(`ha long` finds Hạ Long).",
         examples=["ha long"],
@@ -51,7 +51,8 @@ async def list_wards(
     codec: CursorCodecDep,
     province_code: Annotated[
         str | None,
-        Query(pattern=r"^\d{2}$", description="Official province code.", examples=["22"]),
+        Text(pattern=r"^\d{2}$"),
+        Query(description="Official province code.", examples=["22"]),
     ] = None,
     q: SearchQuery = None,
 ) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, page_body, with_etag
 from app.routing import APIRouter
+from app.schemas.common import Text
 from app.schemas.users import MeRead, UserCreate, UserRead, UserUpdate
 from app.security import Principal, Role
 from app.services import users as user_service
@@ -54,7 +55,7 @@ async def list_users(
     page: PageDep,
     codec: CursorCodecDep,
     role: Annotated[Role | None, Query(description="Only this role.")] = None,
-    ward_code: Annotated[str | None, Query(pattern=r"^\d{5}$", examples=["06688"])] = None,
+    ward_code: Annotated[str | None, Text(pattern=r"^\d{5}$"), Query(examples=["06688"])] = None,
 ) -> dict[str, Any]:
     """List accounts in your scope, by username."""
     rows, next_cursor = await user_service.list_users(

@@ -7,9 +7,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import Field, model_validator
 
-from app.schemas.common import InputModel, ProvinceCode, ReadModel, RecordRead, WardCode
+from app.schemas.common import (
+    InputModel,
+    MultilineText,
+    ProvinceCode,
+    ReadModel,
+    RecordRead,
+    Text,
+    Timestamp,
+    WardCode,
+)
 
 
 class BroadcastKind(StrEnum):
@@ -28,9 +37,9 @@ class BroadcastState(StrEnum):
     EXPIRED = "expired"
 
 
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Body = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
-UnitCode = Annotated[str, StringConstraints(min_length=5, max_length=36)]
+Title = Annotated[str, Text(min_length=1, max_length=200)]
+Body = Annotated[str, MultilineText(min_length=1, max_length=10_000)]
+UnitCode = Annotated[str, Text(min_length=5, max_length=36)]
 
 
 class BroadcastCreate(InputModel):
@@ -48,10 +57,10 @@ class BroadcastCreate(InputModel):
         "all inside your scope and in one province.",
         examples=[["06688"]],
     )
-    publish_at: AwareDatetime | None = Field(
+    publish_at: Timestamp | None = Field(
         default=None, description="When it goes live; now if omitted."
     )
-    expires_at: AwareDatetime | None = Field(
+    expires_at: Timestamp | None = Field(
         default=None, description="When it stops being shown; never if omitted."
     )
 
@@ -68,8 +77,8 @@ class BroadcastUpdate(InputModel):
     title: Title | None = None
     body: Body | None = None
     kind: BroadcastKind | None = None
-    publish_at: AwareDatetime | None = None
-    expires_at: AwareDatetime | None = Field(default=None, description="null: never expires.")
+    publish_at: Timestamp | None = None
+    expires_at: Timestamp | None = Field(default=None, description="null: never expires.")
 
 
 class BroadcastRead(RecordRead):

@@ -6,16 +6,24 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
 from app.models.cameras import CameraStatus, OwnerKind, Sharing
-from app.schemas.common import InputModel, ProvinceCode, RecordRead, WardCode
+from app.schemas.common import (
+    Day,
+    InputModel,
+    MultilineText,
+    ProvinceCode,
+    RecordRead,
+    Text,
+    WardCode,
+)
 
-Label = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Address = Annotated[str, StringConstraints(min_length=1, max_length=300)]
-OwnerName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{8,15}$")]
-Covers = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+Label = Annotated[str, Text(min_length=1, max_length=200)]
+Address = Annotated[str, Text(min_length=1, max_length=300)]
+OwnerName = Annotated[str, Text(min_length=1, max_length=200)]
+Phone = Annotated[str, Text(pattern=r"^\+?[0-9]{8,15}$")]
+Covers = Annotated[str, MultilineText(min_length=1, max_length=1000)]
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 Bearing = Annotated[int, Field(ge=0, le=359)]
@@ -50,7 +58,7 @@ class CameraCreate(InputModel):
     )
     sharing: Sharing = Field(default=Sharing.ON_REQUEST, examples=["on_request"])
     status: CameraStatus = Field(default=CameraStatus.ACTIVE, examples=["active"])
-    last_verified_on: date | None = Field(
+    last_verified_on: Day | None = Field(
         default=None,
         description="When an officer last checked it (officers only).",
         examples=["2026-11-02"],
@@ -74,7 +82,7 @@ class CameraUpdate(InputModel):
     retention_days: RetentionDays | None = None
     sharing: Sharing | None = None
     status: CameraStatus | None = None
-    last_verified_on: date | None = None
+    last_verified_on: Day | None = None
 
 
 class CameraRead(RecordRead):

@@ -6,15 +6,17 @@ from collections import Counter
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, model_validator
 
-from app.schemas.common import InputModel, RecordRead
+from app.schemas.common import InputModel, MultilineText, RecordRead, Text
 
 CriterionCode = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$"),
+    Text(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$"),
     Field(description="Unique inside its set.", examples=["TC4"]),
 ]
+SetName = Annotated[str, Text(min_length=1, max_length=200)]
+LegalBasis = Annotated[str, Text(max_length=200)]
 Year = Annotated[int, Field(ge=2000, le=2100, examples=[2025])]
 Score = Annotated[int, Field(ge=0, le=1000)]
 
@@ -30,13 +32,11 @@ class Criterion(InputModel):
     """One criterion of a set."""
 
     code: CriterionCode
-    title: str = Field(
-        min_length=1,
-        max_length=500,
+    title: Annotated[str, Text(min_length=1, max_length=500)] = Field(
         examples=["Kiềm chế, làm giảm tội phạm, tệ nạn xã hội so với năm trước"],
     )
-    description: str | None = Field(
-        default=None, max_length=2000, description="What evidence the assessor looks for."
+    description: Annotated[str, MultilineText(max_length=2000)] | None = Field(
+        default=None, description="What evidence the assessor looks for."
     )
     kind: CriterionKind = Field(examples=["score"])
     max_score: Score | None = Field(
@@ -92,14 +92,10 @@ class CriteriaSetCreate(InputModel):
     """A new criteria set; it becomes the next ``set_version`` of its year."""
 
     year: Year
-    name: str = Field(
-        min_length=1,
-        max_length=200,
+    name: SetName = Field(
         examples=["Tiêu chuẩn khu dân cư an toàn về ANTT năm 2025"],
     )
-    legal_basis: str | None = Field(
-        default=None, max_length=200, examples=["Thông tư 124/2021/TT-BCA"]
-    )
+    legal_basis: LegalBasis | None = Field(default=None, examples=["Thông tư 124/2021/TT-BCA"])
     criteria: Criteria
     pass_rule: PassRule = Field(default_factory=PassRule)
 
@@ -112,8 +108,8 @@ class CriteriaSetCreate(InputModel):
 class CriteriaSetUpdate(InputModel):
     """Changes to a set no certification uses yet; send only what changes."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    legal_basis: str | None = Field(default=None, max_length=200)
+    name: SetName | None = None
+    legal_basis: LegalBasis | None = None
     criteria: Criteria | None = None
     pass_rule: PassRule | None = None
 

@@ -7,19 +7,28 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, model_validator
 
 from app.models.certifications import CertificationStatus, allowed_transitions
 from app.schemas.certification_criteria import CriterionCode, Score, Year
-from app.schemas.common import InputModel, ProvinceCode, ReadModel, RecordRead, WardCode
+from app.schemas.common import (
+    Day,
+    InputModel,
+    MultilineText,
+    ProvinceCode,
+    ReadModel,
+    RecordRead,
+    Text,
+    WardCode,
+)
 
 Note = Annotated[
-    Annotated[str, StringConstraints(max_length=2000)] | None,
+    Annotated[str, MultilineText(max_length=2000)] | None,
     Field(description="Why, or anything the next person should know.", examples=["Đủ hồ sơ."]),
 ]
 Households = Annotated[int, Field(ge=0, le=1_000_000)]
-DocumentNo = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+DocumentNo = Annotated[str, Text(min_length=1, max_length=64)]
+Reason = Annotated[str, MultilineText(min_length=1, max_length=2000)]
 
 
 class Outcome(StrEnum):
@@ -46,9 +55,8 @@ class _Assessed(InputModel):
 class SelfAssessmentItem(_Assessed):
     """The neighbourhood's own assessment of one criterion."""
 
-    evidence: str | None = Field(
+    evidence: Annotated[str, MultilineText(max_length=2000)] | None = Field(
         default=None,
-        max_length=2000,
         examples=["Biên bản họp dân ngày 12/01/2025; 512/512 hộ ký cam kết."],
     )
 
@@ -56,7 +64,7 @@ class SelfAssessmentItem(_Assessed):
 class ReviewItem(_Assessed):
     """The ward officer's finding on one criterion."""
 
-    note: str | None = Field(default=None, max_length=2000)
+    note: Annotated[str, MultilineText(max_length=2000)] | None = None
 
 
 SelfAssessment = Annotated[list[SelfAssessmentItem], Field(max_length=100)]
@@ -70,7 +78,7 @@ class CertificationCreate(InputModel):
     criteria_set_id: uuid.UUID | None = Field(
         default=None, description="Defaults to the latest criteria set of the year."
     )
-    registered_on: date | None = Field(default=None, description="Defaults to today.")
+    registered_on: Day | None = Field(default=None, description="Defaults to today.")
     resolution_no: DocumentNo | None = Field(
         default=None,
         examples=["01/NQ-KP1"],
@@ -89,7 +97,7 @@ class CertificationUpdate(InputModel):
     """Changes to a draft; send only what changes (`self_assessment` replaces the list)."""
 
     criteria_set_id: uuid.UUID | None = None
-    registered_on: date | None = None
+    registered_on: Day | None = None
     resolution_no: DocumentNo | None = None
     households_total: Households | None = None
     households_committed: Households | None = None
@@ -123,7 +131,7 @@ class DecideBody(InputModel):
         description="Needed when the outcome goes against the review's pass rule.",
     )
     decision_no: DocumentNo | None = Field(default=None, examples=["125/QĐ-UBND"])
-    decided_on: date | None = Field(default=None, description="Defaults to today.")
+    decided_on: Day | None = Field(default=None, description="Defaults to today.")
     note: Note = None
 
 
@@ -131,7 +139,7 @@ class RevokeBody(InputModel):
     """Revoke a certificate."""
 
     reason: Reason = Field(examples=["Phát hiện vụ việc nghiêm trọng bị che giấu khi đánh giá."])
-    revoked_on: date | None = Field(default=None, description="Defaults to today.")
+    revoked_on: Day | None = Field(default=None, description="Defaults to today.")
     note: Note = None
 
 

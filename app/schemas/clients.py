@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, field_validator
 
-from app.schemas.common import InputModel, RecordRead
+from app.schemas.common import InputModel, RecordRead, Text
 
 
 class ClientCreate(InputModel):
     """A new machine client for a ward or province system."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+    name: Annotated[str, Text(min_length=1, max_length=200)] = Field(
         examples=["Hạ Long ward registry sync"]
     )
-    unit_code: Annotated[str, StringConstraints(pattern=r"^(\d{2}|\d{5})$")] = Field(
+    unit_code: Annotated[str, Text(pattern=r"^(\d{2}|\d{5})$")] = Field(
         description="The ward (5 digits) or province (2 digits) it syncs.", examples=["06688"]
     )
-    scopes: list[str] | None = Field(
+    scopes: list[Annotated[str, Text()]] | None = Field(
         default=None,
         description="Defaults to the read and sync scopes of `ward_system`.",
         examples=[["groups:read", "sync:read"]],

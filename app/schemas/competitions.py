@@ -7,10 +7,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
-from app.schemas.common import InputModel, ProvinceCode, ReadModel, RecordRead
-from app.schemas.fire_equipment import Day
+from app.schemas.common import Day, InputModel, ProvinceCode, ReadModel, RecordRead, Text
 
 
 class CompetitionLevel(StrEnum):
@@ -23,14 +22,14 @@ class CompetitionLevel(StrEnum):
 Year = Annotated[int, Field(ge=2000, le=2999, examples=[2026])]
 UnitCode = Annotated[
     str,
-    StringConstraints(pattern=r"^\d{2}(\d{3})?$"),
+    Text(pattern=r"^\d{2}(\d{3})?$"),
     Field(
         description="The ward code for a ward-level competition, the province code for a "
         "province-level one.",
         examples=["06688"],
     ),
 ]
-CompetitionName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+CompetitionName = Annotated[str, Text(min_length=1, max_length=200)]
 Score = Annotated[int, Field(ge=0, le=100, examples=[85])]
 Seconds = Annotated[
     float,

@@ -7,10 +7,17 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, computed_field
+from pydantic import Field, computed_field
 
-from app.schemas.common import InputModel, ProvinceCode, RecordRead, WardCode
-from app.schemas.fire_equipment import Day
+from app.schemas.common import (
+    Day,
+    InputModel,
+    MultilineText,
+    ProvinceCode,
+    RecordRead,
+    Timestamp,
+    WardCode,
+)
 
 
 class DrillOutcome(StrEnum):
@@ -21,24 +28,16 @@ class DrillOutcome(StrEnum):
     FAILED = "failed"
 
 
-def _plausible(value: datetime) -> datetime:
-    # Far-off years would overflow on the way to UTC; no drill is held then.
-    if not 1900 <= value.year <= 2999:
-        raise ValueError("held_at must lie between the years 1900 and 2999")
-    return value
-
-
 HeldAt = Annotated[
-    AwareDatetime,
-    AfterValidator(_plausible),
+    Timestamp,
     Field(
         description="When the drill was held, with an offset; not in the future. "
         "Null while it is only planned.",
         examples=["2026-03-14T08:30:00+07:00"],
     ),
 ]
-Scenario = Annotated[str, StringConstraints(min_length=1, max_length=500)]
-Notes = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+Scenario = Annotated[str, MultilineText(min_length=1, max_length=500)]
+Notes = Annotated[str, MultilineText(min_length=1, max_length=2000)]
 Participants = Annotated[int, Field(ge=0, le=1000, examples=[24])]
 HouseholdsPresent = Annotated[
     int, Field(ge=0, le=15, examples=[8], description="At most the team's household count.")

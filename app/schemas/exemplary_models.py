@@ -5,18 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
-from app.schemas.common import InputModel, ProvinceCode, RecordRead, WardCode
+from app.schemas.common import InputModel, MultilineText, ProvinceCode, RecordRead, Text, WardCode
 from app.schemas.groups import GroupKind
 
 Year = Annotated[int, Field(ge=1990, le=2100, examples=[2025])]
-DecisionNo = Annotated[
-    str, StringConstraints(min_length=1, max_length=64), Field(examples=["312/QĐ-UBND"])
-]
+DecisionNo = Annotated[str, Text(min_length=1, max_length=64), Field(examples=["312/QĐ-UBND"])]
 Citation = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=2000),
+    MultilineText(min_length=1, max_length=2000),
     Field(examples=["Mô hình “Khu phố không có tội phạm ma túy” tiêu biểu năm 2025."]),
 ]
 

@@ -7,12 +7,17 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
-from app.schemas.common import InputModel, ProvinceCode, ReadModel, RecordRead, WardCode
-
-# Dates a person could mean: also keeps month arithmetic clear of year 9999.
-Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2999, 12, 31))]
+from app.schemas.common import (
+    Day,
+    InputModel,
+    ProvinceCode,
+    ReadModel,
+    RecordRead,
+    Text,
+    WardCode,
+)
 
 
 class EquipmentKind(StrEnum):
@@ -33,9 +38,9 @@ REQUIRED_KIT = (
     EquipmentKind.ALARM_BELL,
 )
 
-HouseholdLabel = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-PointLabel = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-Description = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+HouseholdLabel = Annotated[str, Text(min_length=1, max_length=200)]
+PointLabel = Annotated[str, Text(min_length=1, max_length=100)]
+Description = Annotated[str, Text(min_length=1, max_length=200)]
 Quantity = Annotated[int, Field(ge=0, le=1000)]
 IntervalMonths = Annotated[int, Field(ge=1, le=120)]
 

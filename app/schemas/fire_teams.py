@@ -6,9 +6,9 @@ import uuid
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
-from app.schemas.common import InputModel, ProvinceCode, ReadModel, RecordRead, WardCode
+from app.schemas.common import InputModel, ProvinceCode, ReadModel, RecordRead, Text, WardCode
 
 
 class FireTeamStatus(StrEnum):
@@ -19,20 +19,20 @@ class FireTeamStatus(StrEnum):
     DISBANDED = "disbanded"
 
 
-TeamName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-PersonName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+TeamName = Annotated[str, Text(min_length=1, max_length=200)]
+PersonName = Annotated[str, Text(min_length=1, max_length=200)]
 Phone = Annotated[
     str,
-    StringConstraints(pattern=r"^\+?[0-9]{8,15}$"),
+    Text(pattern=r"^\+?[0-9]{8,15}$"),
     Field(examples=["0912345678"]),
 ]
 HouseholdLabel = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=200),
+    Text(min_length=1, max_length=200),
     Field(examples=["Nhà số 12, ngõ 45 Lê Thánh Tông"]),
 ]
-PointLabel = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-ItemText = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+PointLabel = Annotated[str, Text(min_length=1, max_length=100)]
+ItemText = Annotated[str, Text(min_length=1, max_length=100)]
 
 
 class LeaderMember(InputModel):
@@ -46,7 +46,7 @@ class PublicFirePoint(InputModel):
     """A public fire point (điểm chữa cháy công cộng), often at the mouth of a deep alley."""
 
     label: PointLabel = Field(examples=["Điểm CC ngõ 45"])
-    location: Annotated[str, StringConstraints(min_length=1, max_length=300)] = Field(
+    location: Annotated[str, Text(min_length=1, max_length=300)] = Field(
         examples=["Đầu ngõ 45 Lê Thánh Tông, cạnh cột điện số 12"]
     )
     lat: float | None = Field(default=None, ge=-90, le=90, examples=[20.9517])

@@ -7,24 +7,34 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from app.models.footage_requests import CustodyAction, ItemStatus
-from app.schemas.common import InputModel, ProvinceCode, ReadModel, RecordRead, WardCode
+from app.schemas.common import (
+    InputModel,
+    MultilineText,
+    ProvinceCode,
+    ReadModel,
+    RecordRead,
+    Text,
+    Timestamp,
+    WardCode,
+)
 
 CaseCode = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9./_-]*$"),
+    Text(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9./_-]*$"),
 ]
 Sha256 = Annotated[
     str,
-    StringConstraints(pattern=r"^[0-9a-fA-F]{64}$", to_lower=True),
+    Text(pattern=r"^[0-9a-fA-F]{64}$"),
+    StringConstraints(to_lower=True),
     Field(
         description="SHA-256 of the handed-over file, 64 hex digits.",
         examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],
     ),
 ]
-Note = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+Note = Annotated[str, MultilineText(min_length=1, max_length=1000)]
 CameraIds = Annotated[list[uuid.UUID], Field(min_length=1, max_length=50)]
 
 
@@ -32,18 +42,18 @@ class FootageRequestCreate(InputModel):
     """An officer's request for footage from cameras of their ward."""
 
     case_code: CaseCode = Field(examples=["HL-2026-0142"])
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)] = Field(
+    reason: Annotated[str, MultilineText(min_length=1, max_length=2000)] = Field(
         examples=["Trộm xe máy trước số 112 Lê Thánh Tông"]
     )
-    window_start: AwareDatetime = Field(examples=["2026-11-28T13:00:00+07:00"])
-    window_end: AwareDatetime = Field(
+    window_start: Timestamp = Field(examples=["2026-11-28T13:00:00+07:00"])
+    window_end: Timestamp = Field(
         description="At most 24 hours after window_start, and not in the future.",
         examples=["2026-11-28T15:00:00+07:00"],
     )
     camera_ids: CameraIds = Field(
         description="1 to 50 cameras of your ward whose sharing is not `none`."
     )
-    respond_by: AwareDatetime = Field(
+    respond_by: Timestamp = Field(
         description="The deadline for owners: in the future, before any camera's footage "
         "of the window expires.",
         examples=["2026-11-30T17:00:00+07:00"],
@@ -78,7 +88,7 @@ class FootageHandover(InputModel):
 
     camera_id: uuid.UUID
     sha256: Sha256
-    media_ref: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
+    media_ref: Annotated[str, Text(min_length=1, max_length=500)] = Field(
         description="Where the file is kept: an evidence-store reference, not the file.",
         examples=["evidence://HL-2026-0142/cong-truoc.mp4"],
     )

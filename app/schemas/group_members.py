@@ -7,9 +7,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, computed_field
+from pydantic import Field, computed_field
 
-from app.schemas.common import InputModel, ProvinceCode, RecordRead, WardCode
+from app.schemas.common import Day, InputModel, ProvinceCode, RecordRead, Text, WardCode
 from app.schemas.users import Phone
 
 
@@ -21,11 +21,11 @@ class MemberPosition(StrEnum):
     MEMBER = "member"
 
 
-FullName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+FullName = Annotated[str, Text(min_length=1, max_length=200)]
 BirthYear = Annotated[int, Field(ge=1900, le=2100, examples=[1978])]
 Approver = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=200),
+    Text(min_length=1, max_length=200),
     Field(
         description="Grassroots security teams: who approved a member over 70 "
         "(name, office or decision number).",
@@ -41,20 +41,20 @@ class MemberCreate(InputModel):
     phone: Phone | None = None
     birth_year: BirthYear
     position: MemberPosition = Field(default=MemberPosition.MEMBER)
-    joined_on: date = Field(examples=["2025-03-01"])
-    resident_since: date | None = Field(
+    joined_on: Day = Field(examples=["2025-03-01"])
+    resident_since: Day | None = Field(
         default=None,
         description="Since when the member lives in the locality (grassroots teams: "
         "at least one year before `joined_on`).",
         examples=["2010-06-01"],
     )
-    elected_on: date | None = Field(
+    elected_on: Day | None = Field(
         default=None,
         description="Mediation teams: when the households elected the mediator.",
         examples=[None],
     )
     exception_approved_by: Approver | None = None
-    left_on: date | None = Field(
+    left_on: Day | None = Field(
         default=None, description="When the member left; from then on not active."
     )
     user_id: uuid.UUID | None = Field(
@@ -71,11 +71,11 @@ class MemberUpdate(InputModel):
     phone: Phone | None = None
     birth_year: BirthYear | None = None
     position: MemberPosition | None = None
-    joined_on: date | None = None
-    resident_since: date | None = None
-    elected_on: date | None = None
+    joined_on: Day | None = None
+    resident_since: Day | None = None
+    elected_on: Day | None = None
     exception_approved_by: Approver | None = None
-    left_on: date | None = None
+    left_on: Day | None = None
     user_id: uuid.UUID | None = None
 
 

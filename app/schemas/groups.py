@@ -7,10 +7,18 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, RootModel, StringConstraints, computed_field
+from pydantic import Field, RootModel, computed_field
 
 from app.pagination import Page
-from app.schemas.common import InputModel, ProvinceCode, RecordRead, WardCode
+from app.schemas.common import (
+    Day,
+    InputModel,
+    MultilineText,
+    ProvinceCode,
+    RecordRead,
+    Text,
+    WardCode,
+)
 
 
 class GroupKind(StrEnum):
@@ -32,10 +40,10 @@ class GroupStatus(StrEnum):
     DISSOLVED = "dissolved"
 
 
-GroupName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-DecisionNo = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+GroupName = Annotated[str, Text(min_length=1, max_length=200)]
+DecisionNo = Annotated[str, Text(min_length=1, max_length=64)]
 Households = Annotated[int, Field(ge=0, le=10_000_000)]
-CharterNotes = Annotated[str, StringConstraints(max_length=4000)]
+CharterNotes = Annotated[str, MultilineText(max_length=4000)]
 CoveredGroups = Annotated[
     list[uuid.UUID],
     Field(
@@ -60,7 +68,7 @@ class GroupCreate(InputModel):
     )
     covered_residential_group_ids: CoveredGroups = Field(default_factory=list)
     households_covered: Households | None = Field(default=None, examples=[412])
-    founded_on: date | None = Field(default=None, examples=["2024-03-15"])
+    founded_on: Day | None = Field(default=None, examples=["2024-03-15"])
     founding_decision_no: DecisionNo | None = Field(default=None, examples=["125/QĐ-UBND"])
     status: GroupStatus = Field(default=GroupStatus.ACTIVE)
     charter_notes: CharterNotes | None = Field(
@@ -84,7 +92,7 @@ class GroupUpdate(InputModel):
         default=None, description="The full new list; it replaces the old one."
     )
     households_covered: Households | None = None
-    founded_on: date | None = None
+    founded_on: Day | None = None
     founding_decision_no: DecisionNo | None = None
     status: GroupStatus | None = None
     charter_notes: CharterNotes | None = None

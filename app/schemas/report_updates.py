@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
-from app.schemas.common import InputModel, ProvinceCode, RecordRead, WardCode
+from app.schemas.common import InputModel, MultilineText, ProvinceCode, RecordRead, WardCode
 from app.schemas.reports import ReportPriority, ReportStatus
 
-Note = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+Note = Annotated[str, MultilineText(min_length=1, max_length=2000)]
 
 
 class ReportTransitionCreate(InputModel):

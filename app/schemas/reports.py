@@ -7,9 +7,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, model_validator
 
-from app.schemas.common import InputModel, ProvinceCode, ReadModel, RecordRead, WardCode
+from app.schemas.common import (
+    InputModel,
+    MultilineText,
+    ProvinceCode,
+    ReadModel,
+    RecordRead,
+    Text,
+    WardCode,
+)
 
 
 class ReportCategory(StrEnum):
@@ -46,10 +54,12 @@ class ReportPriority(StrEnum):
     URGENT = "urgent"
 
 
-Description = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
-Address = Annotated[str, StringConstraints(min_length=1, max_length=500)]
-MediaRef = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")]
-Answer = Annotated[str, StringConstraints(max_length=500)] | int
+Description = Annotated[str, MultilineText(min_length=1, max_length=4000)]
+Address = Annotated[str, Text(min_length=1, max_length=500)]
+MediaRef = Annotated[str, Text(max_length=2000, pattern=r"^https?://\S+$")]
+# Open311's `text` questions take multi-line answers.
+Answer = Annotated[str | int, MultilineText(max_length=500)]
+QuestionCode = Annotated[str, Text()]
 
 
 class ReportCreate(InputModel):
@@ -74,7 +84,7 @@ class ReportCreate(InputModel):
         description="Links to photos or videos already uploaded elsewhere.",
         examples=[["https://media.example.vn/r/9f2c.jpg"]],
     )
-    attributes: dict[str, Answer] = Field(
+    attributes: dict[QuestionCode, Answer] = Field(
         default_factory=dict,
         max_length=20,
         description="Answers to the category's questions (see the Open311 service "
@@ -139,10 +149,20 @@ class ReportCreated(ReportRead):
 
     tracking_code: str | None = Field(
         default=None,
-        description="Anonymous reports only: keep it to follow the report at "
-        "`/api/v1/reports/track/{tracking_code}`. It is not shown again and cannot be recovered.",
+        description="Anonymous reports only: keep it to follow the report with "
+        "`POST /api/v1/reports/track`. It is not shown again and cannot be recovered.",
         examples=["wtc_Xq3v0m5n8x1c4z7bA9d2kQ"],
     )
+
+
+TrackingCode = Annotated[str, Text(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class TrackRequest(InputModel):
+    """The tracking code of an anonymous report, in the body: a code in a URL would rest
+    in every proxy's access log beside the sender's address."""
+
+    tracking_code: TrackingCode = Field(examples=["wtc_Xq3v0m5n8x1c4z7bA9d2kQ"])
 
 
 class PublicUpdateRead(ReadModel):

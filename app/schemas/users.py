@@ -6,27 +6,27 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field
 
-from app.schemas.common import InputModel, ReadModel, RecordRead
+from app.schemas.common import InputModel, ReadModel, RecordRead, Text
 from app.security import USER_ROLES, Role
 
 Username = Annotated[
     str,
-    StringConstraints(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$"),
+    Text(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$"),
     Field(description="Lowercase letters, digits, `.`, `_`, `-`.", examples=["officer.halong"]),
 ]
 Password = Annotated[
     str,
-    StringConstraints(min_length=8, max_length=128),
+    Text(min_length=8, max_length=128),
     Field(description="8 to 128 characters; stored only as an argon2 hash."),
 ]
 Phone = Annotated[
     str,
-    StringConstraints(pattern=r"^\+?[0-9]{8,15}$"),
+    Text(pattern=r"^\+?[0-9]{8,15}$"),
     Field(examples=["0912345678"]),
 ]
-FullName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+FullName = Annotated[str, Text(min_length=1, max_length=200)]
 
 
 def _person_role(role: Role) -> Role:
@@ -47,7 +47,7 @@ UserRole = Annotated[
 ]
 UnitCode = Annotated[
     str,
-    StringConstraints(min_length=2, max_length=36),
+    Text(min_length=2, max_length=36),
     Field(
         description="A province code, a ward code or a neighbourhood id, as the role needs.",
         examples=["06688"],

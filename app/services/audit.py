@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -104,13 +104,15 @@ async def append(
     ward_code: str | None,
     changed_fields: Iterable[str] = (),
     request_id: str | None,
+    stamp: Mapping[str, Any] | None = None,
 ) -> None:
     """``record``, written at once as a row (``NewRows``), for a write that makes no
     ORM object either; ``request_id`` is given (None leaves the event untied to
-    its request)."""
+    its request), and ``stamp`` may give the event's id and times."""
     await EVENTS.insert(
         session,
         EVENTS.values(
+            **(stamp or {}),
             **_fields(
                 principal,
                 action,
@@ -120,7 +122,7 @@ async def append(
                 ward_code,
                 changed_fields,
                 request_id,
-            )
+            ),
         ),
     )
 

@@ -16,7 +16,7 @@ from app.db import utcnow
 from app.models.auth import RefreshToken
 from app.models.clients import Client
 from app.models.users import User
-from app.ratelimit import RateLimiter, limit
+from app.ratelimit import Rate, RateLimiter, Reservation
 from app.security import (
     ROLE_SCOPES,
     Principal,
@@ -68,6 +68,7 @@ def user_principal(user: User, scopes: frozenset[str] | None = None) -> Principa
         ward_code=user.ward_code,
         neighbourhood_id=user.neighbourhood_id,
         scopes=ROLE_SCOPES[role] if scopes is None else scopes,
+        token_epoch=user.token_epoch,
     )
 
 
@@ -82,6 +83,7 @@ def client_principal(client: Client, scopes: frozenset[str] | None = None) -> Pr
         ward_code=client.ward_code,
         neighbourhood_id=None,
         scopes=frozenset(client.scopes.split()) if scopes is None else scopes,
+        token_epoch=client.token_epoch,
     )
 
 
@@ -96,6 +98,51 @@ def _narrow(granted: frozenset[str], requested: str | None) -> frozenset[str]:
     return asked
 
 
+@dataclass(frozen=True)
+class SignInLimits:
+    """How many failed sign-ins are allowed, per account and address, per address, per
+    account (docs/access.md)."""
+
+    per_account_and_address: Rate
+    per_address: Rate
+    per_account: Rate
+    # How long an address where an account signed in stays known to it: at the
+    # account's ceiling, a known address may still try (within its own budget).
+    known_address_seconds: int = 30 * 86_400
+
+    @classmethod
+    def of(cls, settings: Settings) -> SignInLimits:
+        """The limits the settings give."""
+        return cls(
+            Rate.parse(settings.login_failures_per_username_and_address),
+            Rate.parse(settings.login_failures_per_address),
+            Rate.parse(settings.login_failures_per_username),
+        )
+
+
+class _Attempt:
+    """One sign-in attempt's reservations against the failure limits.
+
+    Reserved before the password is checked, so that concurrent guesses cannot
+    all slip under a limit together; given back when the attempt succeeds."""
+
+    def __init__(self, reservations: list[Reservation]) -> None:
+        self.reservations = reservations
+
+    async def succeeded(self) -> None:
+        for reservation in self.reservations:
+            await reservation.release()
+
+
+def _too_many(wait: int) -> OAuthError:
+    return OAuthError(
+        "too_many_requests",
+        f"Too many failed sign-ins; try again in {wait} seconds.",
+        status=429,
+        headers={"Retry-After": str(wait)},
+    )
+
+
 class TokenService:
     """Grants tokens; owns the signer, the limiter and their settings."""
 
@@ -103,26 +150,41 @@ class TokenService:
         self.settings = settings
         self.signer = signer
         self.limiter = limiter
-        self._per_username = limit(settings.login_failures_per_username)
-        self._per_address = limit(settings.login_failures_per_address)
+        self.limits = SignInLimits.of(settings)
 
-    async def _throttle(self, username: str, address: str) -> None:
-        waits = [
-            await self.limiter.retry_after(self._per_username, "login-user", username.lower()),
-            await self.limiter.retry_after(self._per_address, "login-address", address),
-        ]
-        wait = max((w for w in waits if w is not None), default=None)
-        if wait is not None:
-            raise OAuthError(
-                "too_many_requests",
-                f"Too many failed sign-ins; try again in {wait} seconds.",
-                status=429,
-                headers={"Retry-After": str(wait)},
-            )
+    async def _attempt(self, account: str, address: str) -> _Attempt:
+        """Reserve one failure against each limit, or 429 with the longest wait.
 
-    async def _count_failure(self, username: str, address: str) -> None:
-        await self.limiter.hit(self._per_username, "login-user", username.lower())
-        await self.limiter.hit(self._per_address, "login-address", address)
+        An attacker at one address runs out of its own budgets (per account and
+        address, per address) long before the account's ceiling, so it cannot
+        lock the owner out elsewhere; and an address where the account signed in
+        before is not held to the ceiling at all."""
+        account = account.lower()
+        pair = f"{account}\x00{address}"
+        limiter, limits = self.limiter, self.limits
+        held: list[Reservation] = []
+        checks = (
+            (limits.per_account_and_address, "login-pair", pair),
+            (limits.per_address, "login-address", address),
+            (limits.per_account, "login-account", account),
+        )
+        for rate, namespace, identifier in checks:
+            reservation = await limiter.reserve(rate, namespace, identifier)
+            if reservation.decision.allowed:
+                held.append(reservation)
+                continue
+            if namespace == "login-account" and await limiter.remembered("login-known", pair):
+                continue
+            for taken in held:
+                await taken.release()
+            raise _too_many(reservation.decision.retry_after)
+        return _Attempt(held)
+
+    async def _signed_in(self, attempt: _Attempt, account: str, address: str) -> None:
+        """A success: the attempt was no failure, and the address is known to the account."""
+        await attempt.succeeded()
+        pair = f"{account.lower()}\x00{address}"
+        await self.limiter.remember("login-known", pair, self.limits.known_address_seconds)
 
     async def password_grant(
         self,
@@ -133,7 +195,7 @@ class TokenService:
         address: str,
     ) -> TokenPair:
         """Sign a user in with username and password."""
-        await self._throttle(username, address)
+        attempt = await self._attempt(username, address)
         user = (
             await session.exec(
                 select(User).where(col(User.username) == username, col(User.deleted_at).is_(None))
@@ -143,8 +205,8 @@ class TokenService:
         # failures take the same time.
         valid = verify_password(password, user.password_hash if user else dummy_password_hash())
         if user is None or not valid or not user.is_active:
-            await self._count_failure(username, address)
             raise OAuthError("invalid_grant", "The username or password is wrong.")
+        await self._signed_in(attempt, username, address)
         scopes = _narrow(ROLE_SCOPES[Role(user.role)], scope)
         return await self._issue_for_user(session, user, scopes, family_id=uuid.uuid4())
 
@@ -217,7 +279,7 @@ class TokenService:
         challenge: str | None,
     ) -> TokenPair:
         """Authenticate a machine client by its id and secret."""
-        await self._throttle(f"client:{client_id}", address)
+        attempt = await self._attempt(f"client:{client_id}", address)
         client = (
             await session.exec(
                 select(Client).where(
@@ -228,11 +290,11 @@ class TokenService:
         expected = client.secret_hash if client else hash_secret(new_secret(""))
         valid = hmac.compare_digest(expected, hash_secret(client_secret))
         if client is None or not valid or not client.is_active:
-            await self._count_failure(f"client:{client_id}", address)
             headers = {"WWW-Authenticate": challenge} if challenge else {}
             raise OAuthError(
                 "invalid_client", "Client authentication failed.", status=401, headers=headers
             )
+        await self._signed_in(attempt, f"client:{client_id}", address)
         scopes = _narrow(frozenset(client.scopes.split()), scope)
         access_token, expires_in = self.signer.issue(client_principal(client, scopes))
         return TokenPair(access_token, expires_in, " ".join(sorted(scopes)))

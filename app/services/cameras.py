@@ -199,6 +199,13 @@ def _owner_limits(principal: Principal, changes: Mapping[Any, Any]) -> None:
         raise Forbidden("A camera owner registers and keeps cameras as their own.")
     if changes.get("last_verified_on") is not None:
         raise Forbidden("Only ward officers record that a camera was verified.")
+    # Residents trust a public camera as the authority's own: an owner's camera
+    # that claimed the kind would pass a made-up authority off as the police.
+    if changes.get("owner_kind") == OwnerKind.PUBLIC:
+        raise Forbidden(
+            "Only ward officers register public (authority) cameras; "
+            "choose household, business, school or agency."
+        )
 
 
 # --- reads --------------------------------------------------------------------

@@ -15,6 +15,7 @@ from app.db import columns, compare_and_set, utcnow
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models.clients import Client
 from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.revocations import tokens_ended
 from app.schemas.clients import ClientCreate
 from app.security import (
     DEFAULT_CLIENT_SCOPES,
@@ -104,7 +105,7 @@ async def list_clients(
 async def delete_client(
     session: AsyncSession, principal: Principal, client_pk: uuid.UUID, expected_version: int
 ) -> None:
-    """Delete a client: its secret stops working at once."""
+    """Delete a client: its secret stops working at once, its access tokens within seconds."""
     _require_admin(principal)
     client = (
         await session.exec(
@@ -114,7 +115,10 @@ async def delete_client(
     if client is None:
         raise NotFound(f"No client has the id {client_pk}.")
     await compare_and_set(
-        session, client, expected_version, {"deleted_at": utcnow(), "is_active": False}
+        session,
+        client,
+        expected_version,
+        {"deleted_at": utcnow(), "is_active": False, **tokens_ended(Client)},
     )
     audit_service.record(
         session,

@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.models.clients import Client
 from app.models.reports import Report
 from app.models.units import Ward
+from app.schemas.common import refusal_message, refused_character
 from app.security import hash_secret
 from app.services import report_categories
 from app.services import reports as report_service
@@ -154,6 +155,21 @@ async def check_jurisdiction(session: AsyncSession, jurisdiction_id: str | None)
     """404 unless ``jurisdiction_id`` (when given) names a ward."""
     if jurisdiction_id:
         await ward_of(session, jurisdiction_id)
+
+
+# --- parameters ---------------------------------------------------------------
+
+
+def check_text(params: Mapping[str, str]) -> None:
+    """400 if a parameter's name or value carries a character the API refuses (as its
+    text types do: docs/api-guide.md); descriptions and attribute answers may hold line breaks."""
+    for name, value in params.items():
+        if refused_character(name) is not None:
+            raise Open311Error(400, "A parameter name contains a control character.")
+        multiline = name == "description" or name.startswith("attribute[")
+        refused = refused_character(value, multiline=multiline)
+        if refused is not None:
+            raise Open311Error(400, f"{name}: {refusal_message(refused, multiline=multiline)}")
 
 
 # --- creating a request -------------------------------------------------------

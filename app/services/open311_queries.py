@@ -27,6 +27,7 @@ from app.models.clients import Client
 from app.models.reports import Report, ReportUpdate
 from app.models.units import Ward
 from app.pagination import PAGE_LIMIT, limit_bound
+from app.schemas.common import instant_in_range
 from app.services import report_categories
 from app.services import reports as report_service
 from app.services.open311 import (
@@ -106,6 +107,12 @@ def _datetime(form: Mapping[str, str], name: str) -> datetime | None:
         ) from None
     if value.tzinfo is None:
         raise Open311Error(400, f"{name} must carry a time zone (Z or an offset).")
+    if not instant_in_range(value):
+        # What the API's datetime type takes (docs/api-guide.md): the window's
+        # arithmetic and the conversion to UTC stay inside Python's years.
+        raise Open311Error(
+            400, f"{name} must lie between 1900-01-01T00:00:00Z and 2999-12-31T23:59:59Z."
+        )
     return value
 
 

@@ -19,7 +19,7 @@ from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.context import current_request_id
-from app.db import NewRows, Prepared, columns, compare_and_set, fetch_row, fetch_rows
+from app.db import NewRows, Prepared, columns, compare_and_set, fetch_row, fetch_rows, utcnow
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models.reports import Report, ReportUpdate
 from app.models.units import Neighbourhood
@@ -233,7 +233,16 @@ async def record_creation(
         # The request id would tie the report to the access log line of its
         # request (and to whatever a proxy in front logged beside it).
         request_id=None if untied else current_request_id(),
+        stamp=untied_stamp() if untied else None,
     )
+
+
+def untied_stamp() -> dict[str, Any]:
+    """An id and times for a record of an anonymous report that say no more than the
+    minute it was made: a time-ordered id or a time to the microsecond would match it
+    to its request's line in a proxy's access log, and that line holds the address."""
+    minute = utcnow().replace(second=0, microsecond=0)
+    return {"id": uuid.uuid4(), "created_at": minute, "updated_at": minute}
 
 
 NEW_REPORTS = NewRows(Report)
@@ -246,12 +255,15 @@ async def create_report(
     if principal is not None and principal.kind != "user":
         raise Forbidden("Reports come from people; ward systems use the Open311 API.")
     anonymous = principal is None or data.anonymous
+    # An anonymous report keeps nothing derived from its sender: no place
+    # defaulted from the account either.
     province_code, ward_code, neighbourhood_id = await resolve_place(
-        session, principal, data.ward_code, data.neighbourhood_id
+        session, None if anonymous else principal, data.ward_code, data.neighbourhood_id
     )
     attributes = checked_answers(data.category.value, data.attributes)
     tracking_code = new_secret(TRACKING_CODE_PREFIX, 16) if anonymous else None
     report = NEW_REPORTS.values(
+        **(untied_stamp() if anonymous else {}),
         province_code=province_code,
         ward_code=ward_code,
         neighbourhood_id=neighbourhood_id,

@@ -15,6 +15,7 @@ from app.db import columns, compare_and_set, utcnow
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models.users import User
 from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.revocations import tokens_ended
 from app.schemas.users import UserCreate, UserUpdate
 from app.security import (
     RANK,
@@ -215,9 +216,14 @@ async def update_user(
         )
     if changes.get("password"):
         values["password_hash"] = hash_password(changes["password"])
+    audited = [("password" if k == "password_hash" else k) for k in values]
+    signs_out = values.get("is_active") is False or "password_hash" in values or "role" in values
+    if signs_out:
+        # Every token of the account stops: its access tokens within seconds
+        # on every process, its refresh tokens at once.
+        values.update(tokens_ended(User))
     await compare_and_set(session, user, expected_version, values)
-    if values.get("is_active") is False or "password_hash" in values or "role" in values:
-        # Whoever holds this account's refresh tokens must sign in again.
+    if signs_out:
         await auth_service.revoke_user_tokens(session, user.id)
     audit_service.record(
         session,
@@ -227,7 +233,7 @@ async def update_user(
         user.id,
         province_code=user.province_code,
         ward_code=user.ward_code,
-        changed_fields=[("password" if k == "password_hash" else k) for k in values],
+        changed_fields=audited,
     )
     return user
 
@@ -243,7 +249,10 @@ async def delete_user(
     if user.id == principal.subject:
         raise Forbidden("You cannot delete your own account.")
     await compare_and_set(
-        session, user, expected_version, {"deleted_at": utcnow(), "is_active": False}
+        session,
+        user,
+        expected_version,
+        {"deleted_at": utcnow(), "is_active": False, **tokens_ended(User)},
     )
     await auth_service.revoke_user_tokens(session, user.id)
     audit_service.record(

@@ -573,6 +573,25 @@ class TestCreateCamera:
         response = await client.post(CAMERAS, json=body, headers=cast.headers(registry.owner))
         assert "verified" in factories.assert_forbidden(response)
 
+    async def test_owner_registering_a_public_camera_gets_403_and_stores_nothing(
+        self, client: httpx.AsyncClient, session: AsyncSession, registry: Registry, cast: Cast
+    ) -> None:
+        body = new_camera(owner_kind="public", owner_name="Công an phường Hạ Long")
+        response = await client.post(CAMERAS, json=body, headers=cast.headers(registry.owner))
+        assert "public" in factories.assert_forbidden(response)
+        stored = await session.exec(
+            select(Camera).where(col(Camera.owner_user_id) == registry.owner.id)
+        )
+        assert [camera.label for camera in stored.all()] == ["Own"]
+
+    async def test_officer_registers_a_public_camera(
+        self, client: httpx.AsyncClient, cast: Cast
+    ) -> None:
+        body = new_camera(owner_kind="public", owner_name="Công an phường Hạ Long")
+        response = await client.post(CAMERAS, json=body, headers=cast.headers(cast.ward_officer))
+        assert response.status_code == 201, response.text
+        assert response.json()["owner_kind"] == "public"
+
     async def test_owner_in_another_ward_gets_403(
         self, client: httpx.AsyncClient, registry: Registry, cast: Cast
     ) -> None:
@@ -716,6 +735,18 @@ class TestUpdateCamera:
             headers={**cast.headers(registry.owner), **version(1)},
         )
         assert "your own" in factories.assert_forbidden(response)
+
+    async def test_owner_making_their_camera_public_gets_403_and_changes_nothing(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast, registry: Registry
+    ) -> None:
+        response = await client.patch(
+            f"{CAMERAS}/{registry.own.id}",
+            json={"owner_kind": "public", "owner_name": "Công an phường Hạ Long"},
+            headers={**cast.headers(registry.owner), **version(1)},
+        )
+        assert "public" in factories.assert_forbidden(response)
+        stored = await fresh(session, registry.own.id)
+        assert (stored.owner_kind, stored.version) == ("household", 1)
 
     async def test_owner_changing_another_owners_camera_gets_404(
         self, client: httpx.AsyncClient, cast: Cast, registry: Registry

@@ -12,8 +12,10 @@ from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from app import lifecycle
 from app.config import Settings
 from app.main import create_app
+from tests.conftest import AppClientFactory, RedisSpace
 
 
 async def client_for(settings: Settings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
@@ -63,7 +65,25 @@ class TestReadyz:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             response = await client.get("/readyz")
         assert response.status_code == 200
-        assert response.json() == {"status": "ok"}
+        assert response.json() == {"status": "ok", "database": "ok", "redis": "not_configured"}
+
+    async def test_redis_state_is_reported_and_readiness_does_not_depend_on_it(
+        self, settings: Settings, engine: AsyncEngine, redis_space: RedisSpace
+    ) -> None:
+        for url, state in ((redis_space.url, "ok"), ("redis://127.0.0.1:1/0", "unavailable")):
+            app = create_app(settings.model_copy(update={"redis_url": url}), engine=engine)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                response = await c.get("/readyz")
+            await app.state.rate_limiter.close()
+            assert response.status_code == 200, response.text
+            assert response.json() == {"status": "ok", "database": "ok", "redis": state}
+
+    async def test_redis_state_is_in_the_503_problem_too(self, settings: Settings) -> None:
+        async for client in client_for(settings, "postgresql+asyncpg://postgres@127.0.0.1:1/x"):
+            response = await client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["redis"] == "not_configured"
 
     @pytest.mark.parametrize(
         "unreachable_url",
@@ -144,3 +164,111 @@ class TestMetrics:
             'wardsafe_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/healthz"}'
             in text
         )
+
+
+class TestReadyzWhileShuttingDown:
+    async def test_draining_process_is_not_ready_but_still_serves(
+        self, settings: Settings, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        transport = httpx.ASGITransport(app=create_app(settings, engine=engine))
+        monkeypatch.setattr(lifecycle.PROCESS, "draining", True)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            ready = await client.get("/readyz")
+            alive = await client.get("/healthz")
+            ward = await client.get("/api/v1/wards/06688")
+        assert ready.status_code == 503
+        assert ready.headers["content-type"] == "application/problem+json"
+        assert ready.headers["retry-after"] == "5"
+        assert ready.json()["type"] == "/problems/service-unavailable"
+        assert "shutting down" in ready.json()["detail"]
+        assert (alive.status_code, ward.status_code) == (200, 200)
+
+
+METRICS_TOKEN = "metrics-token-for-the-tests-0123456789"
+
+
+class TestMetricsAccess:
+    """Development without a token: open (TestMetrics). A token set: needed in every
+    environment. Production without one: not served."""
+
+    @pytest.mark.parametrize("env", ["development", "production"])
+    async def test_with_a_token_set_a_scrape_without_it_gets_401(
+        self, app_client: AppClientFactory, env: str
+    ) -> None:
+        _, client = await app_client(env=env, metrics_token=METRICS_TOKEN)
+        response = await client.get("/metrics")
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["www-authenticate"] == 'Bearer realm="metrics"'
+        assert "wardsafe_http_requests_total" not in response.text
+
+    @pytest.mark.parametrize(
+        "authorization",
+        [
+            f"Bearer {METRICS_TOKEN[:-1]}",
+            f"Bearer {METRICS_TOKEN}x",
+            f"Basic {METRICS_TOKEN}",
+            METRICS_TOKEN,
+            "Bearer ",
+        ],
+        ids=["one-short", "one-long", "other-scheme", "no-scheme", "empty"],
+    )
+    async def test_a_wrong_token_gets_401(
+        self, app_client: AppClientFactory, authorization: str
+    ) -> None:
+        _, client = await app_client(env="production", metrics_token=METRICS_TOKEN)
+        response = await client.get("/metrics", headers={"Authorization": authorization})
+        assert response.status_code == 401
+
+    @pytest.mark.parametrize("env", ["development", "production"])
+    @pytest.mark.parametrize("scheme", ["Bearer", "bearer"])
+    async def test_the_right_token_gets_the_metrics(
+        self, app_client: AppClientFactory, env: str, scheme: str
+    ) -> None:
+        _, client = await app_client(env=env, metrics_token=METRICS_TOKEN)
+        response = await client.get(
+            "/metrics", headers={"Authorization": f"{scheme} {METRICS_TOKEN}"}
+        )
+        assert response.status_code == 200
+        assert "wardsafe_http_requests_total" in response.text
+
+    async def test_production_without_a_token_does_not_serve_metrics(
+        self, app_client: AppClientFactory
+    ) -> None:
+        _, client = await app_client(env="production", docs=True)
+        response = await client.get("/metrics")
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == "/problems/not-found"
+        assert "wardsafe_http_requests_total" not in response.text
+        assert "/metrics" not in (await client.get("/openapi.json")).json()["paths"]
+
+
+DOCS_PATHS = ["/docs", "/redoc", "/openapi.json"]
+
+
+class TestDocsAccess:
+    @pytest.mark.parametrize(
+        ("env", "docs", "served"),
+        [
+            ("development", None, True),
+            ("production", None, False),
+            ("production", True, True),
+            ("development", False, False),
+        ],
+        ids=["development-default", "production-default", "production-on", "development-off"],
+    )
+    async def test_docs_are_served_as_the_setting_says(
+        self, app_client: AppClientFactory, env: str, docs: bool | None, served: bool
+    ) -> None:
+        _, client = await app_client(env=env, docs=docs)
+        for path in DOCS_PATHS:
+            response = await client.get(path)
+            if served:
+                assert response.status_code == 200, path
+            else:
+                assert response.status_code == 404, path
+                assert response.headers["content-type"] == "application/problem+json"
+                assert "swagger" not in response.text.lower()
+        # The API itself is served either way.
+        assert (await client.get("/api/v1/wards/06688")).status_code == 200

@@ -20,9 +20,9 @@ from app.db import utcnow
 from app.models.audit import AuditEvent
 from app.models.idempotency import IdempotencyKey
 from app.models.reports import Report
-from app.routers.reports import _anonymous_idempotency
 from app.security import Role
 from app.services.demo import HA_LONG
+from app.services.report_filing import sealed_key
 from tests.conftest import TEST_SECRET, Cast, Committed
 from tests.factories import assert_problem, headers_for, make_neighbourhood, make_user
 from tests.routers.test_reports import REPORTS, audit_events, new_report
@@ -192,7 +192,7 @@ class TestDuplicatesAtOnce:
             *(committed.client.post(REPORTS, json=body, headers=headers) for _ in range(10))
         )
         ids = {r.json().get("id", "") for r in responses if r.status_code == 201}
-        name, _cipher = _anonymous_idempotency(TEST_SECRET, key)
+        name, _cipher = sealed_key(TEST_SECRET, key)
         try:
             assert [r.status_code for r in responses] == [201] * 10, [r.text for r in responses]
             assert len({r.content for r in responses}) == 1
