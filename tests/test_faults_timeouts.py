@@ -328,14 +328,14 @@ class TestTimeoutSettings:
     ) -> None:
         for variable, value in zip(TIMEOUT_VARIABLES, ("2.5", "4", "1.5"), strict=True):
             monkeypatch.setenv(variable, value)
-        timeouts = Timeouts.of(Settings())
+        timeouts = Timeouts.of(Settings(env="development"))
         assert timeouts.asyncpg_args() == {
             "timeout": 1.5,
             "command_timeout": 2.5 + CLIENT_MARGIN_SECONDS,
             "server_settings": {"statement_timeout": "2500"},
         }
         assert (timeouts.acquire, timeouts.sqlite_busy_seconds) == (4, 2.5)
-        unbounded = Timeouts.of(Settings(), bound_statements=False)  # migrations
+        unbounded = Timeouts.of(Settings(env="development"), bound_statements=False)  # migrations
         assert unbounded.asyncpg_args() == {"timeout": 1.5}
 
     @pytest.mark.parametrize("value", ["0", "-1"])
@@ -343,5 +343,5 @@ class TestTimeoutSettings:
         for variable in TIMEOUT_VARIABLES:
             monkeypatch.setenv(variable, value)
             with pytest.raises(ValueError, match=TIMEOUT_VARIABLES[variable]):
-                Settings()
+                Settings(env="development")
             monkeypatch.delenv(variable)
