@@ -28,7 +28,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -585,7 +585,6 @@ def create_engine(settings: Settings, *, bound_statements: bool = True) -> Async
         # A dead pooled connection is found at checkout for free
         # (faults.watch_connections), not with a round trip per checkout.
         "pool_pre_ping": False,
-        "pool_timeout": timeouts.acquire,
         # JSON columns (a report's attributes and media) parse several times
         # faster with orjson than with the standard library, on every list.
         "json_deserializer": orjson.loads,
@@ -604,6 +603,9 @@ def create_engine(settings: Settings, *, bound_statements: bool = True) -> Async
         # unchanged: twice WARDSAFE_DB_POOL_SIZE.
         kwargs["pool_size"] = 2 * settings.db_pool_size
         kwargs["max_overflow"] = 0
+    # An in-memory SQLite database is one connection (StaticPool): no wait for one.
+    if not url.startswith("sqlite") or make_url(url).database not in (None, "", ":memory:"):
+        kwargs["pool_timeout"] = timeouts.acquire
     engine = create_async_engine(url, **kwargs)
     remember(engine, timeouts)
     if url.startswith("sqlite"):
