@@ -48,7 +48,8 @@ def _run_sync(connection: Connection) -> None:
 
 
 async def run_online() -> None:
-    engine = create_engine(settings)
+    # A schema change may run longer than a request's statement timeout.
+    engine = create_engine(settings, bound_statements=False)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_sync)

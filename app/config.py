@@ -40,6 +40,19 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     db_pool_size: int = Field(default=10, ge=1)
     db_echo: bool = False
+    # How long a request waits on the database before it gets a 503 with
+    # Retry-After (docs/runbook.md, "Database faults"). Each bound alone ends
+    # well inside the 10 s a phone's HTTP client commonly waits for an answer
+    # (OkHttp's default read timeout), so the phone gets a retryable answer
+    # rather than its own timeout; wardsafe's statements take milliseconds.
+    # A statement: PostgreSQL's statement_timeout (a lock wait included), and
+    # 1 s more on the client's side for a server that does not answer at all;
+    # SQLite's wait for the database's write lock.
+    db_statement_timeout_seconds: float = Field(default=5, gt=0, le=3600)
+    # A free connection: the request's turn for one and the pools' own waits.
+    db_acquire_timeout_seconds: float = Field(default=3, gt=0, le=3600)
+    # Opening a new connection to PostgreSQL (TCP, TLS, authentication).
+    db_connect_timeout_seconds: float = Field(default=3, gt=0, le=3600)
     # FastAPI's native OpenTelemetry (spans, metrics, logs to the providers an
     # OpenTelemetry SDK set up in the process). Off by default: wardsafe's own
     # observability is JSON logs and Prometheus metrics, and FastAPI looks up

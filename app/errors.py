@@ -137,6 +137,13 @@ class ServiceUnavailable(AppError):
     status, slug, title = 503, "service-unavailable", "Service unavailable"
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database is unreachable, restarting, out of connections or did not answer in
+    time: a fault that passes, so the client retries after Retry-After (a bug is a 500)."""
+
+    slug, title = "database-unavailable", "Database unavailable"
+
+
 def problem_response(
     request: Request,
     *,

@@ -7,6 +7,7 @@ import logging
 import math
 import sys
 import time
+import traceback
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -45,8 +46,85 @@ def _timestamp(created: float) -> str:
     return f"{_second(int(whole))}.{micros // 1000:03d}+00:00"
 
 
+# Attributes of a database error that name a part of the schema or a condition,
+# never a value: asyncpg's, SQLAlchemy's dialect errors', sqlite3's.
+_SAFE_ATTRIBUTES = (
+    "sqlstate",
+    "schema_name",
+    "table_name",
+    "column_name",
+    "constraint_name",
+    "sqlite_errorname",
+)
+
+_CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
+_CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
+
+
+def _chain(error: BaseException) -> list[tuple[BaseException, str]]:
+    """``error`` and the exceptions it chains, first raised first, each with the line
+    that leads to the next, as Python prints them."""
+    chain: list[tuple[BaseException, str]] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    link = ""
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append((current, link))
+        if current.__cause__ is not None:
+            current, link = current.__cause__, _CAUSE
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, link = current.__context__, _CONTEXT
+        else:
+            current = None
+    return chain[::-1]
+
+
+def type_name(error: BaseException) -> str:
+    """The qualified name of ``error``'s type (``asyncpg.exceptions.UniqueViolationError``)."""
+    kind = type(error)
+    if kind.__module__ == "builtins":
+        return kind.__qualname__
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _described(error: BaseException) -> str:
+    name = type_name(error)
+    safe = [
+        f"{attribute}={value}"
+        for attribute in _SAFE_ATTRIBUTES
+        if isinstance(value := getattr(error, attribute, None), str) and value
+    ]
+    return f"{name} ({', '.join(safe)})" if safe else name
+
+
+def redacted_traceback(error: BaseException) -> str:
+    """The traceback of ``error`` and of the exceptions it chains: each one's type and
+    frames, but not its message.
+
+    A message can quote a request's values: a database's (``Key (username)=(...)
+    already exists``, ``invalid input for query argument $1: '...'``),
+    SQLAlchemy's ``[parameters: ...]``, ``KeyError('0912...')``, pydantic's
+    ``input_value``. What is kept names no value: a database error's SQLSTATE
+    and the schema, table, column or constraint it names."""
+    parts: list[str] = []
+    for each, link in _chain(error):
+        parts.append(link)
+        if each.__traceback__ is not None:
+            parts.append("Traceback (most recent call last):\n")
+            parts.extend(traceback.format_list(traceback.extract_tb(each.__traceback__)))
+        parts.append(_described(each) + "\n")
+    return "".join(parts).rstrip("\n")
+
+
 class JsonFormatter(logging.Formatter):
-    """Formats a record as one JSON object (never with request bodies or query strings)."""
+    """Formats a record as one JSON object (never with request bodies or query strings,
+    nor an exception's message: ``redacted_traceback``)."""
+
+    def formatException(self, ei: Any) -> str:
+        """The record's exception as ``redacted_traceback`` prints it."""
+        error = ei[1] if isinstance(ei, tuple) else None
+        return redacted_traceback(error) if isinstance(error, BaseException) else ""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {

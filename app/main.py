@@ -15,6 +15,7 @@ from fastapi.telemetry._asgi import ExceptionTelemetryMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
+from app import faults
 from app.config import Settings, get_settings
 from app.db import Reads, connection_slots, create_engine, create_sessionmaker
 from app.errors import FieldError, Problem, install_error_handlers
@@ -226,6 +227,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         )
         components["Problem"].pop("$defs", None)
         components["FieldError"] = FieldError.model_json_schema()
+        faults.declare_unavailable(schema)
         app.openapi_schema = schema
         return schema
 

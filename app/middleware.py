@@ -15,11 +15,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import metrics
+from app import faults, metrics
 from app.context import reset_request_id, set_request_id
 from app.db import close_read_session
 from app.errors import AppError, PayloadTooLarge, problem_response
-from app.logs import AccessLog
+from app.logs import AccessLog, redacted_traceback
 
 access_log = AccessLog("wardsafe.access")
 error_logger = logging.getLogger("wardsafe.errors")
@@ -103,8 +103,8 @@ class RequestContextMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Gives the request an id and its answer the security headers, logs it without
-        personal data, counts it, and turns an unexpected exception into a 500 problem
-        that carries the id."""
+        personal data, counts it, and turns a database fault into a 503 problem and any
+        other unexpected exception into a 500 problem, each carrying the id."""
         if scope["type"] != "http":
             await self._inner(scope, receive, send)
             return
@@ -131,18 +131,25 @@ class RequestContextMiddleware:
 
         try:
             await self._inner(scope, receive, send_with_id)
-        except Exception:
-            # The trace goes to the log under the request id; the body says
-            # nothing of the internals.
-            error_logger.exception(
-                "unhandled error",
-                extra={
-                    "route": route_template(scope),
-                    "method": scope["method"],
-                    "request_id": request_id,
-                },
-            )
-            if not started:
+        except Exception as error:
+            fault = faults.classify(error)
+            if fault is not None:
+                # A database briefly away: one short line per kind, not a trace per request.
+                faults.fault_log.report(fault, route_template(scope))
+                response = faults.unavailable_response(Request(scope))
+            else:
+                # The trace goes to the log under the request id, without any
+                # exception's message (it can quote a request's values); the
+                # body says nothing of the internals.
+                error_logger.error(
+                    "unhandled error",
+                    extra={
+                        "route": route_template(scope),
+                        "method": scope["method"],
+                        "request_id": request_id,
+                        "exc": redacted_traceback(error),
+                    },
+                )
                 response = problem_response(
                     Request(scope),
                     status=500,
@@ -150,6 +157,7 @@ class RequestContextMiddleware:
                     title=AppError.title,
                     detail="An unexpected error occurred. Quote the request id when reporting it.",
                 )
+            if not started:
                 await response(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - start

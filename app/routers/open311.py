@@ -17,6 +17,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import UploadFile
 
+from app import faults
 from app.deps import ReadSessionDep, SessionDep
 from app.errors import AppError
 from app.routing import APIRouter
@@ -71,6 +72,12 @@ class Open311Route(APIRoute):
                 return error_response(xml, error.status, [error.detail or error.title])
 
         return guarded
+
+    def unavailable_response(self) -> Response:
+        """A database fault's 503 (app/faults.py), in the Open311 error format."""
+        response = error_response(self.path.endswith(".xml"), 503, [faults.DETAIL])
+        response.headers["Retry-After"] = str(faults.RETRY_AFTER_SECONDS)
+        return response
 
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
@@ -127,6 +134,7 @@ _ERRORS = {
     400: "Bad request: a parameter is missing or malformed",
     403: "The api_key is missing (to file) or invalid, or does not serve this jurisdiction",
     404: "No such jurisdiction, service or request",
+    503: "The database is briefly unavailable; retry after `Retry-After` seconds",
 }
 _XML_EXAMPLES = {
     "services": "<services><service><service_code>noise</service_code>...</service></services>",
@@ -145,7 +153,7 @@ def _declare(
 ) -> dict[str, Any]:
     """The route keywords that declare its answers (200 and errors) for one format."""
     responses: dict[int | str, dict[str, Any]] = {}
-    for status in errors:
+    for status in (*errors, 503):  # every route here reads the database
         if xml:
             responses[status] = {
                 "description": _ERRORS[status],

@@ -1,0 +1,111 @@
+"""How long wardsafe waits on its database: to connect, for a statement, for a free
+connection. Both pools (the engine's and the ``DriverPool``) connect with the same bounds."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import Pool
+
+from app.config import Settings
+
+# asyncpg's own bound on a statement is this much longer than PostgreSQL's, so
+# that a server that answers cancels the statement itself (a clean error, the
+# connection kept) and the client's bound only ends the wait on one that does not.
+CLIENT_MARGIN_SECONDS = 1.0
+
+
+class AcquireTimeout(TimeoutError):
+    """No connection came free within the acquire timeout."""
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """The database bounds of one engine (WARDSAFE_DB_*_TIMEOUT_SECONDS), in seconds."""
+
+    connect: float
+    statement: float
+    acquire: float
+    # Off for migrations: a schema change may run longer than any request should.
+    bound_statements: bool = True
+
+    @classmethod
+    def of(cls, settings: Settings, *, bound_statements: bool = True) -> Timeouts:
+        """The bounds ``settings`` give."""
+        return cls(
+            connect=settings.db_connect_timeout_seconds,
+            statement=settings.db_statement_timeout_seconds,
+            acquire=settings.db_acquire_timeout_seconds,
+            bound_statements=bound_statements,
+        )
+
+    def asyncpg_args(self) -> dict[str, Any]:
+        """Keyword arguments for ``asyncpg.connect``."""
+        args: dict[str, Any] = {"timeout": self.connect}
+        if self.bound_statements:
+            args["command_timeout"] = self.statement + CLIENT_MARGIN_SECONDS
+            args["server_settings"] = {"statement_timeout": str(round(self.statement * 1000))}
+        return args
+
+    @property
+    def sqlite_busy_seconds(self) -> float:
+        """How long a SQLite connection waits for the database's lock (PostgreSQL's
+        statement_timeout bounds a lock wait the same way)."""
+        return self.statement
+
+
+# The bounds each engine was made with, found from its pool (an engine's
+# ``execution_options`` copies share it), for the DriverPool beside it.
+_BY_POOL: weakref.WeakKeyDictionary[Pool, Timeouts] = weakref.WeakKeyDictionary()
+
+
+def remember(engine: AsyncEngine, timeouts: Timeouts) -> None:
+    """Record the bounds ``engine`` connects with."""
+    _BY_POOL[engine.pool] = timeouts
+
+
+def _default(name: str) -> float:
+    default: float = Settings.model_fields[f"db_{name}_timeout_seconds"].default
+    return default
+
+
+DEFAULTS = Timeouts(
+    connect=_default("connect"), statement=_default("statement"), acquire=_default("acquire")
+)
+
+
+def of_engine(engine: AsyncEngine) -> Timeouts:
+    """The bounds ``engine`` was made with (``create_engine``), else the defaults."""
+    return _BY_POOL.get(engine.pool, DEFAULTS)
+
+
+def connect_args_of(engine: AsyncEngine) -> dict[str, Any]:
+    """``asyncpg.connect``'s arguments for a connection like ``engine``'s own: its URL's,
+    updated with its bounds as SQLAlchemy updates them with ``connect_args``."""
+    _, url_args = engine.dialect.create_connect_args(engine.url)
+    return {**url_args, **of_engine(engine).asyncpg_args()}
+
+
+class Turns(asyncio.Semaphore):
+    """A first-come, first-served semaphore whose wait is bounded: a caller still
+    waiting after ``wait_seconds`` gets ``AcquireTimeout`` (a 503) instead of a turn.
+
+    A caller that need not wait sets no timer (each costs a timer handle)."""
+
+    def __init__(self, value: int, wait_seconds: float) -> None:
+        super().__init__(value)
+        self.wait_seconds = wait_seconds
+
+    async def acquire(self) -> Literal[True]:
+        """A turn, or ``AcquireTimeout`` once ``wait_seconds`` have passed without one."""
+        if not self.locked():
+            return await super().acquire()
+        try:
+            async with asyncio.timeout(self.wait_seconds):
+                return await super().acquire()
+        except TimeoutError:
+            raise AcquireTimeout(f"no connection came free within {self.wait_seconds} s") from None
