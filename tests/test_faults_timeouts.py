@@ -30,7 +30,8 @@ from app.db import AsyncpgQuery, Prepared, create_engine
 from app.services.demo import HA_LONG
 from app.timeouts import CLIENT_MARGIN_SECONDS, Timeouts
 from tests.conftest import Committed
-from tests.faults_support import Proxy, committed_app, proxy_to
+from tests.faults_support import committed_app
+from tests.tcp_proxy import Proxy, proxy_to
 from tests.test_db import request_for, write_session
 from tests.test_faults_restart import (
     NEIGHBOURHOODS,

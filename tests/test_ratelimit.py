@@ -12,7 +12,7 @@ import pytest
 
 from app.ratelimit import Rate, RateLimiter, client_key
 from tests.conftest import RedisSpace
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import proxy_to
 
 FIVE = Rate.parse("5 per 15 minutes")
 
@@ -141,35 +141,37 @@ class TestRedisAway:
     async def test_counts_fall_back_to_the_process_then_back_to_redis(
         self, redis_space: RedisSpace, caplog: pytest.LogCaptureFixture
     ) -> None:
-        proxy = await TcpProxy("127.0.0.1", 6379).start()
-        url = f"redis://127.0.0.1:{proxy.port}/15"
         clock = Clock()
-        first = RateLimiter(url, secret="s" * 32, key_prefix=redis_space.prefix, clock=clock)
-        second = RateLimiter(url, secret="s" * 32, key_prefix=redis_space.prefix, clock=clock)
-        try:
-            assert (await first.reserve(FIVE, "test", "someone")).decision.allowed
-            assert first.redis_state == "ok"
-            await proxy.cut()
-            with caplog.at_level(logging.INFO, logger="wardsafe.ratelimit"):
-                # Redis is away: each process counts for itself, with one warning.
-                for _ in range(5):
-                    assert (await first.reserve(FIVE, "test", "someone")).decision.allowed
-                assert not (await first.reserve(FIVE, "test", "someone")).decision.allowed
-                assert first.redis_state == "unavailable"
-                assert await first.ping() == "unavailable"
-                await proxy.restore()
-                # Retried once its pause is over, and shared again.
-                clock.now += 6
-                assert (await first.reserve(FIVE, "test", "again")).decision.allowed
+        async with proxy_to(redis_space.url) as proxy:
+            url = proxy.url(redis_space.url)
+            first = RateLimiter(url, secret="s" * 32, key_prefix=redis_space.prefix, clock=clock)
+            second = RateLimiter(url, secret="s" * 32, key_prefix=redis_space.prefix, clock=clock)
+            try:
+                assert (await first.reserve(FIVE, "test", "someone")).decision.allowed
                 assert first.redis_state == "ok"
-            for _ in range(4):
-                assert (await second.reserve(FIVE, "test", "again")).decision.allowed
-            assert not (await second.reserve(FIVE, "test", "again")).decision.allowed
-            messages = [r.getMessage() for r in caplog.records if r.name == "wardsafe.ratelimit"]
-            assert len(messages) == 2, messages
-            assert "unreachable" in messages[0]
-            assert "again" in messages[1]
-        finally:
-            await first.close()
-            await second.close()
-            await proxy.close()
+                # Redis freezes: each call gives up after its timeout.
+                proxy.pause()
+                with caplog.at_level(logging.INFO, logger="wardsafe.ratelimit"):
+                    # Meanwhile each process counts for itself, with one warning.
+                    for _ in range(5):
+                        assert (await first.reserve(FIVE, "test", "someone")).decision.allowed
+                    assert not (await first.reserve(FIVE, "test", "someone")).decision.allowed
+                    assert first.redis_state == "unavailable"
+                    assert await first.ping() == "unavailable"
+                    proxy.resume()
+                    proxy.cut()
+                    # Retried once its pause is over, and shared again.
+                    clock.now += 6
+                    assert (await first.reserve(FIVE, "test", "again")).decision.allowed
+                    assert first.redis_state == "ok"
+                for _ in range(4):
+                    assert (await second.reserve(FIVE, "test", "again")).decision.allowed
+                assert not (await second.reserve(FIVE, "test", "again")).decision.allowed
+                records = [r for r in caplog.records if r.name == "wardsafe.ratelimit"]
+                messages = [r.getMessage() for r in records]
+                assert len(messages) == 2, messages
+                assert "unreachable" in messages[0]
+                assert "again" in messages[1]
+            finally:
+                await first.close()
+                await second.close()
