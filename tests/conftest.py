@@ -6,9 +6,13 @@ SQLite by default; set WARDSAFE_TEST_DATABASE_URL (postgresql+asyncpg://...) for
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
+import logging
 import os
+import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app import migrations
+from app import logs, migrations
 from app.config import Settings
 from app.db import create_engine
 from app.main import create_app
@@ -235,6 +239,25 @@ async def cast(app: FastAPI, session: AsyncSession) -> Cast:
     return built
 
 
+# --- logs ----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def json_log(monkeypatch: pytest.MonkeyPatch, level: str = "INFO") -> Iterator[io.StringIO]:
+    """Logging as ``configure_logging`` sets it up, on a stream the test reads; restored
+    after."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, logs._HANDLER[:])
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    logs.configure_logging(level)
+    try:
+        yield stream
+    finally:
+        root.handlers[:], logs._HANDLER[:] = saved[0], saved[2]
+        root.setLevel(saved[1])
+
+
 # --- Redis ---------------------------------------------------------------------
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -331,14 +354,10 @@ async def _remove_committed(committed: Committed) -> None:
         await session.commit()
 
 
-@pytest.fixture
-async def committed(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Committed]:
-    """A client of an app with the real sessionmaker: every request commits.
-
-    Not for use with ``client`` or ``session`` in the same test: their open
-    transaction would hold SQLite's write lock."""
-    app = create_app(settings, engine=engine)
-    admin = Principal(
+def unstored_admin() -> Principal:
+    """An administrator's principal with no account behind it (its records are found by
+    its subject)."""
+    return Principal(
         subject=uuid.uuid4(),
         kind="user",
         role=Role.ADMIN,
@@ -348,6 +367,16 @@ async def committed(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Co
         neighbourhood_id=None,
         scopes=ROLE_SCOPES[Role.ADMIN],
     )
+
+
+@pytest.fixture
+async def committed(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Committed]:
+    """A client of an app with the real sessionmaker: every request commits.
+
+    Not for use with ``client`` or ``session`` in the same test: their open
+    transaction would hold SQLite's write lock."""
+    app = create_app(settings, engine=engine)
+    admin = unstored_admin()
     token, _ = app.state.token_signer.issue(admin)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

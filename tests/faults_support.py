@@ -12,8 +12,7 @@ import httpx
 from app.config import Settings
 from app.db import create_engine
 from app.main import create_app
-from app.security import ROLE_SCOPES, Principal, Role
-from tests.conftest import Committed, _remove_committed
+from tests.conftest import Committed, _remove_committed, unstored_admin
 from tests.factories import bearer
 
 
@@ -24,16 +23,7 @@ async def committed_app(settings: Settings) -> AsyncIterator[Committed]:
     it made are removed after the block, and its pools closed."""
     engine = create_engine(settings)
     app = create_app(settings, engine=engine)
-    admin = Principal(
-        subject=uuid.uuid4(),
-        kind="user",
-        role=Role.ADMIN,
-        unit_code=None,
-        province_code=None,
-        ward_code=None,
-        neighbourhood_id=None,
-        scopes=ROLE_SCOPES[Role.ADMIN],
-    )
+    admin = unstored_admin()
     token, _ = app.state.token_signer.issue(admin)
     transport = httpx.ASGITransport(app=app)
     try:

@@ -5,10 +5,8 @@ fault, on every route; a bug is still a 500 (issue 16, item 14)."""
 from __future__ import annotations
 
 import io
-import logging
 import socket
 import sqlite3
-import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -28,14 +26,13 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from app import faults, logs
+from app import faults
 from app.config import Settings
 from app.main import create_app
-from app.security import ROLE_SCOPES, Principal, Role
 from app.services import users as user_service
 from app.services.demo import HA_LONG
 from app.timeouts import AcquireTimeout
-from tests.conftest import TEST_SETTINGS, Cast
+from tests.conftest import TEST_SETTINGS, Cast, json_log, unstored_admin
 from tests.factories import bearer
 
 USERS = "/api/v1/users"
@@ -175,16 +172,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 @pytest.fixture
 def captured(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
     """The real JSON log (``configure_logging``) on a stream the test reads."""
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level, logs._HANDLER[:])
-    stream = io.StringIO()
-    monkeypatch.setattr(sys, "stderr", stream)
-    logs.configure_logging("INFO")
-    try:
+    with json_log(monkeypatch, "INFO") as stream:
         yield stream
-    finally:
-        root.handlers[:], logs._HANDLER[:] = saved[0], saved[2]
-        root.setLevel(saved[1])
 
 
 def logged(stream: io.StringIO, msg: str | None = None) -> list[dict[str, Any]]:
@@ -294,16 +283,7 @@ async def refused_app() -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """An app whose PostgreSQL refuses every connection, and an admin's client of it."""
     other = Settings(**{**TEST_SETTINGS, "database_url": REFUSED})
     app = create_app(other)
-    admin = Principal(
-        subject=uuid.uuid4(),
-        kind="user",
-        role=Role.ADMIN,
-        unit_code=None,
-        province_code=None,
-        ward_code=None,
-        neighbourhood_id=None,
-        scopes=ROLE_SCOPES[Role.ADMIN],
-    )
+    admin = unstored_admin()
     token, _ = app.state.token_signer.issue(admin)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(

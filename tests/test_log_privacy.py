@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import logging
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,12 +16,11 @@ from sqlalchemy import Integer, bindparam, literal_column, select, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app import logs
 from app.config import Settings
 from app.db import Prepared, create_engine
 from app.services import users as user_service
 from app.services.demo import HA_LONG
-from tests.conftest import Cast
+from tests.conftest import Cast, json_log
 
 # Values that would only be in a log line if a request's values leaked into it.
 FULL_NAME = "Hoàng Thị Quỳnh Zyxwv"
@@ -40,16 +38,8 @@ REPORTS = "/api/v1/reports"
 def captured(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
     """The real JSON log (``configure_logging``, every logger at DEBUG) on a stream the
     test reads; logging restored after."""
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level, logs._HANDLER[:])
-    stream = io.StringIO()
-    monkeypatch.setattr(sys, "stderr", stream)
-    logs.configure_logging("DEBUG")
-    try:
+    with json_log(monkeypatch, "DEBUG") as stream:
         yield stream
-    finally:
-        root.handlers[:], logs._HANDLER[:] = saved[0], saved[2]
-        root.setLevel(saved[1])
 
 
 def lines(stream: io.StringIO) -> list[dict[str, Any]]:

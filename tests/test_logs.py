@@ -7,7 +7,6 @@ import io
 import logging
 import math
 import random
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ import pytest
 
 from app import logs
 from app.logs import _timestamp
+from tests.conftest import json_log
 
 
 def reference(created: float) -> str:
@@ -52,16 +52,8 @@ def test_timestamp_matches_on_many_instants() -> None:
 @pytest.fixture
 def configured(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
     """Logging as ``configure_logging`` sets it up, on a stream the test reads; restored after."""
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level, logs._HANDLER[:])
-    stream = io.StringIO()
-    monkeypatch.setattr(sys, "stderr", stream)
-    logs.configure_logging("INFO")
-    try:
+    with json_log(monkeypatch, "INFO") as stream:
         yield stream
-    finally:
-        root.handlers[:], logs._HANDLER[:] = saved[0], saved[2]
-        root.setLevel(saved[1])
 
 
 @contextmanager
