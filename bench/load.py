@@ -89,7 +89,8 @@ async def reset(dsn: str) -> None:
 def dsns(scale: str) -> tuple[str, str, str]:
     """(server dsn for CREATE DATABASE, asyncpg dsn, SQLAlchemy url) of the scale's database."""
     base = os.environ.get("BENCH_PG", "postgres@127.0.0.1:5432")
-    name = f"wardsafe_bench_{scale}"
+    # BENCH_DATABASE: another name, for an A/B against a commit with another schema.
+    name = os.environ.get("BENCH_DATABASE") or f"wardsafe_bench_{scale}"
     return (
         f"postgresql://{base}/postgres",
         f"postgresql://{base}/{name}",
