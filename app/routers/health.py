@@ -72,7 +72,9 @@ def _problem_types() -> dict[str, ProblemTypeRead]:
     return registry
 
 
-@router.get("/problems/{slug}", response_model=ProblemTypeRead, responses=problem_responses(404))
+@router.get(
+    "/problems/{slug}", response_model=ProblemTypeRead, responses=problem_responses(404, 422)
+)
 async def describe_problem_type(
     slug: Annotated[str, Text(), Path()],
 ) -> ProblemTypeRead:

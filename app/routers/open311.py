@@ -183,6 +183,8 @@ def _register(fmt: str) -> None:
         @router.get(
             "/discovery.json",
             response_model=Open311Discovery,
+            # A query parameter with a refused character (Open311Route) is a 400.
+            responses={400: {"description": _ERRORS[400], "model": list[Open311Error]}},
             openapi_extra={"security": []},
         )
         async def discovery(request: Request) -> Response:
@@ -197,7 +199,7 @@ def _register(fmt: str) -> None:
             xml,
             "services",
             list[Open311Service],
-            (404,),
+            (400, 404),
             openapi_extra={"parameters": [JURISDICTION], "security": []},
         ),
     )
@@ -213,7 +215,7 @@ def _register(fmt: str) -> None:
             xml,
             "service_definition",
             Open311ServiceDefinition,
-            (404,),
+            (400, 404),
             openapi_extra={
                 "parameters": [
                     _param("service_code", "A service code.", "path", maxLength=64),
