@@ -165,6 +165,7 @@ async def _load(conn: asyncpg.Connection, scale: str) -> dict[str, Any]:
             "neighbourhood_id": None,
             "is_active": True,
             "password_hash": password_hash,
+            "token_epoch": 0,
         }
         users.append(row)
         return row
