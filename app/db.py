@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import time
@@ -620,7 +619,7 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
-def connection_slots(engine: AsyncEngine) -> asyncio.Semaphore | None:
+def connection_slots(engine: AsyncEngine) -> Turns | None:
     """A first-come, first-served queue for the pool's connections (PostgreSQL).
 
     Under load SQLAlchemy's async pool is not fair: a request woken for a
@@ -636,8 +635,8 @@ def connection_slots(engine: AsyncEngine) -> asyncio.Semaphore | None:
     return Turns(pool.size() + pool._max_overflow, of_engine(engine).acquire)
 
 
-def _slot(request: Request) -> asyncio.Semaphore | contextlib.nullcontext[None]:
-    slots: asyncio.Semaphore | None = getattr(request.app.state, "connection_slots", None)
+def _slot(request: Request) -> Turns | contextlib.nullcontext[None]:
+    slots: Turns | None = getattr(request.app.state, "connection_slots", None)
     return slots if slots is not None else contextlib.nullcontext()
 
 
@@ -688,7 +687,7 @@ async def get_read_session(request: Request) -> AsyncSession:
     the request is over. A test's sessionmaker, bound to its own connection,
     gets a plain session of it."""
     state = request.app.state
-    slots: asyncio.Semaphore | None = getattr(state, "connection_slots", None)
+    slots: Turns | None = getattr(state, "connection_slots", None)
     if slots is not None:
         await slots.acquire()
     try:
@@ -709,7 +708,7 @@ async def get_read_session(request: Request) -> AsyncSession:
 
 async def close_read_session(scope: Scope) -> None:
     """Close the request's read session, if it opened one, and free its slot."""
-    held: tuple[AsyncSession, asyncio.Semaphore | None] | None = scope.pop(_READ_SESSION, None)
+    held: tuple[AsyncSession, Turns | None] | None = scope.pop(_READ_SESSION, None)
     if held is None:
         return
     session, slots = held

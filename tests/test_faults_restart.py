@@ -150,6 +150,6 @@ class TestDriverPoolAfterTheServerEndsASession:
             await read
         assert pool._idle == []
         assert pool._open == set()
-        assert pool._turns._value == 2  # its turn given back
+        assert pool._turns.free == 2  # its turn given back
         [again] = await pool.fetch(query, {})
         assert again["pid"] != row["pid"]
