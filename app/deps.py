@@ -49,7 +49,8 @@ async def _verify(request: HTTPConnection, token: str | None) -> Principal | Non
     revocations: Revocations = state.revocations
     if revocations.due():
         await revocations.refresh(state.sessionmaker)
-    if revocations.revoked(principal):
+    epoch = revocations.epochs.get(principal.subject)
+    if epoch is not None and principal.token_epoch < epoch:
         raise Unauthorized(
             "The access token was issued before the account changed (deactivated, deleted, "
             "or a new role, unit or password); sign in again.",

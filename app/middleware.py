@@ -89,9 +89,14 @@ class RequestContextMiddleware:
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
-        # Built once: every request only picks its list (HTML page or not).
-        self._api_headers = security_headers(API_CSP, hsts_seconds)
-        self._html_headers = security_headers(DOCS_CSP, hsts_seconds)
+        # Built once: every request only picks its lists (HTML page or not; with
+        # Cache-Control: no-store or with the route's own).
+        api, html = (
+            security_headers(API_CSP, hsts_seconds),
+            security_headers(DOCS_CSP, hsts_seconds),
+        )
+        self._api_headers = (api, [*api, NO_STORE])
+        self._html_headers = (html, [*html, NO_STORE])
         self._html_paths = html_paths
         self._too_large = f"The request body exceeds the limit of {max_body_bytes} bytes."
         # CORS sits inside the request context, so that a preflight it answers
@@ -115,7 +120,7 @@ class RequestContextMiddleware:
         status = 500
         started = False
         start = time.perf_counter()
-        added = self._html_headers if scope["path"] in self._html_paths else self._api_headers
+        own, stored = self._html_headers if scope["path"] in self._html_paths else self._api_headers
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, started
@@ -123,10 +128,12 @@ class RequestContextMiddleware:
                 started = True
                 status = message["status"]
                 headers = message.get("headers", [])
-                if any(name == b"cache-control" for name, _ in headers):
-                    message["headers"] = [*headers, *added, header]
-                else:
-                    message["headers"] = [*headers, *added, NO_STORE, header]
+                added = stored
+                for name, _ in headers:
+                    if name == b"cache-control":
+                        added = own
+                        break
+                message["headers"] = [*headers, *added, header]
             await send(message)
 
         try:

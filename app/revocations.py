@@ -28,7 +28,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db import UTCDateTime, columns, fetch_rows, utcnow
 from app.models.clients import Client
 from app.models.users import User
-from app.security import Principal
 
 logger = logging.getLogger("wardsafe.revocations")
 
@@ -64,7 +63,9 @@ class Revocations:
         self._window = timedelta(seconds=token_ttl_seconds) + _MARGIN
         self._refresh_seconds = refresh_seconds
         self._clock = clock
-        self._epochs: dict[uuid.UUID, int] = {}
+        # account -> its epoch, for those changed lately: a token of one of them
+        # issued at a lower epoch is refused (app/deps.py reads it on every request)
+        self.epochs: dict[uuid.UUID, int] = {}
         self._next_refresh = 0.0
         self._refreshing = False
         self._failing = False
@@ -72,11 +73,6 @@ class Revocations:
     def due(self) -> bool:
         """Whether the epochs are to be read again (the caller then awaits ``refresh``)."""
         return self._clock() >= self._next_refresh and not self._refreshing
-
-    def revoked(self, principal: Principal) -> bool:
-        """Whether ``principal``'s token was issued before its account's current epoch."""
-        epoch = self._epochs.get(principal.subject)
-        return epoch is not None and principal.token_epoch < epoch
 
     async def refresh(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         """Read the epochs changed within a token's lifetime; on a database error keep the
@@ -99,7 +95,7 @@ class Revocations:
         finally:
             self._refreshing = False
         self._failing = False
-        self._epochs = {row.id: row.token_epoch for row in rows}
+        self.epochs = {row.id: row.token_epoch for row in rows}
 
 
 def tokens_ended(model: type[User] | type[Client]) -> dict[str, Any]:
