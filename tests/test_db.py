@@ -38,10 +38,11 @@ from app.db import (
 )
 from app.models.audit import AuditEvent
 from app.services.demo import HA_LONG
+from app.timeouts import Turns
 from tests.conftest import Committed
 
 
-def request_for(engine: AsyncEngine, slots: asyncio.Semaphore | None = None) -> Any:
+def request_for(engine: AsyncEngine, slots: Turns | None = None) -> Any:
     """What the session dependencies read of a request: the app's state and the scope."""
     state = SimpleNamespace(
         sessionmaker=create_sessionmaker(engine),
@@ -154,7 +155,7 @@ async def test_sessions_queue_for_the_pools_connections_in_order(settings: Setti
         await asyncio.wait_for(asyncio.gather(*waiting), timeout=5)
         assert order == ["third", "fourth"]  # first come, first served
         await close_read_session(second.scope)
-        assert slots._value == 2  # every slot back
+        assert slots.free == 2  # every slot back
     finally:
         await engine.dispose()
 
@@ -172,7 +173,7 @@ async def test_a_failed_request_still_gives_its_slot_back(settings: Settings) ->
                 raise RuntimeError("the route failed")
         except RuntimeError:
             pass
-        assert slots._value == 2
+        assert slots.free == 2
         assert engine.pool.checkedout() == 0
     finally:
         await engine.dispose()
@@ -182,7 +183,7 @@ async def test_the_app_gives_a_read_sessions_connection_and_slot_back(
     committed: Committed,
 ) -> None:
     engine = committed.app.state.engine
-    slots: asyncio.Semaphore | None = committed.app.state.connection_slots
+    slots: Turns | None = committed.app.state.connection_slots
     before = engine.pool.checkedout()
     # Open311 looks the ward up through SQLAlchemy, so the read session connects;
     # the unknown ward's 404 is raised after it did.
@@ -193,7 +194,7 @@ async def test_the_app_gives_a_read_sessions_connection_and_slot_back(
         assert response.status_code == status, response.text
         assert engine.pool.checkedout() == before  # the ReadSessions middleware closed it
         if slots is not None:
-            assert slots._value == engine.pool.size() + engine.pool._max_overflow
+            assert slots.free == engine.pool.size() + engine.pool._max_overflow
 
 
 def audit_row(**given: Any) -> dict[str, Any]:
@@ -288,7 +289,7 @@ async def test_the_engine_keeps_every_connection_it_opens(settings: Settings) ->
         assert (pool.size(), pool._max_overflow) == (8, 0)
         slots = connection_slots(engine)
         assert slots is not None
-        assert slots._value == 8
+        assert slots.free == 8
     finally:
         await engine.dispose()
 
@@ -353,7 +354,7 @@ class TestDriverPool:
         assert busy.is_closed()
         assert pool._open == set()
         assert pool._idle == []
-        assert pool._turns._value == 2  # its turn given back
+        assert pool._turns.free == 2  # its turn given back
         assert (await pool.fetch(self.query(engine, "SELECT 3 AS n"), {}))[0]["n"] == 3
 
     async def test_an_idle_connection_the_server_closed_is_replaced(
