@@ -28,7 +28,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -43,7 +42,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.types import Scope
 
-from app import faults
+from app import faults, internals
 from app.config import Settings
 from app.timeouts import Timeouts, Turns, connect_args_of, of_engine, remember
 
@@ -77,18 +76,10 @@ async def _core_connection(session: AsyncSession) -> AsyncConnection:
     return await session.connection()
 
 
-# Rows are read by position or by name, never keyed by the statement's column
-# objects, so the result need not be re-keyed to each new statement's columns
-# when its compiled form comes from the cache. SQLAlchemy's ORM sets the same
-# option for its own queries; re-keying compares every selected column with
-# ``==``, which builds a SQL expression each time: a fifth of a read by id.
-_ROWS_BY_NAME = {"_result_disable_adapt_to_context": True}
-
-
 async def _execute(
     connection: AsyncConnection, statement: Executable, values: Mapping[str, Any] | None
 ) -> Any:
-    return await connection.execute(statement, values, execution_options=_ROWS_BY_NAME)
+    return await connection.execute(statement, values, execution_options=internals.ROWS_BY_NAME)
 
 
 async def fetch_rows(
@@ -132,7 +123,7 @@ class AsyncpgQuery:
         if "POSTCOMPILE" in sql:
             raise ValueError("a prepared read cannot hold an expanding IN list")
         fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
-        return cls(sql, tuple(compiled.positiontup or ()), dict(compiled._bind_processors), fixed)
+        return cls(sql, *internals.bind_order(compiled), fixed)
 
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
         """The positional arguments for ``values`` (every ``bindparam`` named)."""
@@ -205,11 +196,12 @@ class DriverPool:
                 else:
                     # The server refused the statement; the connection is as good as before.
                     self._idle.append(connection)
-                _raise_as_sqlalchemy(error, query)
-                raise
-            except BaseException:
+                raise internals.as_sqlalchemy_error(error, query.sql, self.dialect) from error
+            except BaseException as error:
                 self._open.discard(connection)
                 connection.terminate()
+                if isinstance(error, asyncpg.InterfaceError):
+                    raise internals.as_sqlalchemy_error(error, query.sql, self.dialect) from error
                 raise
             self._idle.append(connection)
         return records
@@ -267,30 +259,24 @@ async def _in_transaction(connection: AsyncConnection) -> asyncpg.Connection | N
     if adapted is None:
         adapted = (await connection.get_raw_connection()).dbapi_connection
         connection.info[_ADAPTED] = adapted
-    if adapted._transaction is None and not adapted.autocommit:
-        await adapted._start_transaction()
+    await internals.begin_as_adapter_would(adapted)
     driver: asyncpg.Connection = adapted.driver_connection
     return driver
 
 
-def _raise_as_sqlalchemy(error: asyncpg.PostgresError, query: AsyncpgQuery) -> None:
-    # A constraint violation as SQLAlchemy would raise it: services and the
-    # error handlers catch this.
-    if isinstance(error, asyncpg.IntegrityConstraintViolationError):
-        raise IntegrityError(query.sql, None, error, hide_parameters=True) from error
-
-
-async def _on_driver(driver: asyncpg.Connection, query: AsyncpgQuery, values: Any) -> list[Any]:
+async def _on_driver(
+    driver: asyncpg.Connection, query: AsyncpgQuery, values: Any, dialect: Dialect
+) -> list[Any]:
     try:
         records: list[Any] = await driver.fetch(query.sql, *query.arguments(values))
-    except asyncpg.PostgresError as error:
-        _raise_as_sqlalchemy(error, query)
-        raise
     except BaseException as error:
         # Past SQLAlchemy, which would invalidate it: the session's rollback would
         # wait on a connection that broke or still waits for a server gone quiet.
         if faults.ends_connection(error):
             driver.terminate()
+        if isinstance(error, asyncpg.PostgresError | asyncpg.InterfaceError):
+            # As SQLAlchemy raises it: services and the error handlers catch that.
+            raise internals.as_sqlalchemy_error(error, query.sql, dialect) from error
         raise
     return records
 
@@ -305,8 +291,8 @@ class Prepared(Generic[S]):
     (docs/performance.md). In a read session (``get_read_session``) it goes
     to the ``DriverPool``; in any other session, to the driver connection
     under the session's own, in its transaction. JSON, UUIDs and UTC
-    datetimes come back from asyncpg as SQLAlchemy would give them, and a
-    constraint violation is SQLAlchemy's ``IntegrityError``. On SQLite it
+    datetimes come back from asyncpg as SQLAlchemy would give them, and an
+    error as SQLAlchemy would raise it (``IntegrityError``...). On SQLite it
     runs through SQLAlchemy in the session."""
 
     def __init__(self, statement: S) -> None:
@@ -330,7 +316,8 @@ class Prepared(Generic[S]):
         connection = await _core_connection(session)
         driver = await _in_transaction(connection)
         if driver is not None:
-            return await _on_driver(driver, self._compiled(connection.dialect), values)
+            dialect = connection.dialect
+            return await _on_driver(driver, self._compiled(dialect), values, dialect)
         result = await _execute(connection, self.statement, values)
         return result.all() if result.returns_rows else []
 
@@ -632,7 +619,7 @@ def connection_slots(engine: AsyncEngine) -> Turns | None:
     pool = engine.pool
     if engine.dialect.name != "postgresql" or not isinstance(pool, QueuePool):
         return None
-    return Turns(pool.size() + pool._max_overflow, of_engine(engine).acquire)
+    return Turns(internals.pool_ceiling(pool), of_engine(engine).acquire)
 
 
 def _slot(request: Request) -> Turns | contextlib.nullcontext[None]:

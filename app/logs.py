@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from app import internals
 from app.context import current_request_id
 
 # Attributes every LogRecord has; anything else was passed with ``extra=``.
@@ -226,10 +227,8 @@ def configure_logging(level: str = "INFO") -> None:
         logging.getLogger(name).propagate = True
     # uvicorn's access log would carry client addresses and raw query strings.
     logging.getLogger("uvicorn.access").disabled = True
-    # No record needs its caller's file and line (the formatter above prints
-    # neither): the stack walk that finds them cost every request's access
-    # line a few microseconds. logging's own comment on `_srcfile` names this.
-    logging._srcfile = None
+    # No record needs its caller's file and line: the formatter above prints neither.
+    internals.skip_caller_lookup()
     # Nor the thread's, the process's or multiprocessing's name and id: the
     # formatter prints none of them either, and looking them up was a third of
     # making each record.

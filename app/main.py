@@ -8,14 +8,12 @@ from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from fastapi import FastAPI
-from fastapi._body_limit import AppBodyLimitMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.telemetry import TelemetryConfig
-from fastapi.telemetry._asgi import ExceptionTelemetryMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
-from app import faults
+from app import faults, internals
 from app.config import Settings, get_settings
 from app.db import Reads, connection_slots, create_engine, create_sessionmaker
 from app.errors import FieldError, Problem, install_error_handlers
@@ -86,9 +84,9 @@ class WardsafeAPI(FastAPI):
         stack = super().build_middleware_stack()
         idle: tuple[type, ...] = ()
         if self._telemetry_off:
-            idle += (ExceptionTelemetryMiddleware,)
+            idle += (internals.IDLE_WHEN_TELEMETRY_OFF,)
         if self.max_body_size is None:
-            idle += (AppBodyLimitMiddleware,)
+            idle += (internals.IDLE_WITHOUT_BODY_LIMIT,)
         layer = stack
         while layer is not self.router and (inner := getattr(layer, "app", None)) is not None:
             if isinstance(inner, idle):

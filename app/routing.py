@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import fastapi
-from starlette._utils import get_route_path
 from starlette.routing import Match
 from starlette.types import Scope
+
+from app.internals import route_path
 
 
 class APIRouter(fastapi.APIRouter):
@@ -27,6 +28,6 @@ class APIRouter(fastapi.APIRouter):
         self._static_prefix = self.prefix.split("{", 1)[0]
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if self._static_prefix and not get_route_path(scope).startswith(self._static_prefix):
+        if self._static_prefix and not route_path(scope).startswith(self._static_prefix):
             return Match.NONE, {}
         return super().matches(scope)

@@ -27,7 +27,7 @@ import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import multiprocess
 
-from app import lifecycle
+from app import internals, lifecycle
 from app.config import Settings, get_settings
 from app.logs import configure_logging
 
@@ -107,11 +107,7 @@ class Supervisor(multiprocess.Multiprocess):
 
     def run(self) -> None:
         """Start the workers, keep them alive, and stop them on SIGTERM or SIGINT."""
-        # The supervisor makes every worker (at start, on restart, on SIGHUP and
-        # SIGTTIN) from its module's ``Process`` and has no way to choose their
-        # server; for as long as it runs, that name is DrainingProcess. Copying its
-        # methods instead would miss what a later uvicorn changes in them.
-        with _swapped(multiprocess, "Process", DrainingProcess):
+        with internals.workers_made_as(DrainingProcess):
             super().run()
 
     def join_all(self) -> None:
@@ -126,16 +122,6 @@ class Supervisor(multiprocess.Multiprocess):
                             os.kill(process.pid, signal.SIGTERM)
             time.sleep(0.1)
         super().join_all()
-
-
-@contextlib.contextmanager
-def _swapped(module: object, name: str, value: object) -> Iterator[None]:
-    original = getattr(module, name)
-    setattr(module, name, value)
-    try:
-        yield
-    finally:
-        setattr(module, name, original)
 
 
 @contextlib.contextmanager

@@ -84,10 +84,24 @@ def of_engine(engine: AsyncEngine) -> Timeouts:
     return _BY_POOL.get(engine.pool, DEFAULTS)
 
 
+# What SQLAlchemy's asyncpg dialect takes from the URL for its own adapter, and
+# the ``asyncpg.connect`` argument that means the same for a bare connection.
+_ADAPTER_ONLY = {"prepared_statement_cache_size": "statement_cache_size"}
+
+
 def connect_args_of(engine: AsyncEngine) -> dict[str, Any]:
     """``asyncpg.connect``'s arguments for a connection like ``engine``'s own: its URL's,
-    updated with its bounds as SQLAlchemy updates them with ``connect_args``."""
+    updated with its bounds as SQLAlchemy updates them with ``connect_args``.
+
+    The URL's ``prepared_statement_cache_size`` (0 behind pgbouncer in
+    transaction mode, which cannot keep a named statement between
+    transactions) sizes SQLAlchemy's adapter's cache; for a bare connection
+    it is asyncpg's ``statement_cache_size``, which with 0 sends every
+    statement unnamed."""
     _, url_args = engine.dialect.create_connect_args(engine.url)
+    for adapter_name, driver_name in _ADAPTER_ONLY.items():
+        if adapter_name in url_args:
+            url_args.setdefault(driver_name, url_args.pop(adapter_name))
     return {**url_args, **of_engine(engine).asyncpg_args()}
 
 

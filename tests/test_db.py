@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import bindparam, delete, event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -329,12 +329,61 @@ class TestDriverPool:
         await pool.close()
         assert pool._open == set()
 
+    async def test_the_pgbouncer_recipe_sends_every_read_unnamed(self, settings: Settings) -> None:
+        """``?prepared_statement_cache_size=0`` (pgbouncer in transaction mode) reaches the
+        driver pool as asyncpg's own setting: its reads leave no named statement behind."""
+        if not settings.database_url.startswith("postgresql"):
+            return
+        joiner = "&" if "?" in settings.database_url else "?"
+        statements = "SELECT count(*) AS n FROM pg_prepared_statements"
+        for recipe, named in (("", 1), (f"{joiner}prepared_statement_cache_size=0", 0)):
+            url = settings.database_url + recipe
+            engine = create_engine(settings.model_copy(update={"database_url": url}))
+            reads = Reads.of(engine, pool_size=1)
+            assert reads is not None
+            try:
+                for _ in range(2):
+                    [row] = await reads.driver.fetch(self.query(engine, statements), {})
+                    assert row["n"] == named, recipe
+                async with engine.connect() as connection:
+                    assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+            finally:
+                await reads.driver.close()
+                await engine.dispose()
+
+    @pytest.mark.parametrize(
+        "sql",
+        [
+            "SELECT 1 / 0",
+            "SELECT no_such_column FROM audit_events",
+            "SELECT CAST('x' AS integer)",
+            "SELECT * FROM no_such_table",
+        ],
+    )
+    async def test_an_error_is_raised_as_sqlalchemy_raises_it_for_its_own_statement(
+        self, engine: AsyncEngine, driver_pool: DriverPool | None, sql: str
+    ) -> None:
+        """The same class, the same message, the parameters hidden, the driver's error as
+        ``orig``'s: services, error handlers and app/faults.py see no difference."""
+        if (pool := driver_pool) is None:
+            return
+        with pytest.raises(DBAPIError) as through_sqlalchemy:
+            async with engine.connect() as connection:
+                await connection.execute(text(sql))
+        with pytest.raises(DBAPIError) as on_the_driver:
+            await pool.fetch(self.query(engine, sql), {})
+        assert type(on_the_driver.value) is type(through_sqlalchemy.value)
+        assert type(on_the_driver.value.orig) is type(through_sqlalchemy.value.orig)
+        assert str(on_the_driver.value.orig) == str(through_sqlalchemy.value.orig)
+        assert on_the_driver.value.hide_parameters
+        assert isinstance(on_the_driver.value.__cause__, asyncpg.PostgresError)
+
     async def test_after_an_error_of_the_server_the_connection_is_kept(
         self, engine: AsyncEngine, driver_pool: DriverPool | None
     ) -> None:
         if (pool := driver_pool) is None:
             return
-        with pytest.raises(asyncpg.PostgresError):
+        with pytest.raises(DBAPIError):
             await pool.fetch(self.query(engine, "SELECT 1 / 0"), {})
         [kept] = pool._idle
         assert (await pool.fetch(self.query(engine, "SELECT 2 AS n"), {}))[0]["n"] == 2
@@ -510,7 +559,8 @@ class TestGate:
         if engine.dialect.name != "postgresql":
             return  # SQLite does not hold a string to its declared length
         held = audit_row(ward_code="123456")  # ward codes are 5 long
-        with pytest.raises(asyncpg.StringDataRightTruncationError):
+        with pytest.raises(DBAPIError) as refused:
             async with session.begin_nested():
                 await audit_gate(engine).gate(session, audit_row(), [(EVENTS, held)])
+        assert isinstance(refused.value.__cause__, asyncpg.StringDataRightTruncationError)
         assert await stored_ids(session, held) == set()

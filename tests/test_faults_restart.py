@@ -15,8 +15,10 @@ from typing import Any
 import asyncpg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app import faults
 from app.db import AsyncpgQuery, DriverPool, Reads
 from app.security import Role
 from app.services.demo import HA_LONG
@@ -146,8 +148,12 @@ class TestDriverPoolAfterTheServerEndsASession:
         await asyncio.sleep(0.2)
         async with engine.connect() as other:
             await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": row["pid"]})
-        with pytest.raises((asyncpg.AdminShutdownError, asyncpg.ConnectionDoesNotExistError)):
+        with pytest.raises(DBAPIError) as ended:
             await read
+        assert isinstance(
+            ended.value.__cause__, asyncpg.AdminShutdownError | asyncpg.ConnectionDoesNotExistError
+        )
+        assert faults.classify(ended.value) is not None  # a 503, as through SQLAlchemy
         assert pool._idle == []
         assert pool._open == set()
         assert pool._turns.free == 2  # its turn given back
