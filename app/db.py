@@ -18,7 +18,9 @@ from pydantic_core import PydanticUndefined
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    Float,
     MetaData,
+    Numeric,
     Row,
     Select,
     bindparam,
@@ -27,6 +29,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -113,6 +116,9 @@ class AsyncpgQuery:
     order: tuple[str, ...]  # the bindparam behind each $n
     processors: dict[str, Any]  # the column types' bind processors (UTC datetimes)
     fixed: dict[str, Any]  # values written into the statement itself (``.limit(1)``)
+    # The result processors of the columns whose asyncpg value is not already
+    # SQLAlchemy's, by position; none for every column type wardsafe has today.
+    decoders: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
 
     @classmethod
     def compile(cls, statement: Executable, dialect: Dialect) -> AsyncpgQuery:
@@ -123,7 +129,21 @@ class AsyncpgQuery:
         if "POSTCOMPILE" in sql:
             raise ValueError("a prepared read cannot hold an expanding IN list")
         fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
-        return cls(sql, *internals.bind_order(compiled), fixed)
+        decoders = result_decoders(statement, dialect)
+        return cls(sql, *internals.bind_order(compiled), fixed, decoders)
+
+    def decoded(self, records: list[Any]) -> list[Any]:
+        """``records`` as SQLAlchemy would give them: as they are, or as tuples whose
+        columns of a type SQLAlchemy converts are converted."""
+        if not self.decoders:
+            return records
+        rows = []
+        for record in records:
+            row = list(record)
+            for position, decode in self.decoders:
+                row[position] = decode(row[position])
+            rows.append(tuple(row))
+        return rows
 
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
         """The positional arguments for ``values`` (every ``bindparam`` named)."""
@@ -134,6 +154,39 @@ class AsyncpgQuery:
             processors[name](values[name]) if name in processors else values[name]
             for name in self.order
         ]
+
+
+# The OID PostgreSQL gives a column of SQLAlchemy's numeric types, whose result
+# processing on asyncpg depends on it: ``Float`` is created as double precision.
+def _numeric_oid(type_: Any) -> int:
+    return 701 if isinstance(type_, Float) else 1700
+
+
+def result_decoders(
+    statement: Executable, dialect: Dialect
+) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    """The result processors SQLAlchemy would apply to ``statement``'s columns on
+    ``dialect`` (asyncpg's), by position, for the driver path to apply too.
+
+    Raises ``TypeError`` when the statement is built if a column's processing
+    cannot be told without a database, rather than giving back another value
+    than SQLAlchemy would at run time. A ``UTCDateTime`` needs none: asyncpg
+    gives an aware UTC datetime for a ``timestamptz``, as it converts to."""
+    decoders = []
+    for position, column in enumerate(getattr(statement, "exported_columns", ())):
+        type_ = column.type
+        if isinstance(type_, UTCDateTime):
+            continue
+        impl = type_.dialect_impl(dialect)
+        try:
+            processor = impl.result_processor(dialect, None)
+        except TypeError:
+            if not isinstance(impl, Numeric | Float):
+                raise TypeError(f"cannot tell how {column.key!r} ({type_!r}) comes back") from None
+            processor = impl.result_processor(dialect, _numeric_oid(impl))  # type: ignore[no-untyped-call]
+        if processor is not None:
+            decoders.append((position, processor))
+    return tuple(decoders)
 
 
 class DriverPool:
@@ -188,7 +241,9 @@ class DriverPool:
         async with self._turns:
             connection = await self._connection()
             try:
-                records: list[Any] = await connection.fetch(query.sql, *query.arguments(values))
+                records: list[Any] = query.decoded(
+                    await connection.fetch(query.sql, *query.arguments(values))
+                )
             except asyncpg.PostgresError as error:
                 if connection.is_closed() or faults.ends_connection(error):
                     self._open.discard(connection)
@@ -230,6 +285,9 @@ async def _decode_json(connection: asyncpg.Connection) -> None:
     )
 
 
+# The dialect a ``Prepared`` statement's columns are checked against when it is built.
+_ASYNCPG: Dialect = asyncpg_dialect()  # type: ignore[no-untyped-call]
+
 # Where a read session's DriverPool rides (``AsyncSession.info``).
 _DRIVER = "wardsafe.driver_pool"
 
@@ -268,7 +326,7 @@ async def _on_driver(
     driver: asyncpg.Connection, query: AsyncpgQuery, values: Any, dialect: Dialect
 ) -> list[Any]:
     try:
-        records: list[Any] = await driver.fetch(query.sql, *query.arguments(values))
+        records: list[Any] = query.decoded(await driver.fetch(query.sql, *query.arguments(values)))
     except BaseException as error:
         # Past SQLAlchemy, which would invalidate it: the session's rollback would
         # wait on a connection that broke or still waits for a server gone quiet.
@@ -302,6 +360,8 @@ class Prepared(Generic[S]):
         )
         self._asyncpg: AsyncpgQuery | None = None
         self._gates: dict[tuple[NewRows, ...], Prepared[Any]] = {}
+        # Refused now, where it is built, if its columns cannot come back as SQLAlchemy's.
+        result_decoders(statement, _ASYNCPG)
 
     def _compiled(self, dialect: Dialect) -> AsyncpgQuery:
         if self._asyncpg is None:
