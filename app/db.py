@@ -37,9 +37,11 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.expression import ClauseElement, Executable
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import Session as SyncSession
 from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
@@ -362,6 +364,7 @@ class Prepared(Generic[S]):
         self._gates: dict[tuple[NewRows, ...], Prepared[Any]] = {}
         # Refused now, where it is built, if its columns cannot come back as SQLAlchemy's.
         result_decoders(statement, _ASYNCPG)
+        self._writes: bool = getattr(statement, "is_dml", False)
 
     def _compiled(self, dialect: Dialect) -> AsyncpgQuery:
         if self._asyncpg is None:
@@ -370,6 +373,8 @@ class Prepared(Generic[S]):
 
     async def rows(self, session: AsyncSession, values: Mapping[str, Any]) -> Sequence[Any]:
         """The rows for ``values`` (every ``bindparam`` of the statement named)."""
+        if self._writes:
+            refuse_in_read_session(session, self.statement)
         pool: DriverPool | None = session.info.get(_DRIVER)
         if pool is not None:
             return await pool.fetch(self._compiled(pool.dialect), values)
@@ -661,9 +666,70 @@ def create_engine(settings: Settings, *, bound_statements: bool = True) -> Async
     return engine
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded values after commit (no lazy loads in async code)."""
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+class ReadOnly(RuntimeError):
+    """A write through a read session: a bug (a GET that writes, or a write that took
+    the wrong session), never a client's error."""
+
+
+class _ReadOnlySyncSession(SyncSession):
+    """The ORM session under a ``ReadSession``: adding, deleting, merging or executing
+    an INSERT, UPDATE or DELETE raises ``ReadOnly`` instead of writing."""
+
+    def add(self, instance: object, *, _warn: bool = True) -> None:
+        raise ReadOnly(f"a read session cannot add {type(instance).__name__}")
+
+    def add_all(self, instances: Any) -> None:
+        raise ReadOnly("a read session cannot add")
+
+    def delete(self, instance: object) -> None:
+        raise ReadOnly(f"a read session cannot delete {type(instance).__name__}")
+
+    def merge(self, instance: Any, *args: Any, **kwargs: Any) -> Any:
+        raise ReadOnly(f"a read session cannot merge {type(instance).__name__}")
+
+
+@event.listens_for(_ReadOnlySyncSession, "do_orm_execute")
+def _refuse_writes(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnly("a read session cannot run an INSERT, UPDATE or DELETE")
+
+
+@event.listens_for(_ReadOnlySyncSession, "before_flush")
+def _refuse_flush(session: SyncSession, *_: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnly("a read session has changes to flush")
+
+
+class ReadSession(AsyncSession):
+    """The session of a route that only reads (every GET): any write through it, by the
+    ORM, by a Core statement or by ``Prepared``/``NewRows``, raises ``ReadOnly``."""
+
+    sync_session_class = _ReadOnlySyncSession
+
+
+class WriteSession(AsyncSession):
+    """The session of a route that writes: one transaction, committed when the route
+    returns (``get_session``)."""
+
+
+def refuse_in_read_session(session: AsyncSession, statement: Any) -> None:
+    """``ReadOnly`` if ``statement`` writes and ``session`` only reads (the Core paths,
+    which pass the ORM's own checks)."""
+    if isinstance(session, ReadSession) and getattr(statement, "is_dml", False):
+        raise ReadOnly(f"a read session cannot run {type(statement).__name__}")
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[WriteSession]:
+    """Sessions that keep loaded values after commit (no lazy loads in async code).
+
+    Write sessions; a read session is made from the same settings
+    (``read_session_of``)."""
+    return async_sessionmaker(engine, class_=WriteSession, expire_on_commit=False)
+
+
+def read_session_of(sessionmaker: async_sessionmaker[Any], **kwargs: Any) -> ReadSession:
+    """A read session with ``sessionmaker``'s settings (bind, options), ``kwargs`` over them."""
+    return ReadSession(**{**sessionmaker.kw, **kwargs})
 
 
 def connection_slots(engine: AsyncEngine) -> Turns | None:
@@ -720,7 +786,7 @@ def _reads_of(state: Any) -> Reads | None:
 _READ_SESSION = "wardsafe.read_session"
 
 
-async def get_read_session(request: Request) -> AsyncSession:
+async def get_read_session(request: Request) -> ReadSession:
     """A session for routes that only read: no transaction on PostgreSQL, and prepared
     reads through the ``DriverPool``.
 
@@ -730,21 +796,23 @@ async def get_read_session(request: Request) -> AsyncSession:
     sees each statement's own snapshot, which is what a list or a figure
     needs. Not a ``yield`` dependency: FastAPI's machinery for those cost a
     read by id a sixth of its CPU. The session connects only if a statement
-    needs it, and the request's middleware (app/middleware.py) closes it when
-    the request is over. A test's sessionmaker, bound to its own connection,
-    gets a plain session of it."""
+    needs it, and the route (``app.routing.Route``) closes it when its
+    handler is done; a route of another class cannot have one. A test's
+    sessionmaker, bound to its own connection, gets a read session of it."""
+    if not getattr(request.scope.get("route"), "closes_read_sessions", False):
+        raise RuntimeError("a read session needs a route that closes it (app.routing.Route)")
     state = request.app.state
     slots: Turns | None = getattr(state, "connection_slots", None)
     if slots is not None:
         await slots.acquire()
     try:
-        sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
+        sessionmaker: async_sessionmaker[WriteSession] = state.sessionmaker
         reads = _reads_of(state)
         if reads is not None:
-            session = sessionmaker(bind=reads.autocommit)
+            session = read_session_of(sessionmaker, bind=reads.autocommit)
             session.info[_DRIVER] = reads.driver
         else:
-            session = sessionmaker()
+            session = read_session_of(sessionmaker)
     except BaseException:
         if slots is not None:
             slots.release()
@@ -755,7 +823,7 @@ async def get_read_session(request: Request) -> AsyncSession:
 
 async def close_read_session(scope: Scope) -> None:
     """Close the request's read session, if it opened one, and free its slot."""
-    held: tuple[AsyncSession, Turns | None] | None = scope.pop(_READ_SESSION, None)
+    held: tuple[ReadSession, Turns | None] | None = scope.pop(_READ_SESSION, None)
     if held is None:
         return
     session, slots = held
@@ -768,14 +836,14 @@ async def close_read_session(scope: Scope) -> None:
             slots.release()
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+async def get_session(request: Request) -> AsyncIterator[WriteSession]:
     """One session per request: committed once when the route returns, rolled back on error.
 
     A session that never reached the database (a new report whose one
     statement ran by itself, ``Prepared.gate``) has nothing to commit or
     close, and skips both."""
     state = request.app.state
-    sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
+    sessionmaker: async_sessionmaker[WriteSession] = state.sessionmaker
     async with _slot(request):
         session = sessionmaker()
         reads = _reads_of(state)

@@ -7,10 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Security
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
-from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import HTTPConnection
 
-from app.db import get_read_session, get_session
+from app.db import ReadSession, WriteSession, get_read_session, get_session
 from app.errors import Forbidden, PreconditionFailed, PreconditionRequired, Unauthorized
 from app.pagination import CursorCodec, PageParams, page_params
 from app.revocations import Revocations
@@ -19,9 +18,9 @@ from app.security import SCOPES, InvalidToken, Principal, TokenSigner
 
 # scope="function": the commit runs when the route returns, before the
 # response is sent, so a failed commit is the client's error response.
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-# Routes that only read: no transaction round trips (app/db.py).
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
+SessionDep = Annotated[WriteSession, Depends(get_session, scope="function")]
+# Routes that only read (every GET): no transaction round trips, and no write (app/db.py).
+ReadSessionDep = Annotated[ReadSession, Depends(get_read_session)]
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 

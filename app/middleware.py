@@ -1,5 +1,5 @@
 """ASGI middleware: request ids, security headers, access logs and metrics, the
-request body limit, the close of the read session."""
+request body limit."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import faults, metrics
 from app.context import reset_request_id, set_request_id
-from app.db import close_read_session
 from app.errors import AppError, PayloadTooLarge, problem_response
 from app.logs import AccessLog, redacted_traceback
 
@@ -76,8 +75,8 @@ class RequestContextMiddleware:
 
     Outside in, as three middlewares did before: the request id, security
     headers, access log, metrics and the 500 problem; CORS when it is
-    configured; the request body limit (``_limited``); and, once the answer is
-    sent, the close of the request's read session (app/db.py)."""
+    configured; and the request body limit (``_limited``). The request's read
+    session is its route's to close (``app.routing.Route``)."""
 
     def __init__(
         self,
@@ -174,25 +173,21 @@ class RequestContextMiddleware:
             reset_request_id(token)
 
     async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """413 to a body over the limit, whether declared up front or streamed; then
-        the app, and the request's read session closed once it has answered."""
-        try:
-            if scope["type"] == "http":
-                has_body, declared = _declared_body(scope)
-                if declared > self.max_body_bytes:
+        """413 to a body over the limit, whether declared up front or streamed; then the app."""
+        if scope["type"] == "http":
+            has_body, declared = _declared_body(scope)
+            if declared > self.max_body_bytes:
+                await self._reject(scope, receive, send)
+                return
+            # Neither Content-Length nor Transfer-Encoding: HTTP/1.1 says the
+            # request has no body (RFC 9112, 6.3), which is every GET a phone sends.
+            if has_body:
+                buffered = await _read_body(receive, self.max_body_bytes)
+                if buffered is None:
                     await self._reject(scope, receive, send)
                     return
-                # Neither Content-Length nor Transfer-Encoding: HTTP/1.1 says the
-                # request has no body (RFC 9112, 6.3), which is every GET a phone sends.
-                if has_body:
-                    buffered = await _read_body(receive, self.max_body_bytes)
-                    if buffered is None:
-                        await self._reject(scope, receive, send)
-                        return
-                    receive = _replay(buffered, receive)
-            await self.app(scope, receive, send)
-        finally:
-            await close_read_session(scope)
+                receive = _replay(buffered, receive)
+        await self.app(scope, receive, send)
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(

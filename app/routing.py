@@ -1,14 +1,40 @@
-"""The router every domain declares its routes on."""
+"""The router every domain declares its routes on, and the route class its routes take."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import fastapi
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import Scope
 
+from app.db import close_read_session
 from app.internals import route_path
+
+
+class Route(APIRoute):
+    """A route that closes the read session its request opened (``ReadSessionDep``)
+    as soon as its handler is done: the response is built, not yet sent.
+
+    Its own, not a middleware's: a request that reaches no such route can have
+    no read session (``get_read_session`` refuses), so none is left open."""
+
+    closes_read_sessions = True
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def closing(request: Request) -> Response:
+            try:
+                return await handler(request)
+            finally:
+                await close_read_session(request.scope)
+
+        return closing
 
 
 class APIRouter(fastapi.APIRouter):
@@ -22,6 +48,7 @@ class APIRouter(fastapi.APIRouter):
     "no match" without looking at its routes."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("route_class", Route)
         super().__init__(*args, **kwargs)
         # The part before any path parameter: "/api/v1/groups/" for
         # "/api/v1/groups/{group_id}/members".

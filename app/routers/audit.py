@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Query
 
-from app.deps import CursorCodecDep, PageDep, SessionDep, scoped
+from app.deps import CursorCodecDep, PageDep, ReadSessionDep, scoped
 from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import page_body
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1/audit-events", tags=["audit"])
 
 @router.get("", response_model=Page[AuditEventRead], responses=problem_responses(401, 403, 422))
 async def list_audit_events(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Annotated[Principal, scoped("audit:read")],
     page: PageDep,
     codec: CursorCodecDep,

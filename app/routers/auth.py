@@ -11,11 +11,10 @@ from urllib.parse import unquote
 from fastapi import Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
 
 from app.deps import SessionDep
 from app.ratelimit import client_key
-from app.routing import APIRouter
+from app.routing import APIRouter, Route
 from app.schemas.auth import OAuthErrorResponse, TokenResponse
 from app.schemas.common import Text, refused_character
 from app.services.auth import OAuthError, TokenPair, TokenService
@@ -36,7 +35,7 @@ def _oauth_error(error: OAuthError) -> JSONResponse:
     )
 
 
-class OAuthRoute(APIRoute):
+class OAuthRoute(Route):
     """A route whose malformed form fields are RFC 6749's ``invalid_request``, not a problem."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:

@@ -12,6 +12,7 @@ from app.deps import (
     IdempotencyKeyDep,
     IfMatchDep,
     PageDep,
+    ReadSessionDep,
     SessionDep,
     scoped,
 )
@@ -67,7 +68,7 @@ async def create_broadcast(
 
 @router.get("", response_model=Page[BroadcastRead], responses=problem_responses(401, 403, 422))
 async def list_broadcasts(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Reader,
     page: PageDep,
     codec: CursorCodecDep,
@@ -96,7 +97,7 @@ async def list_broadcasts(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_broadcast(
-    session: SessionDep, principal: Reader, response: Response, broadcast_id: uuid.UUID
+    session: ReadSessionDep, principal: Reader, response: Response, broadcast_id: uuid.UUID
 ) -> Any:
     """Get one broadcast; the ETag is its version."""
     broadcast = await broadcast_service.get_broadcast(session, principal, broadcast_id)
@@ -162,7 +163,7 @@ async def acknowledge_broadcast(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_acknowledgement(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Reader,
     response: Response,
     broadcast_id: uuid.UUID,
@@ -181,6 +182,8 @@ async def get_acknowledgement(
     response_model=BroadcastReachRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-async def broadcast_reach(session: SessionDep, principal: Sender, broadcast_id: uuid.UUID) -> Any:
+async def broadcast_reach(
+    session: ReadSessionDep, principal: Sender, broadcast_id: uuid.UUID
+) -> Any:
     """How many of the targeted households acknowledged (officers)."""
     return await acknowledgement_service.reach(session, principal, broadcast_id)

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
-from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, SessionDep, scoped
+from app.deps import (
+    CursorCodecDep,
+    IdempotencyKeyDep,
+    IfMatchDep,
+    PageDep,
+    ReadSessionDep,
+    SessionDep,
+    scoped,
+)
 from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, with_etag
@@ -24,7 +32,7 @@ Publisher = Annotated[Principal, scoped("criteria:write")]
 
 @router.get("", response_model=Page[CriteriaSetRead], responses=problem_responses(401, 403, 422))
 async def list_criteria_sets(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Reader,
     page: PageDep,
     codec: CursorCodecDep,
@@ -65,7 +73,7 @@ async def create_criteria_set(
     "/{set_id}", response_model=CriteriaSetRead, responses=problem_responses(401, 403, 404, 422)
 )
 async def get_criteria_set(
-    session: SessionDep, principal: Reader, response: Response, set_id: uuid.UUID
+    session: ReadSessionDep, principal: Reader, response: Response, set_id: uuid.UUID
 ) -> CriteriaSetRead:
     """Get one criteria set; the ETag is its version."""
     record = await criteria_service.get_set(session, set_id)

@@ -12,6 +12,7 @@ from app.deps import (
     IdempotencyKeyDep,
     IfMatchDep,
     PageDep,
+    ReadSessionDep,
     SessionDep,
     if_match,
     scoped,
@@ -69,7 +70,7 @@ def _transitioned(response: Response, record: Any) -> CertificationRead:
 
 @router.get("", response_model=Page[CertificationRead], responses=problem_responses(401, 403, 422))
 async def list_certifications(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Reader,
     page: PageDep,
     codec: CursorCodecDep,
@@ -126,7 +127,7 @@ async def create_certification(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_certification(
-    session: SessionDep, principal: Reader, response: Response, certification_id: uuid.UUID
+    session: ReadSessionDep, principal: Reader, response: Response, certification_id: uuid.UUID
 ) -> CertificationRead:
     """Get one certification with its review, decision and revocation; the ETag is its version."""
     record = await certification_service.get_certification(session, principal, certification_id)
@@ -242,7 +243,7 @@ async def revoke_certification(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def certification_history(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Reader,
     page: PageDep,
     codec: CursorCodecDep,

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import Request, Response
 
-from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, SessionDep, scoped
+from app.deps import (
+    CursorCodecDep,
+    IdempotencyKeyDep,
+    IfMatchDep,
+    PageDep,
+    ReadSessionDep,
+    SessionDep,
+    scoped,
+)
 from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, page_body
@@ -23,7 +31,7 @@ ClientsAdmin = Annotated[Principal, scoped("clients:write")]
 
 @router.get("", response_model=Page[ClientRead], responses=problem_responses(401, 403, 422))
 async def list_clients(
-    session: SessionDep, principal: ClientsAdmin, page: PageDep, codec: CursorCodecDep
+    session: ReadSessionDep, principal: ClientsAdmin, page: PageDep, codec: CursorCodecDep
 ) -> dict[str, Any]:
     """List machine clients (never their secrets)."""
     rows, next_cursor = await client_service.list_clients(session, principal, page, codec)

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
-from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, SessionDep, scoped
+from app.deps import (
+    CursorCodecDep,
+    IdempotencyKeyDep,
+    IfMatchDep,
+    PageDep,
+    ReadSessionDep,
+    SessionDep,
+    scoped,
+)
 from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, page_body, with_etag
@@ -36,7 +44,7 @@ _WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
 
 @router.get("", response_model=Page[CompetitionRead], responses=problem_responses(401, 403, 422))
 async def list_competitions(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: FireReader,
     page: PageDep,
     codec: CursorCodecDep,
@@ -91,7 +99,7 @@ async def create_competition(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_competition(
-    session: SessionDep, principal: FireReader, response: Response, competition_id: uuid.UUID
+    session: ReadSessionDep, principal: FireReader, response: Response, competition_id: uuid.UUID
 ) -> CompetitionRead:
     """Get one competition; the ETag is its version."""
     competition = await competition_service.get_competition(session, principal, competition_id)
@@ -138,7 +146,7 @@ async def delete_competition(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_entries(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: FireReader,
     page: PageDep,
     codec: CursorCodecDep,
@@ -184,7 +192,7 @@ async def create_entry(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_entry(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: FireReader,
     response: Response,
     competition_id: uuid.UUID,
@@ -240,7 +248,7 @@ async def delete_entry(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_ranking(
-    session: SessionDep, principal: FireReader, competition_id: uuid.UUID
+    session: ReadSessionDep, principal: FireReader, competition_id: uuid.UUID
 ) -> dict[str, Any]:
     """The ranking in one answer: total, then faster practical time, then theory; ties share."""
     return await entry_service.ranking(session, principal, competition_id)

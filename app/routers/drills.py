@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
-from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, SessionDep, scoped
+from app.deps import (
+    CursorCodecDep,
+    IdempotencyKeyDep,
+    IfMatchDep,
+    PageDep,
+    ReadSessionDep,
+    SessionDep,
+    scoped,
+)
 from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, page_body, with_etag
@@ -25,7 +33,7 @@ FireWriter = Annotated[Principal, scoped("fire:write")]
 
 @router.get("", response_model=Page[DrillRead], responses=problem_responses(401, 403, 422))
 async def list_drills(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: FireReader,
     page: PageDep,
     codec: CursorCodecDep,
@@ -98,7 +106,7 @@ async def create_drill(
     "/{drill_id}", response_model=DrillRead, responses=problem_responses(401, 403, 404, 422)
 )
 async def get_drill(
-    session: SessionDep, principal: FireReader, response: Response, drill_id: uuid.UUID
+    session: ReadSessionDep, principal: FireReader, response: Response, drill_id: uuid.UUID
 ) -> Any:
     """Get one drill; the ETag is its version."""
     row = await drill_service.get_drill_row(session, principal, drill_id)

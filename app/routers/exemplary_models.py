@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
-from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, SessionDep, scoped
+from app.deps import (
+    CursorCodecDep,
+    IdempotencyKeyDep,
+    IfMatchDep,
+    PageDep,
+    ReadSessionDep,
+    SessionDep,
+    scoped,
+)
 from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, etag
@@ -30,7 +38,7 @@ GroupsWriter = Annotated[Principal, scoped("groups:write")]
 
 @router.get("", response_model=Page[ExemplaryModelRead], responses=problem_responses(401, 403, 422))
 async def list_exemplary_models(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: GroupsReader,
     page: PageDep,
     codec: CursorCodecDep,
@@ -89,7 +97,7 @@ async def create_exemplary_model(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_exemplary_model(
-    session: SessionDep, principal: GroupsReader, response: Response, model_id: uuid.UUID
+    session: ReadSessionDep, principal: GroupsReader, response: Response, model_id: uuid.UUID
 ) -> dict[str, Any]:
     """Get one designation; the ETag is its version."""
     record = await exemplary_service.get_exemplary_model(session, principal, model_id)

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
-from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, SessionDep, scoped
+from app.deps import (
+    CursorCodecDep,
+    IdempotencyKeyDep,
+    IfMatchDep,
+    PageDep,
+    ReadSessionDep,
+    SessionDep,
+    scoped,
+)
 from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, page_body, with_etag
@@ -38,7 +46,7 @@ _WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_fire_equipment(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: FireReader,
     page: PageDep,
     codec: CursorCodecDep,
@@ -92,7 +100,7 @@ async def create_fire_equipment(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_fire_equipment(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: FireReader,
     response: Response,
     team_id: uuid.UUID,
@@ -152,7 +160,7 @@ async def delete_fire_equipment(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_fire_team_readiness(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: FireReader,
     team_id: uuid.UUID,
     as_of: Annotated[
@@ -173,7 +181,7 @@ async def get_fire_team_readiness(
     responses=problem_responses(401, 403, 422),
 )
 async def list_equipment_due(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: FireReader,
     page: PageDep,
     codec: CursorCodecDep,

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
-from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, SessionDep, scoped
+from app.deps import (
+    CursorCodecDep,
+    IdempotencyKeyDep,
+    IfMatchDep,
+    PageDep,
+    ReadSessionDep,
+    SessionDep,
+    scoped,
+)
 from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, with_etag
@@ -26,7 +34,7 @@ FireWriter = Annotated[Principal, scoped("fire:write")]
 
 @router.get("", response_model=Page[FireTeamRead], responses=problem_responses(401, 403, 422))
 async def list_fire_teams(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: FireReader,
     page: PageDep,
     codec: CursorCodecDep,
@@ -84,7 +92,7 @@ async def create_fire_team(
     "/{team_id}", response_model=FireTeamRead, responses=problem_responses(401, 403, 404, 422)
 )
 async def get_fire_team(
-    session: SessionDep, principal: FireReader, response: Response, team_id: uuid.UUID
+    session: ReadSessionDep, principal: FireReader, response: Response, team_id: uuid.UUID
 ) -> dict[str, Any]:
     """Get one fire team; the ETag is its version."""
     row = await team_service.get_team_row(session, principal, team_id)

@@ -7,7 +7,14 @@ from typing import Annotated
 
 from fastapi import Body, Depends, Query, Request, Response
 
-from app.deps import CurrentPrincipal, CursorCodecDep, IdempotencyKeyDep, PageDep, SessionDep
+from app.deps import (
+    CurrentPrincipal,
+    CursorCodecDep,
+    IdempotencyKeyDep,
+    PageDep,
+    ReadSessionDep,
+    SessionDep,
+)
 from app.deps import scoped as scoped_principal
 from app.errors import Forbidden, problem_responses
 from app.models.footage_requests import ItemStatus
@@ -63,7 +70,7 @@ def _answer(response: Response, footage_request: FootageRequestRead) -> FootageR
 
 @router.get("", response_model=Page[FootageRequestRead], responses=problem_responses(401, 403, 422))
 async def list_footage_requests(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Party,
     page: PageDep,
     codec: CursorCodecDep,
@@ -120,7 +127,7 @@ _TRANSITION = problem_responses(401, 403, 404, 409, 422)
 
 @router.get("/{request_id}", response_model=FootageRequestRead, responses=_ONE)
 async def get_footage_request(
-    session: SessionDep, principal: Party, response: Response, request_id: uuid.UUID
+    session: ReadSessionDep, principal: Party, response: Response, request_id: uuid.UUID
 ) -> FootageRequestRead:
     """Get one request; the ETag is its version, which every step moves on."""
     return _answer(
@@ -167,7 +174,7 @@ async def close(
 
 @router.get("/{request_id}/custody", response_model=CustodyRead, responses=_ONE)
 async def get_custody(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Party,
     request_id: uuid.UUID,
     verify: Annotated[

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
-from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, SessionDep, scoped
+from app.deps import (
+    CursorCodecDep,
+    IdempotencyKeyDep,
+    IfMatchDep,
+    PageDep,
+    ReadSessionDep,
+    SessionDep,
+    scoped,
+)
 from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import created, etag
@@ -24,7 +32,7 @@ MembersWriter = Annotated[Principal, scoped("members:write")]
 
 @router.get("", response_model=Page[MemberRead], responses=problem_responses(401, 403, 404, 422))
 async def list_members(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: GroupsReader,
     page: PageDep,
     codec: CursorCodecDep,
@@ -72,7 +80,7 @@ async def create_member(
     "/{member_id}", response_model=MemberRead, responses=problem_responses(401, 403, 404, 422)
 )
 async def get_member(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: GroupsReader,
     response: Response,
     group_id: uuid.UUID,

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
-from app.deps import CursorCodecDep, IdempotencyKeyDep, IfMatchDep, PageDep, SessionDep, scoped
+from app.deps import (
+    CursorCodecDep,
+    IdempotencyKeyDep,
+    IfMatchDep,
+    PageDep,
+    ReadSessionDep,
+    SessionDep,
+    scoped,
+)
 from app.errors import problem_responses
 from app.responses import created, etag
 from app.routing import APIRouter
@@ -32,7 +40,7 @@ GroupsWriter = Annotated[Principal, scoped("groups:write")]
 
 @router.get("", response_model=GroupPage, responses=problem_responses(401, 403, 422))
 async def list_groups(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: GroupsReader,
     page: PageDep,
     codec: CursorCodecDep,
@@ -101,7 +109,7 @@ async def create_group(
     "/{group_id}", response_model=GroupView, responses=problem_responses(401, 403, 404, 422)
 )
 async def get_group(
-    session: SessionDep, principal: GroupsReader, response: Response, group_id: uuid.UUID
+    session: ReadSessionDep, principal: GroupsReader, response: Response, group_id: uuid.UUID
 ) -> dict[str, Any]:
     """Get one group; the ETag is its version."""
     group = await group_service.get_group(session, principal, group_id)

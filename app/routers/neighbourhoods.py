@@ -12,6 +12,7 @@ from app.deps import (
     IdempotencyKeyDep,
     IfMatchDep,
     PageDep,
+    ReadSessionDep,
     SessionDep,
     scoped,
 )
@@ -37,7 +38,7 @@ _WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
 
 @router.get("", response_model=Page[NeighbourhoodRead], responses=problem_responses(422))
 async def list_neighbourhoods(
-    session: SessionDep, page: PageDep, codec: CursorCodecDep, ward_code: WardCodeFilter = None
+    session: ReadSessionDep, page: PageDep, codec: CursorCodecDep, ward_code: WardCodeFilter = None
 ) -> dict[str, Any]:
     """List neighbourhoods (khu phố), optionally of one ward, in code order."""
     rows, next_cursor = await neighbourhood_service.list_neighbourhoods(
@@ -52,7 +53,7 @@ async def list_neighbourhoods(
     responses=problem_responses(404, 422),
 )
 async def get_neighbourhood(
-    session: SessionDep, response: Response, neighbourhood_id: uuid.UUID
+    session: ReadSessionDep, response: Response, neighbourhood_id: uuid.UUID
 ) -> Any:
     """Get one neighbourhood; the ETag is its version."""
     row = await neighbourhood_service.get_neighbourhood(session, neighbourhood_id)

@@ -14,13 +14,12 @@ from typing import Any
 
 import orjson
 from fastapi import Request, Response
-from fastapi.routing import APIRoute
 from starlette.datastructures import UploadFile
 
 from app import faults
 from app.deps import ReadSessionDep, SessionDep
 from app.errors import AppError
-from app.routing import APIRouter
+from app.routing import APIRouter, Route
 from app.schemas.open311 import (
     OPEN311_JSON,
     Open311Discovery,
@@ -54,7 +53,7 @@ def error_response(xml: bool, status: int, descriptions: list[str]) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-class Open311Route(APIRoute):
+class Open311Route(Route):
     """A route whose errors, ours and the framework's, take the Open311 error format."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:

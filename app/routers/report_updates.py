@@ -12,6 +12,7 @@ from app.deps import (
     CursorCodecDep,
     IdempotencyKeyDep,
     PageDep,
+    ReadSessionDep,
     SessionDep,
     if_match,
     scoped,
@@ -78,7 +79,7 @@ async def transition_report(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_report_updates(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: CurrentPrincipal,
     page: PageDep,
     codec: CursorCodecDep,
@@ -122,7 +123,7 @@ async def add_report_note(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_report_update(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: CurrentPrincipal,
     response: Response,
     report_id: uuid.UUID,

@@ -12,6 +12,7 @@ from app.deps import (
     IdempotencyKeyDep,
     IfMatchDep,
     PageDep,
+    ReadSessionDep,
     SessionDep,
     scoped,
 )
@@ -45,7 +46,7 @@ _WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
     responses=problem_responses(422),
 )
 async def list_residential_groups(
-    session: SessionDep,
+    session: ReadSessionDep,
     page: PageDep,
     codec: CursorCodecDep,
     neighbourhood_id: Annotated[
@@ -66,7 +67,7 @@ async def list_residential_groups(
     responses=problem_responses(404, 422),
 )
 async def get_residential_group(
-    session: SessionDep, response: Response, group_id: uuid.UUID
+    session: ReadSessionDep, response: Response, group_id: uuid.UUID
 ) -> Any:
     """Get one residential group; the ETag is its version."""
     row = await residential_group_service.get_residential_group(session, group_id)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query
 
-from app.deps import CursorCodecDep, PageDep, SessionDep
+from app.deps import CursorCodecDep, PageDep, ReadSessionDep
 from app.errors import problem_responses
 from app.pagination import Page
 from app.responses import page_body
@@ -32,21 +32,21 @@ SearchQuery = Annotated[
 
 @router.get("/provinces", response_model=Page[ProvinceRead], responses=problem_responses(422))
 async def list_provinces(
-    session: SessionDep, page: PageDep, codec: CursorCodecDep, q: SearchQuery = None
+    session: ReadSessionDep, page: PageDep, codec: CursorCodecDep, q: SearchQuery = None
 ) -> dict[str, Any]:
     """List the 34 official provinces, with how many wards each has."""
     return page_body(*await unit_service.list_provinces(session, page, codec, q=q))
 
 
 @router.get("/provinces/{code}", response_model=ProvinceRead, responses=problem_responses(404, 422))
-async def get_province(session: SessionDep, code: ProvinceCodePath) -> Any:
+async def get_province(session: ReadSessionDep, code: ProvinceCodePath) -> Any:
     """Get one province by its official 2-digit code."""
     return (await unit_service.get_province(session, code))._mapping
 
 
 @router.get("/wards", response_model=Page[WardRead], responses=problem_responses(422))
 async def list_wards(
-    session: SessionDep,
+    session: ReadSessionDep,
     page: PageDep,
     codec: CursorCodecDep,
     province_code: Annotated[
@@ -64,6 +64,6 @@ async def list_wards(
 
 
 @router.get("/wards/{code}", response_model=WardRead, responses=problem_responses(404, 422))
-async def get_ward(session: SessionDep, code: WardCodePath) -> Any:
+async def get_ward(session: ReadSessionDep, code: WardCodePath) -> Any:
     """Get one ward by its official 5-digit code."""
     return (await unit_service.get_ward(session, code))._mapping

@@ -13,6 +13,7 @@ from app.deps import (
     IdempotencyKeyDep,
     IfMatchDep,
     PageDep,
+    ReadSessionDep,
     SessionDep,
     scoped,
 )
@@ -32,7 +33,7 @@ UsersWriter = Annotated[Principal, scoped("users:write")]
 
 
 @router.get("/me", response_model=MeRead, responses=problem_responses(401, 403, 404))
-async def me(session: SessionDep, principal: CurrentPrincipal) -> MeRead:
+async def me(session: ReadSessionDep, principal: CurrentPrincipal) -> MeRead:
     """Who am I: the signed-in user's account and the scopes of this token."""
     user = await user_service.get_me(session, principal)
     return MeRead(
@@ -50,7 +51,7 @@ async def me(session: SessionDep, principal: CurrentPrincipal) -> MeRead:
 
 @router.get("", response_model=Page[UserRead], responses=problem_responses(401, 403, 422))
 async def list_users(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: UsersReader,
     page: PageDep,
     codec: CursorCodecDep,
@@ -92,7 +93,7 @@ async def create_user(
 
 @router.get("/{user_id}", response_model=UserRead, responses=problem_responses(401, 403, 404, 422))
 async def get_user(
-    session: SessionDep, principal: UsersReader, response: Response, user_id: uuid.UUID
+    session: ReadSessionDep, principal: UsersReader, response: Response, user_id: uuid.UUID
 ) -> UserRead:
     """Get one account in your scope; the ETag is its version."""
     user = await user_service.get_user(session, principal, user_id)
