@@ -6,11 +6,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import func, select, update
 from sqlmodel import col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.data.repository import Repository
 from app.db import columns, compare_and_set, fetch_row, utcnow
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models.competitions import CompetitionEntry
@@ -19,7 +20,7 @@ from app.models.fire_equipment import FireEquipment
 from app.models.fire_teams import FireTeam
 from app.models.units import Neighbourhood
 from app.models.users import User
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.fire_teams import FireTeamCreate, FireTeamUpdate, PublicFirePoint
 from app.security import Principal, Role
 from app.services import audit as audit_service
@@ -29,33 +30,35 @@ from app.services.fire_policies import can_manage_team, rule_violation
 MIN_HOUSEHOLDS = 5
 MAX_HOUSEHOLDS = 15
 
-FIRE_TEAMS = Keyset("fire-teams", columns(FireTeam.name, FireTeam.id))
-_TEAM_COLUMNS = columns(
-    FireTeam.id,
-    FireTeam.province_code,
-    FireTeam.ward_code,
-    FireTeam.neighbourhood_id,
-    FireTeam.name,
-    FireTeam.leader_user_id,
-    FireTeam.leader_name,
-    FireTeam.leader_phone,
-    FireTeam.households,
-    FireTeam.household_count,
-    FireTeam.public_fire_points,
-    FireTeam.status,
-    FireTeam.created_at,
-    FireTeam.updated_at,
-    FireTeam.version,
+FIRE_TEAMS = Repository(
+    FireTeam,
+    noun="fire team",
+    columns=(
+        FireTeam.id,
+        FireTeam.province_code,
+        FireTeam.ward_code,
+        FireTeam.neighbourhood_id,
+        FireTeam.name,
+        FireTeam.leader_user_id,
+        FireTeam.leader_name,
+        FireTeam.leader_phone,
+        FireTeam.households,
+        FireTeam.household_count,
+        FireTeam.public_fire_points,
+        FireTeam.status,
+        FireTeam.created_at,
+        FireTeam.updated_at,
+        FireTeam.version,
+    ),
+    visible=fire_policies.unit_visibility,
+    keyset=Keyset("fire-teams", columns(FireTeam.name, FireTeam.id)),
+    filters={
+        "ward_code": FireTeam.ward_code,
+        "neighbourhood_id": FireTeam.neighbourhood_id,
+        "status": FireTeam.status,
+        "leader_user_id": FireTeam.leader_user_id,
+    },
 )
-
-
-def _visible(principal: Principal) -> ColumnElement[bool]:
-    return fire_policies.unit_scope(
-        principal,
-        col(FireTeam.province_code),
-        col(FireTeam.ward_code),
-        col(FireTeam.neighbourhood_id),
-    ) & col(FireTeam.deleted_at).is_(None)
 
 
 # --- the rules a team keeps ----------------------------------------------------
@@ -185,44 +188,26 @@ async def list_teams(
     leader_user_id: uuid.UUID | None = None,
 ) -> tuple[Sequence[Any], str | None]:
     """Teams in the principal's scope, by name."""
-    statement = select(*_TEAM_COLUMNS).where(_visible(principal))
-    if ward_code:
-        statement = statement.where(col(FireTeam.ward_code) == ward_code)
-    if neighbourhood_id:
-        statement = statement.where(col(FireTeam.neighbourhood_id) == neighbourhood_id)
-    if status:
-        statement = statement.where(col(FireTeam.status) == status)
-    if leader_user_id:
-        statement = statement.where(col(FireTeam.leader_user_id) == leader_user_id)
-    filters = {
-        "ward_code": ward_code,
-        "neighbourhood_id": neighbourhood_id,
-        "status": status,
-        "leader_user_id": leader_user_id,
-    }
-    return await fetch_page(session, statement, FIRE_TEAMS, page, codec, filters)
+    return await FIRE_TEAMS.page(
+        session,
+        principal,
+        page,
+        codec,
+        ward_code=ward_code,
+        neighbourhood_id=neighbourhood_id,
+        status=status,
+        leader_user_id=leader_user_id,
+    )
 
 
 async def get_team_row(session: AsyncSession, principal: Principal, team_id: uuid.UUID) -> Any:
     """One team in scope, as a row (404 outside it)."""
-    row = await fetch_row(
-        session, select(*_TEAM_COLUMNS).where(col(FireTeam.id) == team_id, _visible(principal))
-    )
-    if row is None:
-        raise NotFound(f"No fire team has the id {team_id}.")
-    return row
+    return await FIRE_TEAMS.get(session, principal, team_id)
 
 
 async def get_team(session: AsyncSession, principal: Principal, team_id: uuid.UUID) -> FireTeam:
     """One team in scope, as a record to change (404 outside it)."""
-    team = (
-        await session.exec(
-            select_model(FireTeam).where(col(FireTeam.id) == team_id, _visible(principal))
-        )
-    ).first()
-    if team is None:
-        raise NotFound(f"No fire team has the id {team_id}.")
-    return team
+    return await FIRE_TEAMS.get_for_update(session, principal, team_id)
 
 
 async def referenced_team(

@@ -1,0 +1,1 @@
+"""The data layer: repositories declared per domain, visibility as a value."""

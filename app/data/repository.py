@@ -1,0 +1,169 @@
+"""One repository per domain, from its declaration: the records a principal may see, one
+by id or a page at a time, on the fast path, and the record to change.
+
+A domain declares its table (the model), the columns it reads, its
+visibility for a principal (``visible``: the one place its scoping is
+written), its filters and its sort key. Reads run as ``Prepared``
+statements, built once per combination of visibility shape, filters and
+cursor and cached here: on PostgreSQL asyncpg sends them (through the
+driver pool in a read session), on SQLite SQLAlchemy does. Soft-deleted
+rows are never visible. A service names none of that: it calls ``get``,
+``page`` or ``get_for_update``."""
+
+from __future__ import annotations
+
+import uuid
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, bindparam, select
+from sqlmodel import SQLModel, col
+from sqlmodel import select as select_model
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.data.visibility import Visible, predicate
+from app.db import Prepared
+from app.errors import NotFound
+from app.pagination import CursorCodec, Keyset, PageParams, fetch_prepared_page, prepared_page
+from app.security import Principal
+
+M = TypeVar("M", bound=SQLModel)
+
+# How a filter compares its column with the value given.
+_OPERATORS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
+    "==": lambda column, value: column == value,
+    ">=": lambda column, value: column >= value,
+    ">": lambda column, value: column > value,
+    "<": lambda column, value: column < value,
+    "<=": lambda column, value: column <= value,
+}
+
+
+class Filter:
+    """A list's query filter: its column compared with the value given (``==`` unless
+    ``op`` says otherwise); a filter left out (None) filters nothing."""
+
+    def __init__(self, column: Any, op: str = "==") -> None:
+        self.column: Any = col(column)
+        self.op = op
+        if op not in _OPERATORS:
+            raise ValueError(f"no such operator: {op}")
+
+    def clause(self, name: str) -> ColumnElement[bool]:
+        """This filter as SQL, its value bound as ``name``."""
+        return _OPERATORS[self.op](self.column, bindparam(name, type_=self.column.type))
+
+
+class Repository(Generic[M]):
+    """The reads of one domain's table, scoped to the caller."""
+
+    def __init__(
+        self,
+        model: type[M],
+        *,
+        noun: str,
+        columns: Sequence[Any],
+        visible: Callable[[Principal], Visible],
+        keyset: Keyset,
+        filters: Mapping[str, Filter | Any] | None = None,
+    ) -> None:
+        self.model = model
+        self.noun = noun
+        self.table: Any = model.__table__  # type: ignore[attr-defined]
+        self.visible = visible
+        self.keyset = keyset
+        self.filters = {
+            name: given if isinstance(given, Filter) else Filter(given)
+            for name, given in (filters or {}).items()
+        }
+        self._select: Select[Any] = select(*(col(column) for column in columns))
+        names = tuple(str(column.key) for column in self._select.selected_columns)
+        # Rows read by attribute (``row.ward_code``) or position, whichever driver ran them.
+        self.row_type: Any = namedtuple(f"{model.__name__}Row", names)  # type: ignore[misc]
+        self._live: ColumnElement[bool] | None = (
+            self.table.c.deleted_at.is_(None) if "deleted_at" in self.table.c else None
+        )
+        self._by_id: dict[tuple[Any, ...], Prepared[Select[Any]]] = {}
+        self._pages: dict[tuple[Any, ...], Prepared[Select[Any]]] = {}
+
+    def _scoped(self, statement: Select[Any], shape: tuple[Any, ...]) -> Select[Any]:
+        statement = statement.where(predicate(self.table, shape))
+        return statement if self._live is None else statement.where(self._live)
+
+    def _one(self, shape: tuple[Any, ...]) -> Prepared[Select[Any]]:
+        statement = self._by_id.get(shape)
+        if statement is None:
+            by_id = self.table.c.id == bindparam("record_id", type_=self.table.c.id.type)
+            statement = Prepared(self._scoped(self._select.where(by_id), shape))
+            self._by_id[shape] = statement
+        return statement
+
+    def _page(
+        self, shape: tuple[Any, ...], given: frozenset[str], after: bool
+    ) -> Prepared[Select[Any]]:
+        key = (shape, given, after)
+        statement = self._pages.get(key)
+        if statement is None:
+            unbounded = self._scoped(self._select, shape)
+            for name in sorted(given):
+                unbounded = unbounded.where(self.filters[name].clause(name))
+            statement = prepared_page(unbounded, self.keyset, after)
+            self._pages[key] = statement
+        return statement
+
+    def not_found(self, record_id: Any) -> NotFound:
+        """The 404 for an id the caller cannot see (or that does not exist: the same)."""
+        return NotFound(f"No {self.noun} has the id {record_id}.")
+
+    async def get(self, session: AsyncSession, principal: Principal, record_id: uuid.UUID) -> Any:
+        """The visible record with this id, as a row of the declared columns (404 otherwise)."""
+        visible = self.visible(principal)
+        row = await self._one(visible.shape).row(
+            session, {**visible.values(), "record_id": record_id}
+        )
+        if row is None:
+            raise self.not_found(record_id)
+        return self.row_type._make(row)
+
+    async def page(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        params: PageParams,
+        codec: CursorCodec,
+        **filters: Any,
+    ) -> tuple[list[Any], str | None]:
+        """One page of the visible records in the keyset's order, with the cursor after it
+        (None on the last page); each filter given (not None) narrows it."""
+        unknown = filters.keys() - self.filters.keys()
+        if unknown:
+            raise TypeError(f"no such filters: {sorted(unknown)}")
+        visible = self.visible(principal)
+        shape = visible.shape
+        rows, next_cursor = await fetch_prepared_page(
+            session,
+            lambda given, after: self._page(shape, given, after),
+            self.keyset,
+            params,
+            codec,
+            filters,
+            visible.values(),
+        )
+        make = self.row_type._make
+        return [make(row) for row in rows], next_cursor
+
+    async def get_for_update(
+        self, session: AsyncSession, principal: Principal, record_id: uuid.UUID
+    ) -> M:
+        """The visible record with this id, as the model to change (404 otherwise)."""
+        visible = self.visible(principal)
+        statement = select_model(self.model).where(
+            self.table.c.id == record_id, predicate(self.table, visible.shape)
+        )
+        if self._live is not None:
+            statement = statement.where(self._live)
+        found = (await session.exec(statement, params=visible.values())).first()
+        if found is None:
+            raise self.not_found(record_id)
+        return found

@@ -1,0 +1,90 @@
+"""Which rows of a table a principal may see, as a value: the one thing a domain writes
+about scoping (its ``visible(principal)``), which the repository turns into SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, bindparam, false, or_, true
+
+
+@dataclass(frozen=True)
+class Visible:
+    """The rows whose columns equal these values (any one of ``alternatives``, each a set of
+    column names and the values they must have), every row, or none.
+
+    The shape (which columns, how combined) decides the statement, which is
+    built once per shape; the values are bound at run time."""
+
+    alternatives: tuple[tuple[tuple[str, Any], ...], ...]
+    everything: bool = False
+
+    @classmethod
+    def all(cls) -> Visible:
+        """Every row (an admin's view)."""
+        return cls((), everything=True)
+
+    @classmethod
+    def nothing(cls) -> Visible:
+        """No row at all (default deny)."""
+        return cls(())
+
+    @classmethod
+    def where(cls, **equal: Any) -> Visible:
+        """The rows whose columns equal these values, e.g. ``Visible.where(ward_code=...)``."""
+        return cls((tuple(sorted(equal.items())),))
+
+    def or_where(self, **equal: Any) -> Visible:
+        """These rows, and also those whose columns equal these values."""
+        if self.everything:
+            return self
+        return Visible((*self.alternatives, tuple(sorted(equal.items()))))
+
+    @property
+    def shape(self) -> tuple[Any, ...]:
+        """What the statement depends on: the column names, not their values."""
+        if self.everything:
+            return ("all",)
+        return tuple(tuple(name for name, _ in alternative) for alternative in self.alternatives)
+
+    def values(self) -> dict[str, Any]:
+        """The values the shape's predicate binds (``visible_<i>_<column>``)."""
+        return {
+            f"visible_{position}_{name}": value
+            for position, alternative in enumerate(self.alternatives)
+            for name, value in alternative
+        }
+
+
+def predicate(table: Table, shape: tuple[Any, ...]) -> ColumnElement[bool]:
+    """The SQL for a ``Visible.shape`` on ``table``, its values as bound parameters."""
+    if shape == ("all",):
+        return true()
+    if not shape:
+        return false()
+    columns: Any = table.c
+
+    def equal(position: int, name: str) -> ColumnElement[bool]:
+        column = columns[name]
+        return column == bindparam(f"visible_{position}_{name}", type_=column.type)  # type: ignore[no-any-return]
+
+    return or_(
+        *(and_(*(equal(position, name) for name in names)) for position, names in enumerate(shape))
+    )
+
+
+def inline_predicate(visible: Visible, columns: Mapping[str, Any]) -> ColumnElement[bool]:
+    """``visible`` as SQL on these columns (by name), its values written in: for a
+    statement built per request, such as one that joins another table."""
+    if visible.everything:
+        return true()
+    if not visible.alternatives:
+        return false()
+    return or_(
+        *(
+            and_(*(columns[name] == value for name, value in alternative))
+            for alternative in visible.alternatives
+        )
+    )
