@@ -12,6 +12,7 @@ counted, as in the usual tools (grimp, pydeps), or every package whose
 from __future__ import annotations
 
 import ast
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -163,7 +164,7 @@ def cycles(graph: Graph) -> list[str]:
             if key in seen:
                 continue
             seen.add(key)
-            steps = [f"{a}:{graph[a][b]}" for a, b in zip(chain, chain[1:], strict=False)]
+            steps = [f"{a}:{graph[a][b]}" for a, b in itertools.pairwise(chain)]
             found.append(" -> ".join([*steps, chain[-1]]))
     return found
 
@@ -200,9 +201,7 @@ class TestFindsCycles:
                 "seeder.py": "from pkg.entry import seeders\n",
             },
         )
-        assert cycles(import_graph(root, "pkg")) == [
-            "pkg.entry:2 -> pkg.seeder:1 -> pkg.entry"
-        ]
+        assert cycles(import_graph(root, "pkg")) == ["pkg.entry:2 -> pkg.seeder:1 -> pkg.entry"]
 
     def test_relative_and_submodule_imports_are_resolved(self, tmp_path: Path) -> None:
         root = write(
