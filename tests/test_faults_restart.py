@@ -18,8 +18,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db import AsyncpgQuery, DriverPool, Reads
+from app.demo.places import HA_LONG
 from app.security import Role
-from app.services.demo import HA_LONG
 from tests.conftest import Committed
 from tests.factories import headers_for, make_user
 
