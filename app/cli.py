@@ -104,7 +104,9 @@ def import_units() -> None:
 @cli.command("seed-demo")
 def seed_demo() -> None:
     """Load the deterministic demo data (Hạ Long and Bãi Cháy); a rerun changes nothing."""
-    from app.services import demo as demo_service
+    from app import demo as demo_data
+    from app.demo.places import SeedSummary
+    from app.demo.users import DEMO_LOGINS, DEMO_PASSWORD
 
     if not _settings().is_development:
         # Its anonymous reports' tracking codes and its logins are public.
@@ -113,8 +115,8 @@ def seed_demo() -> None:
             "public, and production refuses them (WARDSAFE_ENV=development for a demo)"
         )
 
-    async def work(session: AsyncSession) -> demo_service.SeedSummary:
-        return await demo_service.seed_demo(session)
+    async def work(session: AsyncSession) -> SeedSummary:
+        return await demo_data.seed_demo(session)
 
     summary = _in_transaction(work)
     typer.echo(
@@ -126,8 +128,8 @@ def seed_demo() -> None:
         typer.echo(f"  {kind}: {added} added")
     for note in summary.notes:
         typer.echo(note)
-    typer.echo(f"\ndemo logins (password for all: {demo_service.DEMO_PASSWORD}):")
-    for login in demo_service.DEMO_LOGINS:
+    typer.echo(f"\ndemo logins (password for all: {DEMO_PASSWORD}):")
+    for login in DEMO_LOGINS:
         where = (
             "/".join(filter(None, (login.province_code, login.ward_code, login.neighbourhood_code)))
             or "everywhere"

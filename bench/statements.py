@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app import migrations
 from app.config import Settings
 from app.db import create_engine
+from app.demo.places import HA_LONG
 from app.main import create_app
 from app.models.audit import AuditEvent
 from app.models.idempotency import IdempotencyKey
@@ -34,7 +35,6 @@ from app.models.users import User
 from app.security import Role
 from app.services import auth as auth_service
 from app.services import units as unit_service
-from app.services.demo import HA_LONG
 
 DEFAULT_DSN = "postgresql+asyncpg://postgres@127.0.0.1:5432/wardsafe_test_write"
 SECRET = "statements-secret-key-that-is-long-enough-for-hs256-0123456789"  # noqa: S105 (local only)

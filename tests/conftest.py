@@ -30,6 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app import logs, migrations
 from app.config import Settings
 from app.db import create_engine
+from app.demo.places import BAI_CHAY, HA_LONG
 from app.main import create_app
 from app.models.audit import AuditEvent
 from app.models.auth import RefreshToken
@@ -42,7 +43,6 @@ from app.ratelimit import RateLimiter
 from app.security import ROLE_SCOPES, Principal, Role
 from app.services import units as unit_service
 from app.services.auth import TokenService
-from app.services.demo import BAI_CHAY, HA_LONG
 from tests import factories
 
 Headers = dict[str, str]

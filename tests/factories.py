@@ -12,13 +12,13 @@ import orjson
 from fastapi import FastAPI
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.demo.users import DEMO_PASSWORD
 from app.models.clients import Client
 from app.models.units import Neighbourhood, ResidentialGroup
 from app.models.users import User
 from app.security import DEFAULT_CLIENT_SCOPES, Role, hash_password, hash_secret, new_secret
 from app.services import auth as auth_service
 from app.services import units as unit_service
-from app.services.demo import DEMO_PASSWORD
 
 PROBLEM = "application/problem+json"
 PASSWORD = DEMO_PASSWORD

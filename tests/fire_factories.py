@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.demo.places import HA_LONG
 from app.models.competitions import Competition, CompetitionEntry
 from app.models.drills import Drill
 from app.models.fire_equipment import FireEquipment
@@ -15,7 +16,6 @@ from app.models.fire_teams import FireTeam
 from app.models.units import Neighbourhood
 from app.models.users import User
 from app.security import Role
-from app.services.demo import HA_LONG
 from app.services.drills import occurs_on
 from app.services.fire_equipment import schedule
 from tests.conftest import Cast

@@ -8,11 +8,11 @@ from collections import Counter
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from app.demo.places import HA_LONG
 from app.models.audit import AuditEvent
 from app.models.idempotency import IdempotencyKey
 from app.models.units import Neighbourhood
 from app.security import Role
-from app.services.demo import HA_LONG
 from tests.conftest import Committed
 from tests.factories import PASSWORD, make_neighbourhood, make_user
 

@@ -36,8 +36,8 @@ from app.db import (
     get_session,
     held_rows,
 )
+from app.demo.places import HA_LONG
 from app.models.audit import AuditEvent
-from app.services.demo import HA_LONG
 from app.timeouts import Turns
 from tests.conftest import Committed
 

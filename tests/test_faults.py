@@ -28,9 +28,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app import faults
 from app.config import Settings
+from app.demo.places import HA_LONG
 from app.main import create_app
 from app.services import users as user_service
-from app.services.demo import HA_LONG
 from app.timeouts import AcquireTimeout
 from tests.conftest import TEST_SETTINGS, Cast, json_log, unstored_admin
 from tests.factories import bearer

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import faults
 from app.db import AsyncpgQuery, DriverPool, Reads
+from app.demo.places import HA_LONG
 from app.security import Role
-from app.services.demo import HA_LONG
 from tests.conftest import Committed
 from tests.factories import headers_for, make_user
 

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app import faults
 from app.config import BASE_DIR, Settings
 from app.db import AsyncpgQuery, Prepared, create_engine
-from app.services.demo import HA_LONG
+from app.demo.places import HA_LONG
 from app.timeouts import CLIENT_MARGIN_SECONDS, Timeouts
 from tests.conftest import Committed
 from tests.faults_support import committed_app

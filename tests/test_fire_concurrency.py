@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import delete, func
 from sqlmodel import col, select
 
+from app.demo.places import HA_LONG
 from app.models.audit import AuditEvent
 from app.models.competitions import Competition, CompetitionEntry
 from app.models.fire_equipment import FireEquipment
 from app.models.fire_teams import FireTeam
-from app.services.demo import HA_LONG
 from tests.conftest import Committed
 from tests.factories import make_neighbourhood
 from tests.fire_factories import make_competition, make_equipment, make_team

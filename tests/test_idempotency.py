@@ -13,11 +13,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import utcnow
+from app.demo.places import HA_LONG
 from app.models.idempotency import IdempotencyKey
 from app.models.units import Neighbourhood
 from app.models.users import User
 from app.services import idempotency as idempotency_service
-from app.services.demo import HA_LONG
 from tests import factories
 from tests.conftest import TEST_SECRET, Cast
 from tests.factories import assert_problem

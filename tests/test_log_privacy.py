@@ -18,8 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.config import Settings
 from app.db import Prepared, create_engine
+from app.demo.places import HA_LONG
 from app.services import users as user_service
-from app.services.demo import HA_LONG
 from tests.conftest import Cast, json_log
 
 # Values that would only be in a log line if a request's values leaked into it.

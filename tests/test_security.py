@@ -21,11 +21,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import security
 from app.config import Settings
+from app.demo.places import HA_LONG
 from app.models.auth import RefreshToken
 from app.models.users import User
 from app.security import ACCESS_TOKEN_TYPE, InvalidToken, Role, TokenSigner
 from app.services import auth as auth_service
-from app.services.demo import HA_LONG
 from tests.conftest import TEST_SECRET, AppClientFactory
 from tests.factories import (
     b64url,

@@ -27,11 +27,11 @@ from app.db import (
     get_session,
     read_session_of,
 )
+from app.demo.places import HA_LONG
 from app.deps import ReadSessionDep
 from app.models.audit import AuditEvent
 from app.models.units import Neighbourhood
 from app.routing import APIRouter
-from app.services.demo import HA_LONG
 from tests.factories import make_neighbourhood
 
 EVENTS = NewRows(AuditEvent)

@@ -11,11 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.data.repository import Filter, Repository
 from app.data.visibility import Visible
 from app.db import columns, utcnow
+from app.demo.places import BAI_CHAY, HA_LONG
 from app.errors import InvalidCursor, NotFound
 from app.models.units import Neighbourhood
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.security import Principal, Role
-from app.services.demo import BAI_CHAY, HA_LONG
 from tests.factories import make_neighbourhood
 
 CODEC = CursorCodec("a test secret")

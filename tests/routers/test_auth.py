@@ -14,15 +14,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from typer.testing import CliRunner
 
+from app import demo as demo_data
 from app.cli import cli
 from app.config import Settings, get_settings
 from app.db import utcnow
+from app.demo.places import BAI_CHAY, HA_LONG, demo_id
+from app.demo.users import DEMO_LOGINS, DEMO_PASSWORD
 from app.models.auth import RefreshToken
 from app.models.clients import Client
 from app.models.users import User
 from app.security import ROLE_SCOPES, Role
-from app.services import demo as demo_service
-from app.services.demo import BAI_CHAY, DEMO_LOGINS, DEMO_PASSWORD, HA_LONG, demo_id
 from tests.conftest import Cast, Committed
 from tests.factories import (
     PASSWORD,
@@ -460,7 +461,7 @@ class TestSeededAccountsSignIn:
     async def test_every_demo_login_signs_in_with_the_demo_password(
         self, client: httpx.AsyncClient, session: AsyncSession
     ) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         await session.commit()
         roles: set[Role] = set()
         for login in DEMO_LOGINS:
@@ -479,7 +480,7 @@ class TestSeededAccountsSignIn:
     async def test_demo_ward_officer_manages_their_ward_only(
         self, client: httpx.AsyncClient, session: AsyncSession
     ) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         await session.commit()
         signed_in = await password_grant(client, "officer.halong", DEMO_PASSWORD)
         headers = {**bearer(signed_in.json()["access_token"]), "If-Match": '"1"'}

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.demo.places import HA_LONG
 from app.models.clients import Client
 from app.models.users import User
 from app.security import Role
-from app.services.demo import HA_LONG
 from tests.conftest import AppClientFactory, ClientAtFactory, RedisSpace
 from tests.factories import make_client, make_user, token_request, unique
 from tests.routers.test_auth import assert_oauth_error, basic, password_grant

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.audit import AuditEvent
 from app.models.cameras import Camera
 from app.models.users import User
 from app.security import Role
-from app.services.demo import BAI_CHAY, HA_LONG
 from tests import factories
 from tests.conftest import Cast
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlmodel import col, delete
 
+from app.demo.places import HA_LONG
 from app.models.cameras import Camera
 from app.security import Role
-from app.services.demo import HA_LONG
 from tests.conftest import Committed
 from tests.factories import headers_for, make_camera, make_user
 

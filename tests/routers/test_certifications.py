@@ -13,12 +13,12 @@ from fastapi import FastAPI
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app import demo as demo_data
+from app.demo.places import BAI_CHAY, HA_LONG, demo_id
 from app.models.audit import AuditEvent
 from app.models.certification_criteria import CriteriaSet
 from app.models.certifications import Certification, CertificationEvent
 from app.security import Role
-from app.services import demo as demo_service
-from app.services.demo import BAI_CHAY, HA_LONG, demo_id
 from tests.conftest import Cast
 from tests.factories import (
     HOAN_KIEM,
@@ -428,7 +428,7 @@ class TestWardSystemAsksWhichAreasAreCertified:
     async def test_ward_system_gets_ha_longs_11_certified_areas_in_pages(
         self, client: httpx.AsyncClient, session: AsyncSession, app: FastAPI
     ) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         ward_system, _ = await make_client(session, HA_LONG)
         await session.commit()
         headers = headers_for(app, ward_system)
@@ -768,7 +768,7 @@ class TestDemoLogins:
     async def test_head_halong_signs_in_and_submits_kp01(
         self, client: httpx.AsyncClient, session: AsyncSession
     ) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         await session.commit()
         headers = await login(client, "head.halong")
         kp01 = demo_id("certification", HA_LONG, "KP01", "2025")

@@ -11,11 +11,11 @@ import pytest
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.audit import AuditEvent
 from app.models.certification_criteria import CriteriaSet
 from app.models.certifications import Certification, CertificationEvent
 from app.security import Role
-from app.services.demo import BAI_CHAY, HA_LONG
 from tests.conftest import Cast
 from tests.factories import (
     PASSING_REVIEW,

@@ -10,9 +10,9 @@ import pytest
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.clients import Client
 from app.security import DEFAULT_CLIENT_SCOPES, hash_secret
-from app.services.demo import BAI_CHAY, HA_LONG
 from tests.conftest import Cast
 from tests.factories import (
     QUANG_NINH,

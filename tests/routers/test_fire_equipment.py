@@ -11,9 +11,9 @@ import pytest
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.demo.places import HA_LONG
 from app.models.audit import AuditEvent
 from app.models.fire_equipment import FireEquipment
-from app.services.demo import HA_LONG
 from app.services.fire_policies import today
 from tests.conftest import Cast
 from tests.factories import (

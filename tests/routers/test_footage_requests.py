@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import utcnow
+from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.audit import AuditEvent
 from app.models.cameras import Camera
 from app.models.footage_requests import (
@@ -32,7 +33,6 @@ from app.models.footage_requests import (
 )
 from app.models.users import User
 from app.security import Role
-from app.services.demo import BAI_CHAY, HA_LONG
 from tests import factories
 from tests.conftest import Cast, Committed
 

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import utcnow
+from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.audit import AuditEvent
 from app.models.clients import Client
 from app.models.groups import (
@@ -24,7 +25,6 @@ from app.models.groups import (
 from app.models.units import Neighbourhood, ResidentialGroup
 from app.models.users import User
 from app.security import Role
-from app.services.demo import BAI_CHAY, HA_LONG
 from tests import factories
 from tests.conftest import Cast
 

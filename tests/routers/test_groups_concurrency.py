@@ -12,6 +12,7 @@ from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from app.demo.places import HA_LONG
 from app.models.audit import AuditEvent
 from app.models.groups import (
     ExemplaryModel,
@@ -19,7 +20,6 @@ from app.models.groups import (
     GroupResidentialGroup,
     SelfManagedGroup,
 )
-from app.services.demo import HA_LONG
 from tests import factories
 from tests.conftest import Committed
 

@@ -13,10 +13,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import utcnow
+from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.audit import AuditEvent
 from app.models.groups import GroupMember, SelfManagedGroup
 from app.security import Role
-from app.services.demo import BAI_CHAY, HA_LONG
 from tests import factories
 from tests.conftest import Cast
 from tests.routers.test_groups import World, build_world, version

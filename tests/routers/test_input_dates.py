@@ -9,8 +9,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.demo.places import HA_LONG
 from app.models.broadcasts import Broadcast
-from app.services.demo import HA_LONG
 from tests.conftest import Cast
 from tests.routers.test_input_text import REPORTS, count, refused
 from tests.routers.test_open311 import BASE as OPEN311

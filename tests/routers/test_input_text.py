@@ -15,10 +15,10 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.demo.places import HA_LONG
 from app.models.auth import RefreshToken
 from app.models.reports import Report, ReportUpdate
 from app.models.units import Neighbourhood
-from app.services.demo import HA_LONG
 from tests.conftest import Cast
 from tests.factories import (
     PASSWORD,

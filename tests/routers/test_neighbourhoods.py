@@ -11,8 +11,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import utcnow
+from app.demo.places import BAI_CHAY, HA_LONG, demo_id
 from app.models.units import Neighbourhood
-from app.services.demo import BAI_CHAY, HA_LONG, demo_id
 from tests import factories
 from tests.conftest import Cast
 from tests.units_support import (

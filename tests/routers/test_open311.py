@@ -21,12 +21,12 @@ from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import metadata, utcnow
+from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.audit import AuditEvent
 from app.models.clients import Client
 from app.models.reports import Report, ReportUpdate
 from app.security import DEFAULT_CLIENT_SCOPES, hash_secret
 from app.services import open311_queries
-from app.services.demo import BAI_CHAY, HA_LONG
 from tests.conftest import Cast
 from tests.factories import (
     QUANG_NINH,

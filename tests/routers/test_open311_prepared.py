@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from app.services.demo import HA_LONG
+from app.demo.places import HA_LONG
 from tests.conftest import Committed
 from tests.routers.test_open311 import xml_of
 from tests.routers.test_reports_prepared import file_reports, resident_and_officer

@@ -13,7 +13,7 @@ import httpx
 from fastapi import FastAPI
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.services.demo import BAI_CHAY, HA_LONG
+from app.demo.places import BAI_CHAY, HA_LONG
 from tests.conftest import AppClientFactory, Cast
 from tests.factories import QUANG_NINH, assert_forbidden, make_report
 

@@ -13,9 +13,9 @@ from sqlmodel import col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.audit import AuditEvent
 from app.models.reports import Report, ReportUpdate
-from app.services.demo import BAI_CHAY, HA_LONG
 from app.services.report_updates import TRANSITIONS
 from tests.conftest import Cast, Committed
 from tests.factories import (

@@ -13,11 +13,11 @@ from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import utcnow
+from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.audit import AuditEvent
 from app.models.idempotency import IdempotencyKey
 from app.models.reports import Report, ReportUpdate
 from app.security import Role, hash_secret
-from app.services.demo import BAI_CHAY, HA_LONG
 from tests.conftest import Cast
 from tests.factories import (
     HOAN_KIEM,

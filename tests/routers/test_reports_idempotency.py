@@ -17,11 +17,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import utcnow
+from app.demo.places import HA_LONG
 from app.models.audit import AuditEvent
 from app.models.idempotency import IdempotencyKey
 from app.models.reports import Report
 from app.security import Role
-from app.services.demo import HA_LONG
 from app.services.report_filing import sealed_key
 from tests.conftest import TEST_SECRET, Cast, Committed
 from tests.factories import assert_problem, headers_for, make_neighbourhood, make_user

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from app.db import Prepared
+from app.demo.places import HA_LONG
 from app.security import Role
-from app.services.demo import HA_LONG
 from app.services.reports import REPORT_SELECT
 from tests.conftest import Committed
 from tests.factories import headers_for, make_user

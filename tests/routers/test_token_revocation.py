@@ -15,12 +15,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import revocations as revocations_module
+from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.cameras import Camera
 from app.models.clients import Client
 from app.models.users import User
 from app.revocations import Revocations
 from app.security import Role
-from app.services.demo import BAI_CHAY, HA_LONG
 from tests.conftest import AppClientFactory, Cast
 from tests.factories import assert_unauthorized, login, make_client, make_user
 from tests.routers.test_cameras import new_camera

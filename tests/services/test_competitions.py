@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.demo.places import BAI_CHAY, HA_LONG
 from app.errors import ValidationFailed
 from app.models.competitions import Competition
 from app.models.fire_teams import FireTeam
@@ -12,7 +13,6 @@ from app.schemas.competitions import EntryCreate
 from app.services import competition_entries as entry_service
 from app.services.auth import user_principal
 from app.services.competitions import can_run_competition
-from app.services.demo import BAI_CHAY, HA_LONG
 from tests.conftest import Cast
 from tests.factories import QUANG_NINH
 from tests.fire_factories import make_competition, make_entry, make_team

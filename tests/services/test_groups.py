@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import utcnow
+from app.demo.places import HA_LONG
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models.groups import ExemplaryModel, GroupMember, SelfManagedGroup
 from app.models.units import Ward
@@ -19,7 +20,6 @@ from app.security import ROLE_SCOPES, Principal, Role
 from app.services import group_counts
 from app.services import group_members as member_service
 from app.services import groups as group_service
-from app.services.demo import HA_LONG
 from app.services.group_member_rules import check_member, mask_phone
 from tests import factories
 

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.demo.places import BAI_CHAY, HA_LONG
 from app.errors import ValidationFailed
 from app.schemas.reports import ReportCategory, ReportStatus
 from app.services import report_categories, report_statistics
 from app.services import units as unit_service
-from app.services.demo import BAI_CHAY, HA_LONG
 from app.services.report_updates import TRANSITIONS
 from app.services.units import UnitAnchor
 from tests.factories import HOAN_KIEM, QUANG_NINH, make_neighbourhood, make_report

@@ -8,6 +8,9 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app import demo as demo_data
+from app.demo.certifications import CRITERIA_SET_ID
+from app.demo.places import HA_LONG, demo_id
 from app.models.certification_criteria import CriteriaSet
 from app.models.certifications import (
     CertificateCounter,
@@ -16,10 +19,7 @@ from app.models.certifications import (
 )
 from app.services import certification_counts as count_service
 from app.services import certification_criteria as criteria_service
-from app.services import demo as demo_service
 from app.services.certification_workflow import next_certificate_no
-from app.services.certifications_demo import CRITERIA_SET_ID
-from app.services.demo import HA_LONG, demo_id
 
 
 async def demo_certifications(session: AsyncSession) -> list[Certification]:
@@ -35,7 +35,7 @@ class TestDemoCertifications:
     async def test_every_ha_long_neighbourhood_has_one_in_every_status(
         self, session: AsyncSession
     ) -> None:
-        summary = await demo_service.seed_demo(session)
+        summary = await demo_data.seed_demo(session)
         rows = await demo_certifications(session)
         assert len(rows) == len({r.neighbourhood_id for r in rows}) == 27
         assert Counter(r.status for r in rows) == {
@@ -52,7 +52,7 @@ class TestDemoCertifications:
     async def test_the_2025_set_has_the_circulars_five_criteria(
         self, session: AsyncSession
     ) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         criteria_set = await session.get(CriteriaSet, CRITERIA_SET_ID)
         assert criteria_set is not None
         assert (criteria_set.year, criteria_set.set_version, criteria_set.in_use) == (2025, 1, True)
@@ -63,7 +63,7 @@ class TestDemoCertifications:
     async def test_records_agree_with_their_status_and_the_pass_rule(
         self, session: AsyncSession
     ) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         criteria_set = await session.get(CriteriaSet, CRITERIA_SET_ID)
         assert criteria_set is not None
         for row in await demo_certifications(session):
@@ -87,7 +87,7 @@ class TestDemoCertifications:
                 assert row.households_committed == row.households_total
 
     async def test_history_has_one_event_per_step_taken(self, session: AsyncSession) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         steps = {"draft": 1, "submitted": 2, "under_review": 3, "certified": 4, "rejected": 4}
         steps["revoked"] = 5
         for row in await demo_certifications(session):
@@ -104,7 +104,7 @@ class TestDemoCertifications:
             assert [e.from_status for e in events[1:]] == [e.to_status for e in events[:-1]]
 
     async def test_kp01_of_head_halong_is_a_complete_draft(self, session: AsyncSession) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         kp01 = await session.get(Certification, demo_id("certification", HA_LONG, "KP01", "2025"))
         assert kp01 is not None
         assert kp01.status == "draft"
@@ -123,20 +123,20 @@ class TestDemoCertifications:
     async def test_certificate_numbers_are_unique_and_the_counter_continues(
         self, session: AsyncSession
     ) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         numbers = [r.certificate_no for r in await demo_certifications(session) if r.certificate_no]
         assert len(numbers) == len(set(numbers)) == 13
         assert max(numbers) == f"ANTT-2025-{HA_LONG}-0013"
         assert await next_certificate_no(session, HA_LONG, 2025) == f"ANTT-2025-{HA_LONG}-0014"
 
     async def test_a_rerun_adds_nothing_and_changes_nothing(self, session: AsyncSession) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         await session.commit()
         before = {
             r.id: (r.status, r.version, r.certificate_no)
             for r in await demo_certifications(session)
         }
-        again = await demo_service.seed_demo(session)
+        again = await demo_data.seed_demo(session)
         await session.commit()
         assert not {k: v for k, v in again.added.items() if k.startswith("certif")}
         session.expunge_all()
@@ -161,6 +161,6 @@ class TestDemoCertifications:
         assert counter == 13
 
     async def test_statistics_count_the_11_certified_areas(self, session: AsyncSession) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         [row] = await count_service.certified_areas(session, HA_LONG, year=2025)
         assert (row.registered, row.certified) == (27, 11)

@@ -7,13 +7,14 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app import demo as demo_data
+from app.demo import reports as reports_demo
+from app.demo.places import HA_LONG, SeedSummary, demo_id
 from app.models.broadcasts import Broadcast, BroadcastAcknowledgement
 from app.models.reports import Report, ReportUpdate
 from app.security import hash_secret
-from app.services import demo as demo_service
-from app.services import report_statistics, reports_demo
+from app.services import report_statistics
 from app.services import units as unit_service
-from app.services.demo import HA_LONG, SeedSummary, demo_id
 from app.services.report_updates import TRANSITIONS
 
 
@@ -25,14 +26,14 @@ async def count(session: AsyncSession, model: type, *where: object) -> int:
 @pytest.fixture(autouse=True)
 def only_this_domain(monkeypatch: pytest.MonkeyPatch) -> None:
     """Units and logins, then reports and broadcasts only: the other domains seed themselves."""
-    monkeypatch.setattr(demo_service, "_domain_seeders", lambda: (reports_demo.seed_demo,))
+    monkeypatch.setattr(demo_data, "_domain_seeders", lambda: (reports_demo.seed_demo,))
 
 
 class TestReportsDemo:
     async def test_hạ_long_gets_a_years_reports_across_statuses_and_categories(
         self, session: AsyncSession
     ) -> None:
-        summary = await demo_service.seed_demo(session)
+        summary = await demo_data.seed_demo(session)
         assert summary.added["reports"] == 170
         assert summary.added["broadcasts"] == 4
         reports = (await session.exec(select(Report).where(col(Report.ward_code) == HA_LONG))).all()
@@ -72,7 +73,7 @@ class TestReportsDemo:
                 assert history[-1].created_at == report.updated_at
 
     async def test_demo_tracking_code_follows_a_report(self, session: AsyncSession) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         anonymous = (
             await session.exec(
                 select(Report)
@@ -86,7 +87,7 @@ class TestReportsDemo:
         assert anonymous.tracking_code_hash == hash_secret(code)
 
     async def test_rerun_adds_nothing(self, session: AsyncSession) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         await session.commit()
         reports, updates = await count(session, Report), await count(session, ReportUpdate)
         again = SeedSummary()
@@ -98,7 +99,7 @@ class TestReportsDemo:
         )
 
     async def test_a_deleted_report_comes_back_the_same(self, session: AsyncSession) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         report_id = demo_id("report", HA_LONG, "77")
         original = await session.get(Report, report_id)
         assert original is not None
@@ -127,7 +128,7 @@ class TestReportsDemo:
     async def test_broadcasts_are_acknowledged_by_demo_residents(
         self, session: AsyncSession
     ) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         law = demo_id("broadcast", "residence-law")
         assert await session.get(Broadcast, law) is not None
         acknowledged = await count(
@@ -136,7 +137,7 @@ class TestReportsDemo:
         assert acknowledged == 4
 
     async def test_figures_of_the_demo_year_are_plausible(self, session: AsyncSession) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         anchor = await unit_service.resolve_unit(session, HA_LONG)
         assert anchor is not None
         figures = await report_statistics.report_statistics(session, anchor)

@@ -13,12 +13,12 @@ from datetime import date, timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.demo.places import BAI_CHAY, HA_LONG, PROVINCE_CODE, SeedSummary, demo_id
 from app.models.groups import ExemplaryModel, GroupMember, GroupResidentialGroup, SelfManagedGroup
 from app.models.units import Neighbourhood, ResidentialGroup
 from app.models.users import User
 from app.schemas.groups import GroupKind
 from app.security import Role
-from app.services.demo import BAI_CHAY, HA_LONG, PROVINCE_CODE, SeedSummary, demo_id
 from app.text import fold
 
 _SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô", "Dương")

@@ -15,13 +15,13 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.demo.places import BAI_CHAY, HA_LONG, PROVINCE_CODE, SeedSummary, demo_id
 from app.models.competitions import Competition, CompetitionEntry
 from app.models.drills import Drill
 from app.models.fire_equipment import FireEquipment
 from app.models.fire_teams import FireTeam
 from app.models.users import User
 from app.security import Role
-from app.services.demo import BAI_CHAY, HA_LONG, PROVINCE_CODE, SeedSummary, demo_id
 from app.services.drills import occurs_on
 from app.services.fire_equipment import schedule
 

@@ -8,19 +8,19 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app import demo as demo_data
+from app.demo.cameras import CAMERA_PLANS
+from app.demo.places import BAI_CHAY, HA_LONG, demo_id
 from app.models.cameras import Camera
 from app.models.footage_requests import FootageRequest, FootageRequestItem
-from app.services import demo as demo_service
 from app.services import footage_custody
-from app.services.cameras_demo import CAMERA_PLANS
-from app.services.demo import BAI_CHAY, HA_LONG, demo_id
 
 
 class TestDemoCameras:
     async def test_a_few_hundred_cameras_inside_each_wards_box_and_a_rerun_adds_none(
         self, session: AsyncSession
     ) -> None:
-        summary = await demo_service.seed_demo(session)
+        summary = await demo_data.seed_demo(session)
         assert summary.added["cameras"] == 360
         for plan in CAMERA_PLANS:
             row = (
@@ -38,14 +38,14 @@ class TestDemoCameras:
             assert count == plan.cameras
             assert plan.lat[0] <= lat_min <= lat_max <= plan.lat[1]
             assert plan.lon[0] <= lon_min <= lon_max <= plan.lon[1]
-        again = await demo_service.seed_demo(session)
+        again = await demo_data.seed_demo(session)
         assert "cameras" not in again.added
         assert again.changed is False
 
     async def test_the_demo_owner_kinds_modes_statuses_and_stable_ids(
         self, session: AsyncSession
     ) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         owned = (
             await session.exec(
                 select(Camera).where(col(Camera.owner_user_id) == demo_id("user", "camera.halong"))
@@ -71,7 +71,7 @@ class TestDemoFootageRequests:
     async def test_requests_with_cameras_in_every_state_and_chains_that_hold(
         self, session: AsyncSession
     ) -> None:
-        summary = await demo_service.seed_demo(session)
+        summary = await demo_data.seed_demo(session)
         assert summary.added["footage_requests"] == 5
         items = (await session.exec(select(FootageRequestItem))).all()
         assert set(Counter(item.status for item in items)) == {
@@ -105,5 +105,5 @@ class TestDemoFootageRequests:
             )
         ).all()
         assert len(pending_owned) >= 3
-        again = await demo_service.seed_demo(session)
+        again = await demo_data.seed_demo(session)
         assert "footage_requests" not in again.added

@@ -11,11 +11,11 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app import demo as demo_data
+from app.demo import groups as groups_demo
+from app.demo.places import BAI_CHAY, HA_LONG, demo_id
 from app.models.groups import ExemplaryModel, GroupMember, SelfManagedGroup
 from app.models.users import User
-from app.services import demo as demo_service
-from app.services import groups_demo
-from app.services.demo import BAI_CHAY, HA_LONG, demo_id
 from app.services.group_member_rules import check_member
 from tests import factories
 
@@ -25,8 +25,8 @@ MINE = {"groups", "group members", "exemplary models"}
 @pytest.fixture(autouse=True)
 def only_the_groups_seeder(monkeypatch: pytest.MonkeyPatch) -> None:
     """Units, accounts and this domain's seeder only: other domains' demo data is theirs to test."""
-    assert groups_demo.seed_demo in demo_service._domain_seeders()
-    monkeypatch.setattr(demo_service, "_domain_seeders", lambda: (groups_demo.seed_demo,))
+    assert groups_demo.seed_demo in demo_data._domain_seeders()
+    monkeypatch.setattr(demo_data, "_domain_seeders", lambda: (groups_demo.seed_demo,))
 
 
 async def kinds(session: AsyncSession, ward_code: str) -> Counter[str]:
@@ -47,7 +47,7 @@ class TestGroupsDemo:
     async def test_ha_long_gets_the_mix_and_bai_chay_its_channels(
         self, session: AsyncSession
     ) -> None:
-        summary = await demo_service.seed_demo(session)
+        summary = await demo_data.seed_demo(session)
         await session.commit()
         assert await kinds(session, HA_LONG) == {
             "security_self_management": 27,
@@ -73,7 +73,7 @@ class TestGroupsDemo:
     async def test_channels_link_every_household_and_teams_cover_residential_groups(
         self, client: httpx.AsyncClient, session: AsyncSession
     ) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         await session.commit()
         headers = await factories.login(client, "officer.halong")
         items: list[dict[str, Any]] = []
@@ -100,7 +100,7 @@ class TestGroupsDemo:
     async def test_members_meet_their_groups_rules_with_one_leader_each(
         self, session: AsyncSession
     ) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         await session.commit()
         rows = (
             await session.exec(
@@ -124,7 +124,7 @@ class TestGroupsDemo:
     async def test_demo_leaders_sign_in_and_manage_their_group(
         self, client: httpx.AsyncClient, session: AsyncSession
     ) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         await session.commit()
         for username, ward_code in (("leader.halong", HA_LONG), ("leader.baichay", BAI_CHAY)):
             group_id = demo_id("group", ward_code, "security/KP01")
@@ -160,10 +160,10 @@ class TestGroupsDemo:
     async def test_rerun_adds_nothing_and_restores_only_what_went_missing(
         self, session: AsyncSession
     ) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         await session.commit()
         before = await counts(session)
-        again = await demo_service.seed_demo(session)
+        again = await demo_data.seed_demo(session)
         await session.commit()
         assert not MINE & set(again.added)
         assert await counts(session) == before
@@ -175,7 +175,7 @@ class TestGroupsDemo:
         await session.exec(delete(GroupMember).where(col(GroupMember.id) == member_id))
         await session.commit()
         session.expunge_all()
-        restored = await demo_service.seed_demo(session)
+        restored = await demo_data.seed_demo(session)
         await session.commit()
         assert {k: v for k, v in restored.added.items() if k in MINE} == {"group members": 1}
         again_member = await session.get(GroupMember, member_id)
@@ -185,13 +185,13 @@ class TestGroupsDemo:
     async def test_without_logins_the_leaders_are_linked_once_the_accounts_exist(
         self, session: AsyncSession
     ) -> None:
-        await demo_service.seed_demo(session, with_logins=False)
+        await demo_data.seed_demo(session, with_logins=False)
         await session.commit()
         group_id = demo_id("group", HA_LONG, "security/KP01")
         statement = select(GroupMember.user_id).where(
             col(GroupMember.group_id) == group_id, col(GroupMember.position) == "leader"
         )
         assert (await session.exec(statement)).one() is None
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         await session.commit()
         assert (await session.exec(statement)).one() == demo_id("user", "leader.halong")

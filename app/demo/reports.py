@@ -20,11 +20,11 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.demo.places import BAI_CHAY, HA_LONG, PROVINCE_CODE, SeedSummary, demo_id
 from app.models.broadcasts import Broadcast, BroadcastAcknowledgement, BroadcastTarget
 from app.models.reports import Report, ReportUpdate
 from app.models.users import User
 from app.security import hash_secret
-from app.services.demo import BAI_CHAY, HA_LONG, PROVINCE_CODE, SeedSummary, demo_id
 
 _WEIGHTS = {
     "noise": 24,

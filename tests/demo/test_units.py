@@ -7,10 +7,10 @@ from sqlalchemy import func
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app import demo as demo_data
+from app.demo.places import BAI_CHAY, HA_LONG, demo_id
 from app.errors import Conflict
 from app.models.units import Neighbourhood, ResidentialGroup, Ward
-from app.services import demo as demo_service
-from app.services.demo import BAI_CHAY, HA_LONG, demo_id
 
 
 async def count(
@@ -28,7 +28,7 @@ class TestSeedDemo:
     async def test_first_run_adds_32_neighbourhoods_and_263_groups(
         self, session: AsyncSession
     ) -> None:
-        summary = await demo_service.seed_demo(session)
+        summary = await demo_data.seed_demo(session)
         await session.commit()
         assert (summary.neighbourhoods_added, summary.residential_groups_added) == (32, 263)
         assert summary.changed is True
@@ -40,9 +40,9 @@ class TestSeedDemo:
         assert await count(session, ResidentialGroup, BAI_CHAY) == 30
 
     async def test_rerun_adds_nothing(self, session: AsyncSession) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         await session.commit()
-        again = await demo_service.seed_demo(session)
+        again = await demo_data.seed_demo(session)
         await session.commit()
         assert (again.neighbourhoods_added, again.residential_groups_added) == (0, 0)
         assert again.changed is False
@@ -50,7 +50,7 @@ class TestSeedDemo:
         assert await count(session, ResidentialGroup) == 263
 
     async def test_populations_add_up(self, session: AsyncSession) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         for ward_code, population in ((HA_LONG, 53_000), (BAI_CHAY, 7_500)):
             neighbourhoods = (
                 await session.exec(
@@ -72,19 +72,19 @@ class TestSeedDemo:
                 assert {(g.ward_code, g.province_code) for g in groups} == {(ward_code, "22")}
 
     async def test_ids_are_stable_across_runs(self, session: AsyncSession) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         kp03 = await session.get(Neighbourhood, demo_id("neighbourhood", HA_LONG, "KP03"))
         assert kp03 is not None
         assert (kp03.code, kp03.name, kp03.ward_code) == ("KP03", "Khu phố 3", HA_LONG)
 
     async def test_rerun_restores_a_deleted_group_only(self, session: AsyncSession) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         await session.commit()
         t005 = demo_id("residential-group", HA_LONG, "T005")
         await session.exec(delete(ResidentialGroup).where(col(ResidentialGroup.id) == t005))
         await session.commit()
 
-        again = await demo_service.seed_demo(session)
+        again = await demo_data.seed_demo(session)
         await session.commit()
 
         assert (again.neighbourhoods_added, again.residential_groups_added) == (0, 1)
@@ -96,4 +96,4 @@ class TestSeedDemo:
         await session.exec(delete(Ward).where(col(Ward.code) == BAI_CHAY))
         await session.flush()
         with pytest.raises(Conflict, match="import-units"):
-            await demo_service.seed_demo(session)
+            await demo_data.seed_demo(session)

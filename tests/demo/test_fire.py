@@ -8,6 +8,9 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app import demo as demo_data
+from app.demo import fire as fire_demo
+from app.demo.places import HA_LONG, PROVINCE_CODE, demo_id
 from app.models.competitions import CompetitionEntry
 from app.models.drills import Drill
 from app.models.fire_equipment import FireEquipment
@@ -16,11 +19,8 @@ from app.models.users import User
 from app.pagination import CursorCodec, PageParams
 from app.security import Principal, Role
 from app.services import competition_entries as entry_service
-from app.services import demo as demo_service
-from app.services import fire_demo
 from app.services import fire_equipment as equipment_service
 from app.services.auth import user_principal
-from app.services.demo import HA_LONG, PROVINCE_CODE, demo_id
 
 AS_OF = date(2026, 11, 29)
 
@@ -45,7 +45,7 @@ class TestFireDemo:
     async def test_first_run_adds_teams_kit_drills_and_both_rounds(
         self, session: AsyncSession
     ) -> None:
-        summary = await demo_service.seed_demo(session)
+        summary = await demo_data.seed_demo(session)
         await session.commit()
         added = summary.added
         assert added["fire_teams"] == len(fire_demo.TEAMS) == 7
@@ -59,9 +59,9 @@ class TestFireDemo:
         assert all(5 <= n <= 15 for n in households)
 
     async def test_rerun_adds_nothing_and_ids_are_stable(self, session: AsyncSession) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         await session.commit()
-        again = await demo_service.seed_demo(session)
+        again = await demo_data.seed_demo(session)
         await session.commit()
         assert not any(
             again.added.get(kind)
@@ -74,7 +74,7 @@ class TestFireDemo:
     async def test_leader_halong_leads_a_team_that_is_not_ready(
         self, session: AsyncSession
     ) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         leader = await session.get(User, demo_id("user", "leader.halong"))
         assert leader is not None
         team_id = demo_id("fire-team", "hl-kp01-a")
@@ -91,7 +91,7 @@ class TestFireDemo:
     async def test_some_equipment_is_overdue_today_and_more_falls_due_next_year(
         self, session: AsyncSession
     ) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         codec = CursorCodec("demo-test-secret")
 
         async def due_before(day: date) -> int:
@@ -107,7 +107,7 @@ class TestFireDemo:
     async def test_drills_were_held_through_2025_and_one_each_is_planned(
         self, session: AsyncSession
     ) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         held = (
             await session.exec(select(Drill.occurs_on).where(col(Drill.held_at).is_not(None)))
         ).all()
@@ -122,7 +122,7 @@ class TestFireDemo:
     async def test_ward_round_ranks_with_a_tie_and_its_top_three_went_to_the_province(
         self, session: AsyncSession
     ) -> None:
-        await demo_service.seed_demo(session)
+        await demo_data.seed_demo(session)
         ward = await entry_service.ranking(
             session, admin(), demo_id("competition", "ward-2025", HA_LONG)
         )

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.demo.places import HA_LONG, SeedSummary, demo_id
 from app.models.certification_criteria import CriteriaSet
 from app.models.certifications import (
     CertificateCounter,
@@ -27,7 +28,6 @@ from app.models.units import Neighbourhood
 from app.security import Role
 from app.services import certification_criteria as criteria_service
 from app.services.certification_workflow import format_certificate_no
-from app.services.demo import HA_LONG, SeedSummary, demo_id
 
 YEAR = 2025
 CIRCULAR = "Thông tư 124/2021/TT-BCA"

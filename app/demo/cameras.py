@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import utcnow
+from app.demo.places import BAI_CHAY, HA_LONG, PLANS, PROVINCE_CODE, SeedSummary, demo_id
 from app.models.cameras import Camera, CameraStatus, OwnerKind, Sharing
 from app.models.footage_requests import FootageRequest
 from app.models.users import User
@@ -25,7 +26,6 @@ from app.schemas.footage_requests import (
 from app.security import ROLE_SCOPES, Principal, Role
 from app.services import footage_requests as footage_service
 from app.services import footage_steps as step_service
-from app.services.demo import BAI_CHAY, HA_LONG, PLANS, PROVINCE_CODE, SeedSummary, demo_id
 
 
 @dataclass(frozen=True)
