@@ -206,9 +206,11 @@ class DriverPool:
     Not asyncpg's ``Pool``: taking and giving back one of its connections cost
     11 µs of CPU (a proxy object, and a task shielding each release), a
     twentieth of a read by id, for what a list of idle connections does here
-    (docs/decisions.md). Reads queue for a connection in a semaphore of the
-    pool's size, first come first served (asyncpg's queue let a newcomer take
-    a connection returned for a waiter: a list's p99 went from 0.2 to 0.8 s).
+    (docs/decisions.md). ``connect`` replaces how it opens one: the test suite
+    hands it the test's own connection, so its reads take this path too.
+    Reads queue for a connection in a semaphore of the pool's size, first come
+    first served (asyncpg's queue let a newcomer take a connection returned
+    for a waiter: a list's p99 went from 0.2 to 0.8 s).
     A connection that failed other than with an error of PostgreSQL's (it
     broke, or the read was cancelled mid-statement or timed out), or with one
     that ended its session (a shutdown), is closed, not reused; one found
@@ -216,12 +218,27 @@ class DriverPool:
     with the engine's own bounds (app/timeouts.py), and a read waits for its
     turn no longer than the engine's acquire timeout."""
 
-    def __init__(self, engine: AsyncEngine, size: int) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        size: int,
+        connect: Callable[[], Awaitable[asyncpg.Connection]] | None = None,
+    ) -> None:
         self.dialect = engine.dialect
         self._connect_args = connect_args_of(engine)
+        self._connect = connect or self._connect_like_engine
         self._turns = Turns(size, of_engine(engine).acquire)
         self._idle: list[asyncpg.Connection] = []
         self._open: set[asyncpg.Connection] = set()
+
+    async def _connect_like_engine(self) -> asyncpg.Connection:
+        connection = await asyncpg.connect(**self._connect_args)
+        try:
+            await _decode_json(connection)
+        except BaseException:
+            connection.terminate()
+            raise
+        return connection
 
     async def _connection(self) -> asyncpg.Connection:
         while self._idle:
@@ -229,12 +246,7 @@ class DriverPool:
             if not connection.is_closed():
                 return connection
             self._open.discard(connection)
-        connection = await asyncpg.connect(**self._connect_args)
-        try:
-            await _decode_json(connection)
-        except BaseException:
-            connection.terminate()
-            raise
+        connection = await self._connect()
         self._open.add(connection)
         return connection
 
@@ -287,6 +299,11 @@ async def _decode_json(connection: asyncpg.Connection) -> None:
     )
 
 
+# Called with each writing statement a ``Prepared`` runs, which passes SQLAlchemy's
+# engine events on PostgreSQL: the test suite's check that guarded tables are
+# written only by the unit of write (tests/conftest.py). None in production.
+observe_writes: Callable[[Any], None] | None = None
+
 # The dialect a ``Prepared`` statement's columns are checked against when it is built.
 _ASYNCPG: Dialect = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
@@ -301,7 +318,7 @@ _ADAPTED = "wardsafe.asyncpg_adapter"
 S = TypeVar("S", bound=Executable)
 
 
-async def _in_transaction(connection: AsyncConnection) -> asyncpg.Connection | None:
+async def driver_in_transaction(connection: AsyncConnection) -> asyncpg.Connection | None:
     """The asyncpg connection under ``connection``, its transaction begun; None off asyncpg.
 
     SQLAlchemy's asyncpg adapter begins the transaction lazily, at the first
@@ -375,11 +392,13 @@ class Prepared(Generic[S]):
         """The rows for ``values`` (every ``bindparam`` of the statement named)."""
         if self._writes:
             refuse_in_read_session(session, self.statement)
+            if observe_writes is not None:
+                observe_writes(self.statement)
         pool: DriverPool | None = session.info.get(_DRIVER)
         if pool is not None:
             return await pool.fetch(self._compiled(pool.dialect), values)
         connection = await _core_connection(session)
-        driver = await _in_transaction(connection)
+        driver = await driver_in_transaction(connection)
         if driver is not None:
             dialect = connection.dialect
             return await _on_driver(driver, self._compiled(dialect), values, dialect)

@@ -18,18 +18,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import redis.asyncio as redis_asyncio
 from fastapi import FastAPI
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, event, or_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app import logs, migrations
+from app import db, logs, migrations
 from app.config import Settings
-from app.db import create_engine
+from app.context import current_request_id
+from app.data.writes import GUARDED, is_writing
+from app.db import DriverPool, Reads, create_engine, driver_in_transaction
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.main import create_app
 from app.models.audit import AuditEvent
@@ -90,9 +93,44 @@ def migrated(settings: Settings) -> None:
     asyncio.run(import_units())
 
 
+# Writes a request made to a table declared with a unit of write (app/data/writes.py)
+# that did not pass through it; each test fails on any (``writes_through_the_unit``).
+WRITES_OUTSIDE_THE_UNIT: list[str] = []
+
+
+def check_write(statement: Any) -> None:
+    """Note ``statement`` if it writes a guarded table, in a request, outside the unit.
+    (Records a test arranges, outside any request, are the test's business.)"""
+    table = getattr(getattr(statement, "table", None), "name", None)
+    if table in GUARDED and not is_writing() and current_request_id() is not None:
+        WRITES_OUTSIDE_THE_UNIT.append(f"{type(statement).__name__} on {table}")
+
+
+def watch_writes(engine: AsyncEngine) -> None:
+    """Check every statement ``engine`` runs, and every writing ``Prepared`` (which passes
+    the engine's events on PostgreSQL)."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _before(_c: Any, _cu: Any, _s: Any, _p: Any, context: Any, _many: Any) -> None:
+        compiled = getattr(context, "compiled", None)
+        if compiled is not None and getattr(compiled.statement, "is_dml", False):
+            check_write(compiled.statement)
+
+    db.observe_writes = check_write
+
+
+@pytest.fixture(autouse=True)
+def writes_through_the_unit() -> Iterator[None]:
+    """Fail the test if a request wrote a guarded table outside its unit of write."""
+    WRITES_OUTSIDE_THE_UNIT.clear()
+    yield
+    assert WRITES_OUTSIDE_THE_UNIT == [], "written outside the unit of write (app/data/writes.py)"
+
+
 @pytest.fixture(scope="session")
 async def engine(settings: Settings, migrated: None) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(settings)
+    watch_writes(engine)
     yield engine
     await engine.dispose()
 
@@ -139,21 +177,43 @@ def fresh_rate_limiter(app: FastAPI) -> None:
     app.state.token_service = TokenService(app.state.settings, app.state.token_signer, limiter)
 
 
+def reads_over(engine: AsyncEngine, connection: AsyncConnection) -> Reads | None:
+    """The app's ``Reads`` on PostgreSQL as production has them, over the test's connection:
+    read sessions bound to it, and a driver pool whose one connection is the asyncpg
+    connection under it, its transaction begun (so what it runs is rolled back with the
+    test). The suite then takes the production path: prepared reads through the driver
+    pool, and a gate that runs by itself. None on SQLite, which has no such path."""
+    if engine.dialect.name != "postgresql":
+        return None
+
+    async def lend() -> asyncpg.Connection:
+        driver = await driver_in_transaction(connection)
+        assert driver is not None
+        return driver
+
+    bound: Any = connection
+    return Reads(engine=bound, autocommit=bound, driver=DriverPool(engine, 1, connect=lend))
+
+
 @pytest.fixture
 async def client(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession]
+    app: FastAPI,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    engine: AsyncEngine,
+    connection: AsyncConnection,
 ) -> AsyncIterator[httpx.AsyncClient]:
     app.state.sessionmaker = sessionmaker
     # The app lives for the whole run: failed sign-ins counted in one test
     # must not throttle the next.
-    saved = app.state.rate_limiter, app.state.token_service
+    saved = app.state.rate_limiter, app.state.token_service, app.state.reads
     fresh_rate_limiter(app)
+    app.state.reads = reads_over(engine, connection)
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
     finally:
-        app.state.rate_limiter, app.state.token_service = saved
+        app.state.rate_limiter, app.state.token_service, app.state.reads = saved
 
 
 AppClientFactory = Callable[..., Awaitable[tuple[FastAPI, httpx.AsyncClient]]]

@@ -23,6 +23,7 @@ from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.visibility import Visible, predicate
+from app.data.writes import UnitOfWrite
 from app.db import Prepared
 from app.errors import NotFound
 from app.pagination import CursorCodec, Keyset, PageParams, fetch_prepared_page, prepared_page
@@ -67,10 +68,14 @@ class Repository(Generic[M]):
         visible: Callable[[Principal], Visible],
         keyset: Keyset,
         filters: Mapping[str, Filter | Any] | None = None,
+        writes: UnitOfWrite | None = None,
     ) -> None:
         self.model = model
+        self.writes = writes
         self.noun = noun
         self.table: Any = model.__table__  # type: ignore[attr-defined]
+        if writes is not None:
+            writes.guard(self.table.name)
         self.visible = visible
         self.keyset = keyset
         self.filters = {
@@ -167,3 +172,42 @@ class Repository(Generic[M]):
         if found is None:
             raise self.not_found(record_id)
         return found
+
+    # --- writes: through the unit of write, each with its audit event ---------------
+
+    def _unit(self) -> UnitOfWrite:
+        if self.writes is None:
+            raise TypeError(f"{self.model.__name__}'s repository declares no writes")
+        return self.writes
+
+    async def insert(
+        self, session: AsyncSession, principal: Principal | None, record: M, *, fields: Any
+    ) -> M:
+        """Write a new record and its ``create`` event (``fields``: the fields it was given)."""
+        await self._unit().insert(session, principal, record, fields=fields)
+        return record
+
+    async def update(
+        self,
+        session: AsyncSession,
+        principal: Principal | None,
+        record: M,
+        expected_version: int,
+        values: dict[str, Any],
+        *,
+        fields: Any,
+        action: str = "update",
+    ) -> M:
+        """Compare-and-set ``values`` on ``record`` at ``expected_version`` (412 when it
+        moved on), with its ``action`` event (``fields``: the fields the caller changed)."""
+        await self._unit().update(
+            session, principal, record, expected_version, values, fields=fields, action=action
+        )
+        return record
+
+    async def delete(
+        self, session: AsyncSession, principal: Principal | None, record: M, expected_version: int
+    ) -> None:
+        """Soft-delete ``record`` at ``expected_version`` (412 when it moved on), with its
+        ``delete`` event."""
+        await self._unit().delete(session, principal, record, expected_version)

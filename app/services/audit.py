@@ -12,7 +12,8 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.context import current_request_id
-from app.db import NewRows, columns
+from app.data.writes import EVENTS, event_fields
+from app.db import columns
 from app.models.audit import AuditEvent
 from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
 from app.security import Principal, Role
@@ -38,30 +39,6 @@ AUDIT_EVENTS = Keyset(
 )
 
 
-def _fields(
-    principal: Principal | None,
-    action: str,
-    record_type: str,
-    record_id: uuid.UUID | str,
-    province_code: str | None,
-    ward_code: str | None,
-    changed_fields: Iterable[str],
-    request_id: str | None,
-) -> dict[str, Any]:
-    return {
-        "actor_id": principal.subject if principal else None,
-        "actor_kind": principal.kind if principal else "anonymous",
-        "actor_role": principal.role.value if principal else None,
-        "action": action,
-        "record_type": record_type,
-        "record_id": str(record_id),
-        "province_code": province_code,
-        "ward_code": ward_code,
-        "request_id": request_id,
-        "changed_fields": sorted(set(changed_fields)),
-    }
-
-
 def record(
     session: AsyncSession,
     principal: Principal | None,
@@ -75,7 +52,7 @@ def record(
 ) -> AuditEvent:
     """Append one event to the session; it commits with the write it describes."""
     event = AuditEvent(
-        **_fields(
+        **event_fields(
             principal,
             action,
             record_type,
@@ -88,9 +65,6 @@ def record(
     )
     session.add(event)
     return event
-
-
-EVENTS = NewRows(AuditEvent)
 
 
 async def append(
@@ -113,7 +87,7 @@ async def append(
         session,
         EVENTS.values(
             **(stamp or {}),
-            **_fields(
+            **event_fields(
                 principal,
                 action,
                 record_type,

@@ -12,7 +12,8 @@ from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.repository import Repository
-from app.db import columns, compare_and_set, fetch_row, utcnow
+from app.data.writes import UnitOfWrite
+from app.db import columns, fetch_row, utcnow
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models.competitions import CompetitionEntry
 from app.models.drills import Drill
@@ -58,6 +59,7 @@ FIRE_TEAMS = Repository(
         "status": FireTeam.status,
         "leader_user_id": FireTeam.leader_user_id,
     },
+    writes=UnitOfWrite("fire_team"),
 )
 
 
@@ -265,20 +267,14 @@ async def create_team(
         public_fire_points=points,
         status=data.status.value,
     )
-    session.add(team)
-    await session.flush()
-    audit_service.record(
-        session,
-        principal,
-        "create",
-        "fire_team",
-        team.id,
-        province_code=team.province_code,
-        ward_code=team.ward_code,
-        changed_fields=data.model_fields_set
-        | {"neighbourhood_id", "name", "leader_member", "households", "status"},
-    )
-    return team
+    fields = data.model_fields_set | {
+        "neighbourhood_id",
+        "name",
+        "leader_member",
+        "households",
+        "status",
+    }
+    return await FIRE_TEAMS.insert(session, principal, team, fields=fields)
 
 
 async def update_team(
@@ -329,18 +325,9 @@ async def update_team(
         values["public_fire_points"] = points
     if data.status is not None:
         values["status"] = data.status.value
-    await compare_and_set(session, team, expected_version, values)
-    audit_service.record(
-        session,
-        principal,
-        "update",
-        "fire_team",
-        team.id,
-        province_code=team.province_code,
-        ward_code=team.ward_code,
-        changed_fields=changes,
+    return await FIRE_TEAMS.update(
+        session, principal, team, expected_version, values, fields=changes
     )
-    return team
 
 
 async def delete_team(
@@ -363,8 +350,10 @@ async def delete_team(
                 f"The team has {row[0]} {what}, which are its history: "
                 "set its status to disbanded instead."
             )
-    now = utcnow()
-    await compare_and_set(session, team, expected_version, {"deleted_at": now})
+    await FIRE_TEAMS.delete(session, principal, team, expected_version)
+    # Its kit goes with it. (Not yet through the equipment's own unit of write:
+    # fire equipment declares none yet.)
+    now = team.deleted_at or utcnow()
     kept = col(FireEquipment.team_id) == team.id, col(FireEquipment.deleted_at).is_(None)
     equipment_ids = (await session.exec(select_model(FireEquipment.id).where(*kept))).all()
     await session.exec(
@@ -372,16 +361,13 @@ async def delete_team(
         .where(*kept)
         .values(deleted_at=now, updated_at=now, version=col(FireEquipment.version) + 1)
     )
-    for record_type, record_id in (
-        ("fire_team", team.id),
-        *(("fire_equipment", equipment_id) for equipment_id in equipment_ids),
-    ):
+    for equipment_id in equipment_ids:
         audit_service.record(
             session,
             principal,
             "delete",
-            record_type,
-            record_id,
+            "fire_equipment",
+            equipment_id,
             province_code=team.province_code,
             ward_code=team.ward_code,
         )

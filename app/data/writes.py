@@ -1,0 +1,187 @@
+"""The unit of write: a domain's record inserted, changed or soft-deleted together with
+its audit event, in the request's transaction, and nowhere else.
+
+A repository that declares its ``record_type`` writes through here
+(``Repository.insert``, ``update``, ``delete``); its derived columns are
+computed here on every path (``derive``). What the unit wrote is marked
+(``writing``), so the test suite can fail any write to such a table that did
+not pass through it (tests/conftest.py). The change row the sync feed reads
+(issue 18) joins the audit event here."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
+from typing import Any
+
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.context import current_request_id
+from app.db import NewRows, compare_and_set, utcnow
+from app.models.audit import AuditEvent
+from app.security import Principal
+
+# Columns a domain derives from others (a camera's unit vector from its place):
+# given the record and the values being written, the derived values to add.
+Derive = Callable[[Any, dict[str, Any]], dict[str, Any]]
+
+_WRITING: ContextVar[bool] = ContextVar("wardsafe_unit_of_write", default=False)
+
+EVENTS = NewRows(AuditEvent)
+
+
+# The tables whose records are written only through a unit of write (each
+# declared with a repository's ``writes``): what the test suite's guard checks.
+GUARDED: set[str] = set()
+
+
+def is_writing() -> bool:
+    """Whether the statement running now was issued by the unit of write."""
+    return _WRITING.get()
+
+
+@contextlib.contextmanager
+def writing() -> Iterator[None]:
+    """Mark the statements issued within as the unit of write's."""
+    token = _WRITING.set(True)
+    try:
+        yield
+    finally:
+        _WRITING.reset(token)
+
+
+def event_fields(
+    principal: Principal | None,
+    action: str,
+    record_type: str,
+    record_id: uuid.UUID | str,
+    province_code: str | None,
+    ward_code: str | None,
+    changed_fields: Iterable[str],
+    request_id: str | None,
+) -> dict[str, Any]:
+    """An audit event's columns: who (never what values: the fields by name only),
+    which record, where, in which request."""
+    return {
+        "actor_id": principal.subject if principal else None,
+        "actor_kind": principal.kind if principal else "anonymous",
+        "actor_role": principal.role.value if principal else None,
+        "action": action,
+        "record_type": record_type,
+        "record_id": str(record_id),
+        "province_code": province_code,
+        "ward_code": ward_code,
+        "request_id": request_id,
+        "changed_fields": sorted(set(changed_fields)),
+    }
+
+
+async def audit_event(
+    session: AsyncSession,
+    principal: Principal | None,
+    action: str,
+    record_type: str,
+    record_id: uuid.UUID | str,
+    *,
+    province_code: str | None,
+    ward_code: str | None,
+    changed_fields: Iterable[str] = (),
+) -> None:
+    """The audit event of one write, in the session's transaction."""
+    row = EVENTS.values(
+        **event_fields(
+            principal,
+            action,
+            record_type,
+            record_id,
+            province_code,
+            ward_code,
+            changed_fields,
+            current_request_id(),
+        )
+    )
+    with writing():
+        await EVENTS.insert(session, row)
+
+
+class UnitOfWrite:
+    """The writes of one table's records, each with its audit event."""
+
+    def __init__(self, record_type: str, derive: Derive | None = None) -> None:
+        self.record_type = record_type
+        self.derive = derive
+
+    def guard(self, table_name: str) -> None:
+        """Declare ``table_name`` written only through this unit (its repository does)."""
+        GUARDED.add(table_name)
+
+    async def _audit(
+        self,
+        session: AsyncSession,
+        principal: Principal | None,
+        action: str,
+        record: Any,
+        fields: Iterable[str],
+    ) -> None:
+        await audit_event(
+            session,
+            principal,
+            action,
+            self.record_type,
+            record.id,
+            province_code=getattr(record, "province_code", None),
+            ward_code=getattr(record, "ward_code", None),
+            changed_fields=fields,
+        )
+
+    async def insert(
+        self,
+        session: AsyncSession,
+        principal: Principal | None,
+        record: SQLModel,
+        *,
+        fields: Iterable[str],
+    ) -> None:
+        """Write a new ``record`` (its derived columns filled) and its ``create`` event."""
+        if self.derive is not None:
+            for name, value in self.derive(record, {}).items():
+                setattr(record, name, value)
+        with writing():
+            session.add(record)
+            await session.flush()
+        await self._audit(session, principal, "create", record, fields)
+
+    async def update(
+        self,
+        session: AsyncSession,
+        principal: Principal | None,
+        record: Any,
+        expected_version: int,
+        values: dict[str, Any],
+        *,
+        fields: Iterable[str],
+        action: str = "update",
+    ) -> None:
+        """Write ``values`` to ``record`` if it is still at ``expected_version`` (412
+        otherwise), its derived columns with them, and the ``action`` event."""
+        if self.derive is not None:
+            values = {**values, **self.derive(record, values)}
+        with writing():
+            await compare_and_set(session, record, expected_version, values)
+        await self._audit(session, principal, action, record, fields)
+
+    async def delete(
+        self,
+        session: AsyncSession,
+        principal: Principal | None,
+        record: Any,
+        expected_version: int,
+    ) -> None:
+        """Soft-delete ``record`` (its ``deleted_at`` set) if it is still at
+        ``expected_version``, and its ``delete`` event."""
+        with writing():
+            await compare_and_set(session, record, expected_version, {"deleted_at": utcnow()})
+        await self._audit(session, principal, "delete", record, ())

@@ -1,0 +1,162 @@
+"""The unit of write: each record written with its audit event, derived columns on every
+path, stale versions refused, and the suite's guard against writes that bypass it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.context import reset_request_id, set_request_id
+from app.data.repository import Repository
+from app.data.visibility import Visible
+from app.data.writes import GUARDED, UnitOfWrite
+from app.db import columns
+from app.demo.places import HA_LONG
+from app.errors import PreconditionFailed
+from app.models.audit import AuditEvent
+from app.models.units import Neighbourhood
+from app.pagination import Keyset
+from app.security import Principal, Role
+from tests.conftest import WRITES_OUTSIDE_THE_UNIT
+from tests.factories import make_neighbourhood, unique
+
+OFFICER = Principal(
+    subject=uuid.uuid4(),
+    kind="user",
+    role=Role.WARD_OFFICER,
+    unit_code=HA_LONG,
+    province_code="22",
+    ward_code=HA_LONG,
+    neighbourhood_id=None,
+)
+
+
+def households_from_population(record: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """A derived column: the households figure follows the population."""
+    population = values.get("population", record.population)
+    return {"households": population // 4}
+
+
+def neighbourhoods(derive: Any = None) -> Repository[Neighbourhood]:
+    return Repository(
+        Neighbourhood,
+        noun="neighbourhood",
+        columns=(Neighbourhood.id, Neighbourhood.name),
+        visible=lambda principal: Visible.where(ward_code=principal.ward_code),
+        keyset=Keyset("test-writes", columns(Neighbourhood.name, Neighbourhood.id)),
+        writes=UnitOfWrite("test_neighbourhood", derive=derive),
+    )
+
+
+@pytest.fixture(autouse=True)
+def guarded_as_before() -> Iterator[None]:
+    """The repositories declared here guard their table for this test only."""
+    before = set(GUARDED)
+    yield
+    GUARDED.intersection_update(before)
+
+
+@pytest.fixture
+def in_a_request() -> Iterator[str]:
+    request_id = uuid.uuid4().hex
+    token = set_request_id(request_id)
+    try:
+        yield request_id
+    finally:
+        reset_request_id(token)
+
+
+async def events(session: AsyncSession, record_id: uuid.UUID) -> list[tuple[str, list[str]]]:
+    found = await session.exec(
+        select(AuditEvent)
+        .where(col(AuditEvent.record_id) == str(record_id))
+        .order_by(col(AuditEvent.created_at), col(AuditEvent.id))
+    )
+    return [(event.action, event.changed_fields) for event in found.all()]
+
+
+def new_neighbourhood(**values: Any) -> Neighbourhood:
+    return Neighbourhood(
+        province_code="22", ward_code=HA_LONG, code=unique("KP-"), name="Khu mới", **values
+    )
+
+
+async def test_an_insert_writes_the_record_its_derived_columns_and_its_event(
+    session: AsyncSession, in_a_request: str
+) -> None:
+    record = new_neighbourhood(population=400)
+    await neighbourhoods(households_from_population).insert(
+        session, OFFICER, record, fields={"name", "population"}
+    )
+    stored = await session.get(Neighbourhood, record.id)
+    assert stored is not None
+    assert stored.households == 100
+    assert await events(session, record.id) == [("create", ["name", "population"])]
+    [event] = (
+        await session.exec(select(AuditEvent).where(col(AuditEvent.record_id) == str(record.id)))
+    ).all()
+    assert (event.actor_id, event.ward_code, event.request_id) == (
+        OFFICER.subject,
+        HA_LONG,
+        in_a_request,
+    )
+
+
+async def test_an_update_compares_and_sets_derives_and_records(session: AsyncSession) -> None:
+    record = await make_neighbourhood(session, HA_LONG, population=40)
+    repo = neighbourhoods(households_from_population)
+    await repo.update(
+        session, OFFICER, record, record.version, {"population": 800}, fields={"population"}
+    )
+    assert (record.population, record.households, record.version) == (800, 200, 2)
+    with pytest.raises(PreconditionFailed):
+        await repo.update(session, OFFICER, record, 1, {"population": 1}, fields={"population"})
+    assert record.population == 800
+    assert await events(session, record.id) == [("update", ["population"])]
+
+
+async def test_a_delete_is_soft_and_recorded(session: AsyncSession) -> None:
+    record = await make_neighbourhood(session, HA_LONG)
+    await neighbourhoods().delete(session, OFFICER, record, record.version)
+    assert record.deleted_at is not None
+    assert await events(session, record.id) == [("delete", [])]
+
+
+async def test_a_repository_without_writes_refuses_them(session: AsyncSession) -> None:
+    reads_only = Repository(
+        Neighbourhood,
+        noun="neighbourhood",
+        columns=(Neighbourhood.id,),
+        visible=lambda principal: Visible.all(),
+        keyset=Keyset("test-no-writes", columns(Neighbourhood.id)),
+    )
+    with pytest.raises(TypeError, match="declares no writes"):
+        await reads_only.insert(session, OFFICER, new_neighbourhood(), fields=())
+
+
+async def test_the_guard_sees_a_request_writing_a_guarded_table_past_the_unit(
+    session: AsyncSession, in_a_request: str
+) -> None:
+    repo = neighbourhoods()  # declares the table guarded
+    assert "neighbourhoods" in GUARDED
+    try:
+        await repo.insert(session, OFFICER, new_neighbourhood(), fields=())
+        assert WRITES_OUTSIDE_THE_UNIT == []
+        session.add(new_neighbourhood())
+        await session.flush()
+        assert WRITES_OUTSIDE_THE_UNIT == ["Insert on neighbourhoods"]
+    finally:
+        WRITES_OUTSIDE_THE_UNIT.clear()
+
+
+async def test_records_a_test_arranges_outside_a_request_are_not_its_business(
+    session: AsyncSession,
+) -> None:
+    neighbourhoods()
+    await make_neighbourhood(session, HA_LONG)
+    assert WRITES_OUTSIDE_THE_UNIT == []
