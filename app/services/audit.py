@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.context import current_request_id
-from app.data.writes import EVENTS, event_fields
+from app.data.writes import event_fields
 from app.db import columns
 from app.models.audit import AuditEvent
 from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
@@ -65,40 +65,6 @@ def record(
     )
     session.add(event)
     return event
-
-
-async def append(
-    session: AsyncSession,
-    principal: Principal | None,
-    action: str,
-    record_type: str,
-    record_id: uuid.UUID | str,
-    *,
-    province_code: str | None,
-    ward_code: str | None,
-    changed_fields: Iterable[str] = (),
-    request_id: str | None,
-    stamp: Mapping[str, Any] | None = None,
-) -> None:
-    """``record``, written at once as a row (``NewRows``), for a write that makes no
-    ORM object either; ``request_id`` is given (None leaves the event untied to
-    its request), and ``stamp`` may give the event's id and times."""
-    await EVENTS.insert(
-        session,
-        EVENTS.values(
-            **(stamp or {}),
-            **event_fields(
-                principal,
-                action,
-                record_type,
-                record_id,
-                province_code,
-                ward_code,
-                changed_fields,
-                request_id,
-            ),
-        ),
-    )
 
 
 def _visible(principal: Principal) -> ColumnElement[bool]:
