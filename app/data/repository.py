@@ -17,7 +17,7 @@ from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, bindparam, select
+from sqlalchemy import Boolean, ColumnElement, Select, bindparam, select
 from sqlmodel import SQLModel, col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -56,6 +56,18 @@ class Filter:
         return _OPERATORS[self.op](self.column, bindparam(name, type_=self.column.type))
 
 
+class Present(Filter):
+    """A filter on whether its column holds a value: True keeps the rows where it does,
+    False those where it is null (one statement for both: the value is bound)."""
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+
+    def clause(self, name: str) -> ColumnElement[bool]:
+        """``(column IS NOT NULL) = :name``."""
+        return self.column.is_not(None) == bindparam(name, type_=Boolean())  # type: ignore[no-any-return]
+
+
 class Repository(Generic[M]):
     """The reads of one domain's table, scoped to the caller."""
 
@@ -68,6 +80,7 @@ class Repository(Generic[M]):
         visible: Callable[[Principal], Visible],
         keyset: Keyset,
         filters: Mapping[str, Filter | Any] | None = None,
+        missing: str | None = None,
         writes: UnitOfWrite | None = None,
     ) -> None:
         self.model = model
@@ -78,6 +91,9 @@ class Repository(Generic[M]):
             writes.guard(self.table.name)
         self.visible = visible
         self.keyset = keyset
+        # The 404 of a record read under its parent names the parent
+        # ("The team has no equipment item with the id {id}.").
+        self.missing = missing
         self.filters = {
             name: given if isinstance(given, Filter) else Filter(given)
             for name, given in (filters or {}).items()
@@ -96,13 +112,27 @@ class Repository(Generic[M]):
         statement = statement.where(predicate(self.table, shape))
         return statement if self._live is None else statement.where(self._live)
 
-    def _one(self, shape: tuple[Any, ...]) -> Prepared[Select[Any]]:
-        statement = self._by_id.get(shape)
+    def _one(
+        self, shape: tuple[Any, ...], given: frozenset[str] = frozenset()
+    ) -> Prepared[Select[Any]]:
+        key = (shape, given)
+        statement = self._by_id.get(key)
         if statement is None:
             by_id = self.table.c.id == bindparam("record_id", type_=self.table.c.id.type)
-            statement = Prepared(self._scoped(self._select.where(by_id), shape))
-            self._by_id[shape] = statement
+            one = self._scoped(self._select.where(by_id), shape)
+            for name in sorted(given):
+                one = one.where(self.filters[name].clause(name))
+            statement = Prepared(one)
+            self._by_id[key] = statement
         return statement
+
+    def _within(self, within: Mapping[str, Any]) -> dict[str, Any]:
+        """The filters a read by id is also held to. Unlike a page's, one given as None is
+        kept (and matches nothing): a parent's id left out must not widen the read."""
+        unknown = within.keys() - self.filters.keys()
+        if unknown:
+            raise TypeError(f"no such filters: {sorted(unknown)}")
+        return dict(within)
 
     def _page(
         self, shape: tuple[Any, ...], given: frozenset[str], after: bool
@@ -119,13 +149,19 @@ class Repository(Generic[M]):
 
     def not_found(self, record_id: Any) -> NotFound:
         """The 404 for an id the caller cannot see (or that does not exist: the same)."""
+        if self.missing is not None:
+            return NotFound(self.missing.format(id=record_id))
         return NotFound(f"No {self.noun} has the id {record_id}.")
 
-    async def get(self, session: AsyncSession, principal: Principal, record_id: uuid.UUID) -> Any:
-        """The visible record with this id, as a row of the declared columns (404 otherwise)."""
+    async def get(
+        self, session: AsyncSession, principal: Principal, record_id: uuid.UUID, **within: Any
+    ) -> Any:
+        """The visible record with this id, as a row of the declared columns (404 otherwise);
+        each filter in ``within`` must hold too (a record read under its parent's id)."""
         visible = self.visible(principal)
-        row = await self._one(visible.shape).row(
-            session, {**visible.values(), "record_id": record_id}
+        held = self._within(within)
+        row = await self._one(visible.shape, frozenset(held)).row(
+            session, {**visible.values(), **held, "record_id": record_id}
         )
         if row is None:
             raise self.not_found(record_id)
@@ -159,16 +195,20 @@ class Repository(Generic[M]):
         return [make(row) for row in rows], next_cursor
 
     async def get_for_update(
-        self, session: AsyncSession, principal: Principal, record_id: uuid.UUID
+        self, session: AsyncSession, principal: Principal, record_id: uuid.UUID, **within: Any
     ) -> M:
-        """The visible record with this id, as the model to change (404 otherwise)."""
+        """The visible record with this id, as the model to change (404 otherwise); each
+        filter in ``within`` must hold too."""
         visible = self.visible(principal)
+        held = self._within(within)
         statement = select_model(self.model).where(
             self.table.c.id == record_id, predicate(self.table, visible.shape)
         )
         if self._live is not None:
             statement = statement.where(self._live)
-        found = (await session.exec(statement, params=visible.values())).first()
+        for name in sorted(held):
+            statement = statement.where(self.filters[name].clause(name))
+        found = (await session.exec(statement, params={**visible.values(), **held})).first()
         if found is None:
             raise self.not_found(record_id)
         return found
