@@ -38,7 +38,19 @@ _OPERATORS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
     ">": lambda column, value: column > value,
     "<": lambda column, value: column < value,
     "<=": lambda column, value: column <= value,
+    # A LIKE pattern, ``\\`` escaping ``%`` and ``_`` in it.
+    "like": lambda column, value: column.like(value, escape="\\"),
 }
+
+
+def _expression(column: Any) -> Any:
+    """A model's attribute as its column (``col`` checks that it is one), or an SQL
+    expression as it is: a computed column (labelled), or what a filter compares."""
+    return column if isinstance(column, ColumnElement) else col(column)
+
+
+def _everyone(visible: Visible) -> Callable[[Principal], Visible]:
+    return lambda _principal: visible
 
 
 class Filter:
@@ -46,7 +58,7 @@ class Filter:
     ``op`` says otherwise); a filter left out (None) filters nothing."""
 
     def __init__(self, column: Any, op: str = "==") -> None:
-        self.column: Any = col(column)
+        self.column: Any = _expression(column)
         self.op = op
         if op not in _OPERATORS:
             raise ValueError(f"no such operator: {op}")
@@ -77,10 +89,11 @@ class Repository(Generic[M]):
         *,
         noun: str,
         columns: Sequence[Any],
-        visible: Callable[[Principal], Visible],
+        visible: Callable[[Principal], Visible] | Visible,
         keyset: Keyset,
         filters: Mapping[str, Filter | Any] | None = None,
         missing: str | None = None,
+        key: Any = None,
         writes: UnitOfWrite | None = None,
     ) -> None:
         self.model = model
@@ -89,7 +102,12 @@ class Repository(Generic[M]):
         self.table: Any = model.__table__  # type: ignore[attr-defined]
         if writes is not None:
             writes.guard(self.table.name)
-        self.visible = visible
+        # One Visible is every caller's, signed in or not (reference data); a function of
+        # the principal leaves a caller without a token nothing to see.
+        self.visible = _everyone(visible) if isinstance(visible, Visible) else visible
+        self.anonymous = visible if isinstance(visible, Visible) else Visible.nothing()
+        # The column a record is found by: ``id``, or an official code.
+        self.key: Any = self.table.c.id if key is None else col(key)
         self.keyset = keyset
         # The 404 of a record read under its parent names the parent
         # ("The team has no equipment item with the id {id}.").
@@ -98,7 +116,7 @@ class Repository(Generic[M]):
             name: given if isinstance(given, Filter) else Filter(given)
             for name, given in (filters or {}).items()
         }
-        self._select: Select[Any] = select(*(col(column) for column in columns))
+        self._select: Select[Any] = select(*(_expression(column) for column in columns))
         names = tuple(str(column.key) for column in self._select.selected_columns)
         # Rows read by attribute (``row.ward_code``) or position, whichever driver ran them.
         self.row_type: Any = namedtuple(f"{model.__name__}Row", names)  # type: ignore[misc]
@@ -118,7 +136,7 @@ class Repository(Generic[M]):
         key = (shape, given)
         statement = self._by_id.get(key)
         if statement is None:
-            by_id = self.table.c.id == bindparam("record_id", type_=self.table.c.id.type)
+            by_id = self.key == bindparam("record_id", type_=self.key.type)
             one = self._scoped(self._select.where(by_id), shape)
             for name in sorted(given):
                 one = one.where(self.filters[name].clause(name))
@@ -147,18 +165,28 @@ class Repository(Generic[M]):
             self._pages[key] = statement
         return statement
 
+    def visible_to(self, principal: Principal | None) -> Visible:
+        """What ``principal`` may see (None: a caller without a token)."""
+        return self.anonymous if principal is None else self.visible(principal)
+
     def not_found(self, record_id: Any) -> NotFound:
         """The 404 for an id the caller cannot see (or that does not exist: the same)."""
         if self.missing is not None:
             return NotFound(self.missing.format(id=record_id))
-        return NotFound(f"No {self.noun} has the id {record_id}.")
+        # A code is quoted, so that its ends show; a uuid is not.
+        shown = repr(record_id) if isinstance(record_id, str) else record_id
+        return NotFound(f"No {self.noun} has the {self.key.key} {shown}.")
 
     async def get(
-        self, session: AsyncSession, principal: Principal, record_id: uuid.UUID, **within: Any
+        self,
+        session: AsyncSession,
+        principal: Principal | None,
+        record_id: uuid.UUID | str,
+        **within: Any,
     ) -> Any:
         """The visible record with this id, as a row of the declared columns (404 otherwise);
         each filter in ``within`` must hold too (a record read under its parent's id)."""
-        visible = self.visible(principal)
+        visible = self.visible_to(principal)
         held = self._within(within)
         row = await self._one(visible.shape, frozenset(held)).row(
             session, {**visible.values(), **held, "record_id": record_id}
@@ -170,7 +198,7 @@ class Repository(Generic[M]):
     async def page(
         self,
         session: AsyncSession,
-        principal: Principal,
+        principal: Principal | None,
         params: PageParams,
         codec: CursorCodec,
         **filters: Any,
@@ -180,7 +208,7 @@ class Repository(Generic[M]):
         unknown = filters.keys() - self.filters.keys()
         if unknown:
             raise TypeError(f"no such filters: {sorted(unknown)}")
-        visible = self.visible(principal)
+        visible = self.visible_to(principal)
         shape = visible.shape
         rows, next_cursor = await fetch_prepared_page(
             session,
@@ -195,14 +223,18 @@ class Repository(Generic[M]):
         return [make(row) for row in rows], next_cursor
 
     async def get_for_update(
-        self, session: AsyncSession, principal: Principal, record_id: uuid.UUID, **within: Any
+        self,
+        session: AsyncSession,
+        principal: Principal | None,
+        record_id: uuid.UUID | str,
+        **within: Any,
     ) -> M:
         """The visible record with this id, as the model to change (404 otherwise); each
         filter in ``within`` must hold too."""
-        visible = self.visible(principal)
+        visible = self.visible_to(principal)
         held = self._within(within)
         statement = select_model(self.model).where(
-            self.table.c.id == record_id, predicate(self.table, visible.shape)
+            self.key == record_id, predicate(self.table, visible.shape)
         )
         if self._live is not None:
             statement = statement.where(self._live)

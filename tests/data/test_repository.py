@@ -8,6 +8,8 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import String, func, literal_column, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.repository import Filter, Present, Repository
@@ -16,7 +18,7 @@ from app.db import columns, utcnow
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.errors import InvalidCursor, NotFound
 from app.models.drills import Drill
-from app.models.units import Neighbourhood, ResidentialGroup
+from app.models.units import Neighbourhood, Province, ResidentialGroup, Ward
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.security import Principal, Role
 from tests.factories import make_group, make_neighbourhood
@@ -314,3 +316,124 @@ class TestPresent:
         assert await listed(None) == [held.id, planned.id]
         # True and False bind one statement; left out, the filter is not in it.
         assert len(repo._pages) == 2
+
+
+# --- a table keyed by an official code, read by anyone, with a computed column -------
+
+
+def provinces() -> Repository[Province]:
+    ward_count = (
+        select(func.count())
+        .where(col(Ward.province_code) == col(Province.code))
+        .correlate(Province)
+        .scalar_subquery()
+        .label("ward_count")
+    )
+    return Repository(
+        Province,
+        noun="province",
+        key=Province.code,
+        columns=(Province.code, Province.name, ward_count),
+        visible=Visible.all(),
+        keyset=Keyset("test-provinces", columns(Province.code)),
+        filters={
+            "name_like": Filter(Province.name, "like"),
+            # Any word of the name starts with it: the name with a space before it.
+            "word": Filter(literal_column("' '", String) + col(Province.search_key), "like"),
+        },
+    )
+
+
+async def ward_count(session: AsyncSession, province_code: str) -> int:
+    statement = select(func.count()).where(col(Ward.province_code) == province_code)
+    return int((await session.exec(statement)).one()[0])
+
+
+class TestKeysAndPublicReads:
+    async def test_a_record_keyed_by_a_code_is_found_by_it_with_its_computed_column(
+        self, session: AsyncSession
+    ) -> None:
+        row = await provinces().get(session, None, "22")
+        assert (row.code, row.name) == ("22", "Quảng Ninh")
+        assert row.ward_count == await ward_count(session, "22") > 0
+        assert row._fields == ("code", "name", "ward_count")
+
+    async def test_a_missing_code_is_404_naming_the_code_quoted(
+        self, session: AsyncSession
+    ) -> None:
+        repo = provinces()
+        with pytest.raises(NotFound) as read:
+            await repo.get(session, None, "99")
+        assert read.value.detail == "No province has the code '99'."
+        with pytest.raises(NotFound) as changed:
+            await repo.get_for_update(session, officer(HA_LONG), "99")
+        assert changed.value.detail == "No province has the code '99'."
+
+    async def test_the_record_to_change_is_found_by_its_code(self, session: AsyncSession) -> None:
+        found = await provinces().get_for_update(session, None, "22")
+        assert isinstance(found, Province)
+        assert found.code == "22"
+
+    async def test_one_visible_serves_every_caller_signed_in_or_not(
+        self, session: AsyncSession
+    ) -> None:
+        repo = provinces()
+        anyone = await repo.get(session, None, "22")
+        assert await repo.get(session, officer(BAI_CHAY), "22") == anyone
+        assert len(repo._by_id) == 1
+
+    async def test_a_caller_without_a_token_sees_nothing_of_a_scoped_repository(
+        self, session: AsyncSession
+    ) -> None:
+        made = await make_neighbourhood(session, HA_LONG)
+        repo = repository()
+        with pytest.raises(NotFound):
+            await repo.get(session, None, made.id)
+        with pytest.raises(NotFound):
+            await repo.get_for_update(session, None, made.id)
+        rows, cursor = await repo.page(session, None, PageParams(limit=50, cursor=None), CODEC)
+        assert (rows, cursor) == ([], None)
+
+    async def test_pages_carry_the_computed_column(self, session: AsyncSession) -> None:
+        repo, seen, cursor = provinces(), [], None
+        while True:
+            rows, cursor = await repo.page(
+                session, None, PageParams(limit=10, cursor=cursor), CODEC
+            )
+            seen += rows
+            if cursor is None:
+                break
+        assert [row.code for row in seen] == sorted(row.code for row in seen)
+        assert len(seen) == 34
+        [quang_ninh] = [row for row in seen if row.code == "22"]
+        assert quang_ninh.ward_count == await ward_count(session, "22")
+
+    async def test_a_like_filter_matches_its_pattern_on_an_expression(
+        self, session: AsyncSession
+    ) -> None:
+        rows, _ = await provinces().page(
+            session, None, PageParams(limit=200, cursor=None), CODEC, word="% ninh%"
+        )
+        assert sorted(row.code for row in rows) == ["22", "24", "37", "80"]
+        rows, _ = await provinces().page(
+            session, None, PageParams(limit=200, cursor=None), CODEC, word="% inh%"
+        )
+        assert rows == []
+
+    async def test_a_like_filter_escapes_with_a_backslash(self, session: AsyncSession) -> None:
+        prefix = uuid.uuid4().hex[:6]
+        await make_neighbourhood(session, HA_LONG, name=f"{prefix} 10% xanh")
+        await make_neighbourhood(session, HA_LONG, name=f"{prefix} 10 xanh")
+        repo = Repository(
+            Neighbourhood,
+            noun="neighbourhood",
+            columns=(Neighbourhood.id, Neighbourhood.name),
+            visible=Visible.all(),
+            keyset=Keyset("test-names", columns(Neighbourhood.name, Neighbourhood.id)),
+            filters={"name_like": Filter(Neighbourhood.name, "like")},
+        )
+        everything = PageParams(limit=200, cursor=None)
+        rows, _ = await repo.page(session, None, everything, CODEC, name_like=f"{prefix} 10%")
+        assert set(names(rows)) == {f"{prefix} 10 xanh", f"{prefix} 10% xanh"}
+        rows, _ = await repo.page(session, None, everything, CODEC, name_like=f"{prefix} 10\\%%")
+        assert names(rows) == [f"{prefix} 10% xanh"]
