@@ -219,6 +219,9 @@ class TestFrozenServer:
             client, admin = committed.client, committed.headers
             headers = await resident(committed)
             filed = (await client.post(REPORTS, json=report(), headers=headers)).json()["id"]
+            # Every GET reads through the driver pool: open its connection before the
+            # freeze, so that the first request holds it, waiting on the server.
+            assert (await client.get(f"{REPORTS}/{filed}", headers=headers)).status_code == 200
             proxy.pause()
             holding = [
                 asyncio.create_task(timed(client.get(path, headers=admin)))
