@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
 
@@ -113,8 +116,91 @@ class PayloadTooLarge(AppError):
     status, slug, title = 413, "payload-too-large", "Request body too large"
 
 
+class FieldErrorType(StrEnum):
+    """The ``type`` of a field problem a service finds (docs/api-guide.md lists them).
+
+    pydantic's own names where one fits, so a client branches on one vocabulary
+    whichever layer refused the field; short snake_case names of ours where none
+    does. A domain rule's name (``rule``) is a type too."""
+
+    MISSING = "missing"  # pydantic's: a field this request needs is absent
+    VALUE_ERROR = "value_error"  # pydantic's catch-all: the value breaks a rule the msg names
+    GREATER_THAN = "greater_than"  # pydantic's comparisons, here against another field
+    GREATER_THAN_EQUAL = "greater_than_equal"
+    LESS_THAN_EQUAL = "less_than_equal"
+    DATETIME_FUTURE = "datetime_future"  # pydantic's: must be after now
+    DATETIME_PAST = "datetime_past"  # pydantic's: must not be after now
+    DATE_PAST = "date_past"  # must not be after today (in Vietnam)
+    NULL_NOT_ALLOWED = "null_not_allowed"  # a PATCH sent null for a field that always has one
+    NOT_FOUND = "not_found"  # the code or id names no record the caller can see
+    DUPLICATE = "duplicate"  # a list names the same thing twice
+    REUSED = "reused"  # an Idempotency-Key already used with another body
+
+
+# A tuple, not any sequence: a bare string would pass for one and render letter by letter.
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One problem with one input field: ``loc`` starts with body, query, path or header."""
+
+    loc: Loc
+    msg: str
+    type: str = FieldErrorType.VALUE_ERROR
+
+    def rendered(self) -> dict[str, Any]:
+        """The ``errors[]`` entry, the shape FastAPI's own validation errors take."""
+        return {"loc": list(self.loc), "msg": self.msg, "type": str(self.type)}
+
+
 class ValidationFailed(AppError):
+    """Bad input: every field at fault is a ``FieldProblem`` in ``errors``."""
+
     status, slug, title = 422, "validation-error", "Invalid request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: Sequence[FieldProblem] = (),
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        if "field" in extensions:
+            # One shape: a field is named by an errors[] entry's loc, never beside it.
+            raise TypeError("name a field with a FieldProblem in errors, not field=")
+        if errors:
+            extensions["errors"] = [problem.rendered() for problem in errors]
+        super().__init__(detail, headers=headers, **extensions)
+        self.errors = tuple(errors)
+
+    @classmethod
+    def field(
+        cls, loc: Loc, msg: str, type: str = FieldErrorType.VALUE_ERROR, **extensions: Any
+    ) -> ValidationFailed:
+        """One field's problem; its ``msg`` is the problem's ``detail`` too."""
+        return cls(msg, errors=[FieldProblem(loc, msg, type)], **extensions)
+
+    @classmethod
+    def missing_one_of(cls, locs: Sequence[Loc], msg: str) -> ValidationFailed:
+        """A request that needs one of several fields and sent none: each is ``missing``."""
+        return cls(msg, errors=[FieldProblem(loc, msg, FieldErrorType.MISSING) for loc in locs])
+
+    @classmethod
+    def not_null(cls, names: Sequence[str]) -> ValidationFailed:
+        """A PATCH that sent null for body fields that always have a value."""
+        return cls(
+            f"{names[0]} cannot be null."
+            if len(names) == 1
+            else f"These fields cannot be null: {', '.join(names)}.",
+            errors=[
+                FieldProblem(
+                    ("body", name), f"{name} cannot be null.", FieldErrorType.NULL_NOT_ALLOWED
+                )
+                for name in names
+            ],
+        )
 
 
 class InvalidCursor(AppError):

@@ -194,6 +194,18 @@ def assert_problem(response: httpx.Response, status: int, slug: str | None = Non
     return body
 
 
+def assert_field_problem(response: httpx.Response, loc: list[Any], kind: str) -> Any:
+    """A 422 whose one ``errors`` entry is at ``loc``, of type ``kind``, with a message."""
+    body = assert_problem(response, 422, "validation-error")
+    assert "field" not in body
+    assert [(error["loc"], error["type"]) for error in body["errors"]] == [(loc, kind)], body
+    (error,) = body["errors"]
+    assert set(error) == {"loc", "msg", "type"}
+    assert isinstance(error["msg"], str)
+    assert error["msg"]
+    return body
+
+
 def assert_unauthorized(response: httpx.Response) -> None:
     """401 problem with a Bearer challenge."""
     assert_problem(response, 401, "unauthorized")

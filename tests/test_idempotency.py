@@ -75,6 +75,7 @@ class TestReplay:
         response = await client.post(NEIGHBOURHOODS, json=other, headers=keyed(cast))
         body = assert_problem(response, 422, "validation-error")
         assert body["errors"][0]["loc"] == ["header", "Idempotency-Key"]
+        factories.assert_field_problem(response, ["header", "Idempotency-Key"], "reused")
         assert await neighbourhoods_with_code(session, "KP-OTHER") == 0
 
     async def test_same_key_on_another_route_gets_422(

@@ -8,7 +8,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
 
 from app.deps import (
     CursorCodecDep,
@@ -19,7 +18,7 @@ from app.deps import (
     SessionDep,
     scoped,
 )
-from app.errors import problem_responses
+from app.errors import ValidationFailed, problem_responses
 from app.models.cameras import CameraStatus, OwnerKind, Sharing
 from app.pagination import Page
 from app.responses import created, etag, plain_json, with_etag
@@ -36,12 +35,6 @@ CamerasReader = Annotated[Principal, scoped("cameras:read")]
 CamerasWriter = Annotated[Principal, scoped("cameras:write")]
 
 _NEAR = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
-
-
-def _invalid(field: str, message: str) -> RequestValidationError:
-    return RequestValidationError(
-        [{"loc": ("query", field), "msg": message, "type": "value_error"}]
-    )
 
 
 async def near_params(
@@ -67,14 +60,19 @@ async def near_params(
     """The `near` and `radius_m` query parameters, checked."""
     if near is None:
         if radius_m is not None:
-            raise _invalid("radius_m", "radius_m needs near=LAT,LON")
+            raise ValidationFailed.field(("query", "radius_m"), "radius_m needs near=LAT,LON.")
         return None
     match = _NEAR.match(near)
     if match is None:
-        raise _invalid("near", "near must be LAT,LON in decimal degrees, e.g. 20.9526,107.0812")
+        raise ValidationFailed.field(
+            ("query", "near"), "near must be LAT,LON in decimal degrees, e.g. 20.9526,107.0812."
+        )
     lat, lon = float(match.group(1)), float(match.group(2))
     if not (math.isfinite(lat) and -90 <= lat <= 90 and math.isfinite(lon) and -180 <= lon <= 180):
-        raise _invalid("near", "near needs a latitude in [-90, 90] and a longitude in [-180, 180]")
+        raise ValidationFailed.field(
+            ("query", "near"),
+            "near needs a latitude in [-90, 90] and a longitude in [-180, 180].",
+        )
     return camera_geo.Near(lat, lon, radius_m or camera_geo.DEFAULT_RADIUS_M)
 
 

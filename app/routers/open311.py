@@ -34,7 +34,7 @@ from app.schemas.open311 import (
 )
 from app.services import open311 as open311_service
 from app.services import open311_queries
-from app.services.open311 import Open311Error as Open311Failure
+from app.services.open311 import Open311Failure
 
 FORMATS = ("json", "xml")
 

@@ -14,7 +14,7 @@ from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import columns, compare_and_set, fetch_row, utcnow
-from app.errors import Forbidden, NotFound, ValidationFailed
+from app.errors import FieldErrorType, Forbidden, NotFound, ValidationFailed
 from app.models.broadcasts import Broadcast, BroadcastAcknowledgement, BroadcastTarget
 from app.models.units import Neighbourhood, ResidentialGroup, Ward
 from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
@@ -54,12 +54,6 @@ class Target:
     ward_code: str
     neighbourhood_id: uuid.UUID | None = None
     residential_group_id: uuid.UUID | None = None
-
-
-def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(
-        message, errors=[{"loc": ["body", field], "msg": message, "type": "value_error"}]
-    )
 
 
 def _live(now: datetime) -> ColumnElement[bool]:
@@ -143,13 +137,17 @@ async def _resolve(session: AsyncSession, code: str) -> Target:
     if len(code) == 5 and code.isdigit():
         ward = await session.get(Ward, code)
         if ward is None:
-            raise _invalid("target_unit_codes", f"No ward has the code {code!r}.")
+            raise ValidationFailed.field(
+                ("body", "target_unit_codes"),
+                f"No ward has the code {code!r}.",
+                FieldErrorType.NOT_FOUND,
+            )
         return Target("ward", code, ward.province_code, ward.code)
     try:
         unit_id = uuid.UUID(code)
     except ValueError:
-        raise _invalid(
-            "target_unit_codes",
+        raise ValidationFailed.field(
+            ("body", "target_unit_codes"),
             f"{code!r} is not a ward code, neighbourhood id or residential group id.",
         ) from None
     row = await fetch_row(
@@ -171,7 +169,11 @@ async def _resolve(session: AsyncSession, code: str) -> Target:
         ).where(col(ResidentialGroup.id) == unit_id, col(ResidentialGroup.deleted_at).is_(None)),
     )
     if row is None:
-        raise _invalid("target_unit_codes", f"No neighbourhood or residential group is {code}.")
+        raise ValidationFailed.field(
+            ("body", "target_unit_codes"),
+            f"No neighbourhood or residential group is {code}.",
+            FieldErrorType.NOT_FOUND,
+        )
     return Target(
         "residential_group",
         str(unit_id),
@@ -218,11 +220,17 @@ async def create_broadcast(
             raise Forbidden(reason)
     provinces = {target.province_code for target in targets}
     if len(provinces) != 1:
-        raise _invalid("target_unit_codes", "All targets must lie in one province.")
+        raise ValidationFailed.field(
+            ("body", "target_unit_codes"), "All targets must lie in one province."
+        )
     wards = {target.ward_code for target in targets}
     publish_at = data.publish_at or utcnow()
     if data.expires_at is not None and data.expires_at <= publish_at:
-        raise _invalid("expires_at", "expires_at must be after publish_at.")
+        raise ValidationFailed.field(
+            ("body", "expires_at"),
+            "expires_at must be after publish_at.",
+            FieldErrorType.GREATER_THAN,
+        )
     broadcast = Broadcast(
         province_code=provinces.pop(),
         ward_code=wards.pop() if len(wards) == 1 else None,
@@ -323,13 +331,17 @@ async def update_broadcast(
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     nulls = sorted(k for k, v in changes.items() if v is None and k != "expires_at")
     if nulls:
-        raise _invalid(nulls[0], f"These fields cannot be null: {', '.join(nulls)}.")
+        raise ValidationFailed.not_null(nulls)
     if "kind" in changes:
         changes["kind"] = changes["kind"].value
     publish_at = changes.get("publish_at", broadcast.publish_at)
     expires_at = changes.get("expires_at", broadcast.expires_at)
     if expires_at is not None and expires_at <= publish_at:
-        raise _invalid("expires_at", "expires_at must be after publish_at.")
+        raise ValidationFailed.field(
+            ("body", "expires_at"),
+            "expires_at must be after publish_at.",
+            FieldErrorType.GREATER_THAN,
+        )
     await compare_and_set(session, broadcast, expected_version, changes)
     audit_service.record(
         session,

@@ -25,7 +25,7 @@ from app.data.repository import Repository
 from app.data.visibility import Visible, predicate
 from app.data.writes import UnitOfWrite
 from app.db import Prepared, columns, fetch_row, utcnow
-from app.errors import Conflict, Forbidden, InvalidCursor, ValidationFailed
+from app.errors import Conflict, FieldErrorType, Forbidden, InvalidCursor, ValidationFailed
 from app.models.cameras import Camera, OwnerKind, derived_columns, unit_vector
 from app.models.footage_requests import OPEN_STATUSES, FootageRequestItem
 from app.models.units import Neighbourhood, Ward
@@ -342,9 +342,10 @@ async def _check_neighbourhood(
         ),
     )
     if found is None:
-        raise ValidationFailed(
+        raise ValidationFailed.field(
+            ("body", "neighbourhood_id"),
             f"Ward {ward_code} has no neighbourhood with the id {neighbourhood_id}.",
-            field="neighbourhood_id",
+            FieldErrorType.NOT_FOUND,
         )
 
 
@@ -359,16 +360,18 @@ async def _check_owner_account(session: AsyncSession, ward_code: str, user_id: u
         ),
     )
     if found is None:
-        raise ValidationFailed(
+        raise ValidationFailed.field(
+            ("body", "owner_user_id"),
             f"owner_user_id must name a camera_owner account of ward {ward_code}.",
-            field="owner_user_id",
         )
 
 
 def _check_verified_on(value: date | None) -> None:
     if value is not None and value > (utcnow() + _VIETNAM).date():
-        raise ValidationFailed(
-            "last_verified_on cannot be in the future.", field="last_verified_on"
+        raise ValidationFailed.field(
+            ("body", "last_verified_on"),
+            "last_verified_on cannot be in the future.",
+            FieldErrorType.DATE_PAST,
         )
 
 
@@ -376,7 +379,11 @@ async def create_camera(session: AsyncSession, principal: Principal, data: Camer
     """Register a camera (a camera owner's own; officers in their ward; admins anywhere)."""
     ward = await session.get(Ward, data.ward_code)
     if ward is None:
-        raise ValidationFailed(f"No ward has the code {data.ward_code!r}.", field="ward_code")
+        raise ValidationFailed.field(
+            ("body", "ward_code"),
+            f"No ward has the code {data.ward_code!r}.",
+            FieldErrorType.NOT_FOUND,
+        )
     reason = can_register_camera(principal, data.ward_code)
     if reason:
         raise Forbidden(reason)
@@ -414,7 +421,7 @@ async def update_camera(
     changes = data.model_dump(exclude_unset=True)
     nulls = sorted(name for name in _NOT_NULL if name in changes and changes[name] is None)
     if nulls:
-        raise ValidationFailed(f"These fields cannot be null: {', '.join(nulls)}.")
+        raise ValidationFailed.not_null(nulls)
     _owner_limits(principal, changes)
     if changes.get("owner_user_id") is not None and principal.role is not Role.CAMERA_OWNER:
         await _check_owner_account(session, camera.ward_code, changes["owner_user_id"])

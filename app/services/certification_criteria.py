@@ -14,7 +14,7 @@ from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import columns, fetch_row, utcnow
-from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from app.errors import Conflict, FieldErrorType, NotFound, PreconditionFailed, ValidationFailed
 from app.models.certification_criteria import CriteriaSet
 from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
 from app.schemas.certification_criteria import (
@@ -135,7 +135,7 @@ def check_findings(
             elif criterion.max_score is not None and score > criterion.max_score:
                 problems.append(f"{criterion.code} scores at most {criterion.max_score}")
     if problems:
-        raise ValidationFailed(f"{field}: " + "; ".join(problems) + ".", field=field)
+        raise ValidationFailed.field(("body", field), f"{field}: " + "; ".join(problems) + ".")
 
 
 def missing_required(criteria_set: CriteriaSet, items: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -214,7 +214,11 @@ async def mark_in_use(session: AsyncSession, set_id: uuid.UUID) -> None:
         ),
     )
     if live is None:
-        raise ValidationFailed(f"No criteria set has the id {set_id}.", field="criteria_set_id")
+        raise ValidationFailed.field(
+            ("body", "criteria_set_id"),
+            f"No criteria set has the id {set_id}.",
+            FieldErrorType.NOT_FOUND,
+        )
 
 
 async def create_set(
@@ -288,16 +292,21 @@ async def update_set(
     """Change a set no certification uses yet, if it is still at ``expected_version``."""
     criteria_set = await get_set(session, set_id)
     changes = data.model_dump(exclude_unset=True, mode="json")
-    for name in ("name", "criteria", "pass_rule"):
-        if name in changes and changes[name] is None:
-            raise ValidationFailed(f"{name} cannot be null.", field=name)
+    nulls = [
+        name
+        for name in ("name", "criteria", "pass_rule")
+        if name in changes and changes[name] is None
+    ]
+    if nulls:
+        raise ValidationFailed.not_null(nulls)
     if "criteria" in changes or "pass_rule" in changes:
         criteria = data.criteria if data.criteria is not None else _criteria(criteria_set)
         pass_rule = data.pass_rule or PassRule.model_validate(criteria_set.pass_rule)
         try:
             check_criteria(criteria, pass_rule)
         except ValueError as error:
-            raise ValidationFailed(str(error).capitalize() + ".") from None
+            # loc ["body"], as pydantic's model validator answers the same check on create.
+            raise ValidationFailed.field(("body",), str(error).capitalize() + ".") from None
     await _write_unused(session, criteria_set, expected_version, changes)
     audit_service.record(
         session,

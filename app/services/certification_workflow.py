@@ -17,7 +17,14 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import fetch_row, utcnow, uuid7
-from app.errors import Conflict, Forbidden, InvalidTransition, PreconditionFailed, ValidationFailed
+from app.errors import (
+    Conflict,
+    FieldErrorType,
+    Forbidden,
+    InvalidTransition,
+    PreconditionFailed,
+    ValidationFailed,
+)
 from app.models.certification_criteria import CriteriaSet
 from app.models.certifications import (
     TRANSITIONS,
@@ -202,9 +209,9 @@ async def review(
     given = {item["code"] for item in findings}
     missing = [c for c in criteria_service.criterion_codes(criteria_set) if c not in given]
     if missing:
-        raise ValidationFailed(
+        raise ValidationFailed.field(
+            ("body", "criteria"),
             f"A review covers every criterion of the set; missing: {', '.join(missing)}.",
-            field="criteria",
             missing_criteria=missing,
         )
     verdict = criteria_service.evaluate(criteria_set, findings)
@@ -290,16 +297,18 @@ async def decide(
     if body.outcome is not by_rule and not body.override_reason:
         criteria_set = await _criteria_set(session, certification)
         verdict = criteria_service.evaluate(criteria_set, certification.review_criteria or [])
-        raise ValidationFailed(
+        raise ValidationFailed.field(
+            ("body", "outcome"),
             f"The review {'passes' if passed else 'fails'} the pass rule ({verdict.explain()}), "
             f"so the outcome is {by_rule.value}; to decide {body.outcome.value} instead, "
             "give override_reason.",
-            field="outcome",
             review_passed=passed,
             outcome_by_rule=by_rule.value,
         )
     if body.outcome is Outcome.REJECTED and not body.reasons:
-        raise ValidationFailed("A rejection needs reasons.", field="reasons")
+        raise ValidationFailed.field(
+            ("body", "reasons"), "A rejection needs reasons.", FieldErrorType.MISSING
+        )
     values: dict[str, Any] = {
         "decision_outcome": body.outcome.value,
         "decision_no": body.decision_no,
@@ -342,9 +351,10 @@ async def revoke(
     )
     revoked_on: date = body.revoked_on or utcnow().date()
     if certification.decided_on and revoked_on < certification.decided_on:
-        raise ValidationFailed(
+        raise ValidationFailed.field(
+            ("body", "revoked_on"),
             f"revoked_on cannot be before the decision of {certification.decided_on}.",
-            field="revoked_on",
+            FieldErrorType.GREATER_THAN_EQUAL,
         )
     values = {
         "revocation_reason": body.reason,

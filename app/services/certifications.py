@@ -14,7 +14,7 @@ from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import columns, compare_and_set, fetch_row, utcnow
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, FieldErrorType, Forbidden, NotFound, ValidationFailed
 from app.models.certification_criteria import CriteriaSet
 from app.models.certifications import (
     Certification,
@@ -219,28 +219,33 @@ async def _criteria_set_for(
     if criteria_set_id is None:
         latest = await criteria_service.latest_set(session, year)
         if latest is None:
-            raise ValidationFailed(
-                f"No criteria set is published for {year}.", field="criteria_set_id"
+            raise ValidationFailed.field(
+                ("body", "criteria_set_id"),
+                f"No criteria set is published for {year}.",
+                FieldErrorType.NOT_FOUND,
             )
         return latest
     try:
         criteria_set = await criteria_service.get_set(session, criteria_set_id)
     except NotFound:
-        raise ValidationFailed(
-            f"No criteria set has the id {criteria_set_id}.", field="criteria_set_id"
+        raise ValidationFailed.field(
+            ("body", "criteria_set_id"),
+            f"No criteria set has the id {criteria_set_id}.",
+            FieldErrorType.NOT_FOUND,
         ) from None
     if criteria_set.year != year:
-        raise ValidationFailed(
-            f"The criteria set is for {criteria_set.year}, not {year}.", field="criteria_set_id"
+        raise ValidationFailed.field(
+            ("body", "criteria_set_id"), f"The criteria set is for {criteria_set.year}, not {year}."
         )
     return criteria_set
 
 
 def _check_households(committed: int, total: int) -> None:
     if committed > total:
-        raise ValidationFailed(
+        raise ValidationFailed.field(
+            ("body", "households_committed"),
             f"households_committed ({committed}) cannot exceed households_total ({total}).",
-            field="households_committed",
+            FieldErrorType.LESS_THAN_EQUAL,
         )
 
 
@@ -262,8 +267,10 @@ async def create_certification(
         ),
     )
     if neighbourhood is None:
-        raise ValidationFailed(
-            f"No neighbourhood has the id {data.neighbourhood_id}.", field="neighbourhood_id"
+        raise ValidationFailed.field(
+            ("body", "neighbourhood_id"),
+            f"No neighbourhood has the id {data.neighbourhood_id}.",
+            FieldErrorType.NOT_FOUND,
         )
     reason = can_register(principal, data.neighbourhood_id)
     if reason:
@@ -344,7 +351,7 @@ async def update_certification(
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     nulls = sorted(name for name in _NOT_NULL if name in changes and changes[name] is None)
     if nulls:
-        raise ValidationFailed(f"These fields cannot be null: {', '.join(nulls)}.")
+        raise ValidationFailed.not_null(nulls)
     if data.self_assessment is not None:
         changes["self_assessment"] = _findings(data.self_assessment)
     _check_households(

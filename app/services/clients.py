@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.data.repository import Repository
 from app.data.visibility import Visible
 from app.db import columns, compare_and_set, utcnow
-from app.errors import Forbidden, ValidationFailed
+from app.errors import FieldErrorType, Forbidden, ValidationFailed
 from app.models.clients import Client
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.revocations import tokens_ended
@@ -70,12 +70,18 @@ async def create_client(
     _require_admin(principal)
     anchor = await unit_service.resolve_unit(session, data.unit_code)
     if anchor is None or anchor.level is UnitLevel.NEIGHBOURHOOD:
-        raise ValidationFailed(f"No province or ward has the code {data.unit_code!r}.")
+        raise ValidationFailed.field(
+            ("body", "unit_code"),
+            f"No province or ward has the code {data.unit_code!r}.",
+            FieldErrorType.NOT_FOUND,
+        )
     allowed = ROLE_SCOPES[Role.WARD_SYSTEM]
     scopes = frozenset(data.scopes) if data.scopes is not None else DEFAULT_CLIENT_SCOPES
     if not scopes <= allowed:
         bad = ", ".join(sorted(scopes - allowed))
-        raise ValidationFailed(f"A ward system cannot hold these scopes: {bad}.")
+        raise ValidationFailed.field(
+            ("body", "scopes"), f"A ward system cannot hold these scopes: {bad}."
+        )
     secret = new_secret("wss_")
     api_key = new_secret("wsk_")
     client = Client(

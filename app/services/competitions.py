@@ -211,7 +211,7 @@ async def update_competition(
     changes = data.model_dump(exclude_unset=True)
     if "name" in changes:
         if changes["name"] is None:
-            raise ValidationFailed("name cannot be null.", field="name")
+            raise ValidationFailed.not_null(["name"])
         await _ensure_name_free(
             session,
             competition.unit_code,

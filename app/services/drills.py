@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.repository import Filter, Present, Repository
 from app.db import columns, compare_and_set, utcnow
-from app.errors import Conflict, Forbidden, ValidationFailed
+from app.errors import Conflict, FieldErrorType, Forbidden, ValidationFailed
 from app.models.drills import Drill
 from app.models.fire_teams import FireTeam
 from app.pagination import CursorCodec, Keyset, PageParams
@@ -117,7 +117,9 @@ async def list_drills(
 ) -> tuple[Sequence[Any], str | None]:
     """Drills in scope in calendar order, filtered by team, place, held or not, and days."""
     if date_from and date_to and date_from > date_to:
-        raise ValidationFailed("from is after to.", field="from")
+        raise ValidationFailed.field(
+            ("query", "from"), "from is after to.", FieldErrorType.LESS_THAN_EQUAL
+        )
     filters = {
         "team_id": team_id,
         "ward_code": ward_code,
@@ -192,7 +194,7 @@ async def update_drill(
     changes = data.model_dump(exclude_unset=True)
     nulls = sorted(n for n in ("scenario", "planned_for") if n in changes and changes[n] is None)
     if nulls:
-        raise ValidationFailed(f"These fields cannot be null: {', '.join(nulls)}.")
+        raise ValidationFailed.not_null(nulls)
     if changes.get("outcome") is not None:
         changes["outcome"] = str(changes["outcome"])
     state = {name: getattr(drill, name) for name in _FIELDS} | changes

@@ -176,7 +176,7 @@ async def update_exemplary_model(
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     nulls = sorted(k for k in ("year", "decision_no") if k in changes and changes[k] is None)
     if nulls:
-        raise ValidationFailed(f"These fields cannot be null: {', '.join(nulls)}.")
+        raise ValidationFailed.not_null(nulls)
     if "year" in changes:
         await _ensure_year_free(session, designation.group_id, changes["year"], designation.id)
     await compare_and_set(session, designation, expected_version, changes)

@@ -349,7 +349,7 @@ async def update_equipment(
         name for name in ("kind", "quantity") if name in changes and changes[name] is None
     )
     if nulls:
-        raise ValidationFailed(f"These fields cannot be null: {', '.join(nulls)}.")
+        raise ValidationFailed.not_null(nulls)
     if "kind" in changes:
         changes["kind"] = str(changes["kind"])
     state = {name: getattr(item, name) for name in _FIELDS} | changes

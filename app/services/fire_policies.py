@@ -27,11 +27,7 @@ def today() -> date:
 
 def rule_violation(rule: str, field: str, message: str) -> ValidationFailed:
     """A 422 naming the domain rule (``rule``) and the field it concerns (``errors``)."""
-    return ValidationFailed(
-        message,
-        rule=rule,
-        errors=[{"loc": ["body", field], "msg": message, "type": rule}],
-    )
+    return ValidationFailed.field(("body", field), message, rule, rule=rule)
 
 
 # --- who sees and does what ------------------------------------------------------

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.data.repository import Repository
 from app.data.writes import UnitOfWrite
 from app.db import columns, fetch_row, utcnow
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, FieldErrorType, Forbidden, NotFound, ValidationFailed
 from app.models.competitions import CompetitionEntry
 from app.models.drills import Drill
 from app.models.fire_equipment import FireEquipment
@@ -172,7 +172,7 @@ async def _ensure_nothing_kept_at(
 def _not_null(changes: dict[str, Any], *names: str) -> None:
     nulls = sorted(name for name in names if name in changes and changes[name] is None)
     if nulls:
-        raise ValidationFailed(f"These fields cannot be null: {', '.join(nulls)}.")
+        raise ValidationFailed.not_null(nulls)
 
 
 # --- reads -------------------------------------------------------------------------
@@ -219,8 +219,10 @@ async def referenced_team(
     try:
         return await get_team(session, principal, team_id)
     except NotFound:
-        raise ValidationFailed(
-            f"No fire team you can see has the id {team_id}.", field="team_id"
+        raise ValidationFailed.field(
+            ("body", "team_id"),
+            f"No fire team you can see has the id {team_id}.",
+            FieldErrorType.NOT_FOUND,
         ) from None
 
 
@@ -238,13 +240,15 @@ async def create_team(
         ),
     )
     if place is None:
-        raise ValidationFailed(
-            f"No neighbourhood has the id {data.neighbourhood_id}.", field="neighbourhood_id"
+        raise ValidationFailed.field(
+            ("body", "neighbourhood_id"),
+            f"No neighbourhood has the id {data.neighbourhood_id}.",
+            FieldErrorType.NOT_FOUND,
         )
     if data.ward_code is not None and data.ward_code != place.ward_code:
-        raise ValidationFailed(
+        raise ValidationFailed.field(
+            ("body", "ward_code"),
             f"The neighbourhood lies in ward {place.ward_code}, not {data.ward_code}.",
-            field="ward_code",
         )
     reason = can_manage_team(principal, place.ward_code, data.neighbourhood_id)
     if reason:

@@ -14,7 +14,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import columns, fetch_row, fetch_rows, utcnow, uuid7
-from app.errors import Forbidden, NotFound, ValidationFailed
+from app.errors import FieldErrorType, Forbidden, NotFound, ValidationFailed
 from app.models.cameras import Camera, CameraStatus, Sharing
 from app.models.footage_requests import (
     OPEN_STATUSES,
@@ -215,20 +215,33 @@ def _named(cameras: Iterable[Mapping[Any, Any]]) -> str:
 
 def _check_window(data: FootageRequestCreate, now: datetime) -> None:
     if data.window_end <= data.window_start:
-        raise ValidationFailed("window_end must be after window_start.", field="window_end")
+        raise ValidationFailed.field(
+            ("body", "window_end"),
+            "window_end must be after window_start.",
+            FieldErrorType.GREATER_THAN,
+        )
     if data.window_end - data.window_start > MAX_WINDOW:
-        raise ValidationFailed(
+        raise ValidationFailed.field(
+            ("body", "window_end"),
             "The window is at most 24 hours: ask for longer in several requests.",
-            field="window_end",
+            FieldErrorType.LESS_THAN_EQUAL,
         )
     if data.window_end > now:
-        raise ValidationFailed(
-            "window_end is in the future: footage not yet recorded.", field="window_end"
+        raise ValidationFailed.field(
+            ("body", "window_end"),
+            "window_end is in the future: footage not yet recorded.",
+            FieldErrorType.DATETIME_PAST,
         )
     if data.respond_by <= now:
-        raise ValidationFailed("respond_by must be in the future.", field="respond_by")
+        raise ValidationFailed.field(
+            ("body", "respond_by"),
+            "respond_by must be in the future.",
+            FieldErrorType.DATETIME_FUTURE,
+        )
     if len(set(data.camera_ids)) != len(data.camera_ids):
-        raise ValidationFailed("camera_ids lists a camera twice.", field="camera_ids")
+        raise ValidationFailed.field(
+            ("body", "camera_ids"), "camera_ids lists a camera twice.", FieldErrorType.DUPLICATE
+        )
 
 
 async def _requestable_cameras(
@@ -250,33 +263,38 @@ async def _requestable_cameras(
     found = {row.id: row._mapping for row in await fetch_rows(session, statement)}
     missing = [str(i) for i in data.camera_ids if i not in found]
     if missing:
-        raise ValidationFailed(
-            f"No camera of your ward has the id {', '.join(missing)}.", field="camera_ids"
+        raise ValidationFailed.field(
+            ("body", "camera_ids"),
+            f"No camera of your ward has the id {', '.join(missing)}.",
+            FieldErrorType.NOT_FOUND,
         )
     cameras: list[Mapping[Any, Any]] = [found[i] for i in data.camera_ids]
     if len({c["ward_code"] for c in cameras}) > 1:
-        raise ValidationFailed("A footage request asks cameras of one ward.", field="camera_ids")
+        raise ValidationFailed.field(
+            ("body", "camera_ids"), "A footage request asks cameras of one ward."
+        )
     unshared = [c for c in cameras if c["sharing"] == Sharing.NONE]
     if unshared:
-        raise ValidationFailed(
+        raise ValidationFailed.field(
+            ("body", "camera_ids"),
             f"These cameras' owners do not share footage: {_named(unshared)}.",
-            field="camera_ids",
         )
     retired = [c for c in cameras if c["status"] == CameraStatus.DECOMMISSIONED]
     if retired:
-        raise ValidationFailed(
-            f"These cameras are decommissioned: {_named(retired)}.", field="camera_ids"
+        raise ValidationFailed.field(
+            ("body", "camera_ids"), f"These cameras are decommissioned: {_named(retired)}."
         )
     # Footage older than a camera's retention no longer exists.
     expired = [c for c in cameras if data.window_start < now - timedelta(days=c["retention_days"])]
     if expired:
-        raise ValidationFailed(
+        raise ValidationFailed.field(
+            ("body", "window_start"),
             "The window starts before the oldest footage these cameras keep: "
             + "; ".join(
                 f"{c['label']} ({c['id']}) keeps {c['retention_days']} days" for c in expired
             )
             + ".",
-            field="window_start",
+            FieldErrorType.GREATER_THAN_EQUAL,
             camera_ids=[str(c["id"]) for c in expired],
         )
     late = [
@@ -285,7 +303,8 @@ async def _requestable_cameras(
         if data.respond_by > data.window_start + timedelta(days=c["retention_days"])
     ]
     if late:
-        raise ValidationFailed(
+        raise ValidationFailed.field(
+            ("body", "respond_by"),
             "respond_by is after the footage of the window is overwritten on "
             + "; ".join(
                 f"{c['label']} ({c['id']}) at "
@@ -293,7 +312,7 @@ async def _requestable_cameras(
                 for c in late
             )
             + ".",
-            field="respond_by",
+            FieldErrorType.LESS_THAN_EQUAL,
             camera_ids=[str(c["id"]) for c in late],
         )
     return cameras

@@ -12,7 +12,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import fetch_rows, utcnow
-from app.errors import Forbidden, InvalidTransition, ValidationFailed
+from app.errors import FieldErrorType, Forbidden, InvalidTransition, ValidationFailed
 from app.models.cameras import Camera
 from app.models.footage_requests import (
     TRANSITIONS,
@@ -108,12 +108,15 @@ def _pick(
     by_camera = {item["camera_id"]: item for item in items}
     unknown = [str(i) for i in camera_ids if i not in by_camera]
     if unknown:
-        raise ValidationFailed(
+        raise ValidationFailed.field(
+            ("body", "camera_ids"),
             f"This request asks you about no camera with the id {', '.join(unknown)}.",
-            field="camera_ids",
+            FieldErrorType.NOT_FOUND,
         )
     if len(set(camera_ids)) != len(camera_ids):
-        raise ValidationFailed("camera_ids lists a camera twice.", field="camera_ids")
+        raise ValidationFailed.field(
+            ("body", "camera_ids"), "camera_ids lists a camera twice.", FieldErrorType.DUPLICATE
+        )
     return [by_camera[i] for i in camera_ids]
 
 

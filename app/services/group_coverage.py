@@ -12,7 +12,7 @@ from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import columns, fetch_rows
-from app.errors import ValidationFailed
+from app.errors import FieldErrorType, ValidationFailed
 from app.models.groups import GroupResidentialGroup, SelfManagedGroup
 from app.models.units import Neighbourhood, ResidentialGroup
 from app.schemas.groups import GroupKind
@@ -111,9 +111,10 @@ async def check_covered(
     missing = [str(i) for i in distinct if i not in found]
     if missing:
         where = "the group's neighbourhood" if neighbourhood_id else f"ward {ward_code}"
-        raise ValidationFailed(
+        raise ValidationFailed.field(
+            ("body", "covered_residential_group_ids"),
             f"These are not residential groups of {where}: {', '.join(missing)}.",
-            field="covered_residential_group_ids",
+            FieldErrorType.NOT_FOUND,
         )
     return distinct
 

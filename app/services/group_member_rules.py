@@ -30,9 +30,7 @@ def _one_year_before(day: date) -> date:
 
 
 def _rule(rule: str, field: str, detail: str) -> ValidationFailed:
-    return ValidationFailed(
-        detail, rule=rule, errors=[{"loc": ["body", field], "msg": detail, "type": rule}]
-    )
+    return ValidationFailed.field(("body", field), detail, rule, rule=rule)
 
 
 def check_member(kind: str, values: dict[str, Any]) -> None:

@@ -245,9 +245,9 @@ async def _check_account(
         or user.role != Role.GROUP_LEADER.value
         or user.ward_code != group.ward_code
     ):
-        raise ValidationFailed(
+        raise ValidationFailed.field(
+            ("body", "user_id"),
             f"user_id must name an active group_leader account of ward {group.ward_code}.",
-            field="user_id",
         )
     statement = select(func.count()).where(
         col(GroupMember.group_id) == group.id,
@@ -336,7 +336,7 @@ async def update_member(
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     nulls = sorted(name for name in _REQUIRED if name in changes and changes[name] is None)
     if nulls:
-        raise ValidationFailed(f"These fields cannot be null: {', '.join(nulls)}.")
+        raise ValidationFailed.not_null(nulls)
     if "user_id" in changes:
         await _check_account(session, principal, group, changes["user_id"], member.id)
     if "position" in changes:

@@ -12,7 +12,7 @@ from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import columns, compare_and_set, fetch_row, utcnow
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, FieldErrorType, Forbidden, NotFound, ValidationFailed
 from app.models.groups import ExemplaryModel, GroupMember, GroupResidentialGroup, SelfManagedGroup
 from app.models.units import Neighbourhood, Ward
 from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
@@ -211,17 +211,20 @@ async def _full(session: AsyncSession, group_id: uuid.UUID) -> dict[str, Any]:
 async def _live_neighbourhood(session: AsyncSession, neighbourhood_id: uuid.UUID) -> Neighbourhood:
     neighbourhood = await session.get(Neighbourhood, neighbourhood_id)
     if neighbourhood is None or neighbourhood.deleted_at is not None:
-        raise ValidationFailed(
-            f"No neighbourhood has the id {neighbourhood_id}.", field="neighbourhood_id"
+        raise ValidationFailed.field(
+            ("body", "neighbourhood_id"),
+            f"No neighbourhood has the id {neighbourhood_id}.",
+            FieldErrorType.NOT_FOUND,
         )
     return neighbourhood
 
 
 def _check_households_linked(kind: str, households_linked: int | None) -> None:
     if households_linked is not None and kind != GroupKind.CRIME_PREVENTION_CHANNEL.value:
-        raise ValidationFailed(
+        raise ValidationFailed.field(
+            ("body", "households_linked"),
             "households_linked is only for crime-prevention channels.",
-            field="households_linked",
+            "households_linked_channel_only",
             rule="households_linked_channel_only",
         )
 
@@ -233,19 +236,26 @@ async def create_group(
     if data.neighbourhood_id is not None:
         neighbourhood = await _live_neighbourhood(session, data.neighbourhood_id)
         if data.ward_code is not None and data.ward_code != neighbourhood.ward_code:
-            raise ValidationFailed(
+            raise ValidationFailed.field(
+                ("body", "ward_code"),
                 f"Neighbourhood {neighbourhood.id} is in ward {neighbourhood.ward_code}, "
                 f"not {data.ward_code}.",
-                field="ward_code",
             )
         province_code, ward_code = neighbourhood.province_code, neighbourhood.ward_code
     elif data.ward_code is not None:
         ward = await session.get(Ward, data.ward_code)
         if ward is None:
-            raise ValidationFailed(f"No ward has the code {data.ward_code!r}.", field="ward_code")
+            raise ValidationFailed.field(
+                ("body", "ward_code"),
+                f"No ward has the code {data.ward_code!r}.",
+                FieldErrorType.NOT_FOUND,
+            )
         province_code, ward_code = ward.province_code, ward.code
     else:
-        raise ValidationFailed("Give neighbourhood_id, or ward_code for a ward-wide group.")
+        raise ValidationFailed.missing_one_of(
+            [("body", "neighbourhood_id"), ("body", "ward_code")],
+            "Give neighbourhood_id, or ward_code for a ward-wide group.",
+        )
     reason = can_manage_group(principal, ward_code, data.neighbourhood_id)
     if reason:
         raise Forbidden(reason)
@@ -306,16 +316,16 @@ async def update_group(
         if k in changes and changes[k] is None
     )
     if nulls:
-        raise ValidationFailed(f"These fields cannot be null: {', '.join(nulls)}.")
+        raise ValidationFailed.not_null(nulls)
     neighbourhood_id = changes.get("neighbourhood_id", group.neighbourhood_id)
     if "neighbourhood_id" in changes and neighbourhood_id != group.neighbourhood_id:
         if neighbourhood_id is not None:
             neighbourhood = await _live_neighbourhood(session, neighbourhood_id)
             if neighbourhood.ward_code != group.ward_code:
-                raise ValidationFailed(
+                raise ValidationFailed.field(
+                    ("body", "neighbourhood_id"),
                     f"A group stays in its ward ({group.ward_code}); "
                     f"neighbourhood {neighbourhood_id} is in {neighbourhood.ward_code}.",
-                    field="neighbourhood_id",
                 )
         reason = can_manage_group(principal, group.ward_code, neighbourhood_id)
         if reason:

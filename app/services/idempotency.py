@@ -20,7 +20,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import HeldRows, Prepared, columns, flush_pending, held_rows, utcnow, uuid7
-from app.errors import AppError, Conflict, ValidationFailed
+from app.errors import AppError, Conflict, FieldErrorType, ValidationFailed
 from app.models.idempotency import IdempotencyKey
 
 
@@ -119,9 +119,10 @@ async def stored_answer(session: AsyncSession, keyed: KeyedRequest) -> Answer | 
         return None
     request_hash, status_code, response_body, response_headers = row
     if request_hash != keyed.request_hash:
-        raise ValidationFailed(
+        raise ValidationFailed.field(
+            ("header", "Idempotency-Key"),
             "This Idempotency-Key was used with another request body; use a new key.",
-            errors=[{"loc": ["header", "Idempotency-Key"], "msg": "reused", "type": "reused"}],
+            FieldErrorType.REUSED,
         )
     body = _opened(keyed.cipher, response_body)
     if status_code is None or body is None:

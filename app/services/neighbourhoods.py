@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.data.repository import Repository
 from app.data.visibility import Visible
 from app.db import columns, compare_and_set, fetch_row, utcnow
-from app.errors import Conflict, Forbidden, ValidationFailed
+from app.errors import Conflict, FieldErrorType, Forbidden, ValidationFailed
 from app.models.units import Neighbourhood, ResidentialGroup, Ward
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.neighbourhoods import NeighbourhoodCreate, NeighbourhoodUpdate
@@ -90,7 +90,7 @@ def can_write_ward(principal: Principal, ward_code: str) -> str | None:
 def reject_nulls(changes: dict[str, Any]) -> dict[str, Any]:
     nulls = sorted(name for name, value in changes.items() if value is None)
     if nulls:
-        raise ValidationFailed(f"These fields cannot be null: {', '.join(nulls)}.")
+        raise ValidationFailed.not_null(nulls)
     return changes
 
 
@@ -121,7 +121,11 @@ async def create_neighbourhood(
     """Add a neighbourhood to a ward the principal manages."""
     ward = await session.get(Ward, data.ward_code)
     if ward is None:
-        raise ValidationFailed(f"No ward has the code {data.ward_code!r}.", field="ward_code")
+        raise ValidationFailed.field(
+            ("body", "ward_code"),
+            f"No ward has the code {data.ward_code!r}.",
+            FieldErrorType.NOT_FOUND,
+        )
     reason = can_write_ward(principal, data.ward_code)
     if reason:
         raise Forbidden(reason)

@@ -39,8 +39,11 @@ SERVICE_NOTICE = (
 OPEN, CLOSED = "open", "closed"
 
 
-class Open311Error(Exception):
-    """An error answered in the specification's own format."""
+class Open311Failure(Exception):
+    """An error answered in the specification's own format, the body ``Open311Error`` describes.
+
+    Not an ``AppError``: it must never reach the problem handler, which would answer
+    an Open311 client in a format it does not read (``Open311Route`` renders it)."""
 
     def __init__(self, status: int, description: str) -> None:
         super().__init__(description)
@@ -95,7 +98,7 @@ def service_definition(service_code: str) -> dict[str, Any]:
     """A service's attributes (404 for an unknown code)."""
     category = report_categories.CATEGORIES.get(service_code)
     if category is None:
-        raise Open311Error(404, f"service_code {service_code!r} was not found.")
+        raise Open311Failure(404, f"service_code {service_code!r} was not found.")
     attributes = []
     for order, question in enumerate(category.questions, start=1):
         attribute: dict[str, Any] = {
@@ -121,7 +124,7 @@ def service_definition(service_code: str) -> dict[str, Any]:
 async def authenticate(session: AsyncSession, api_key: str | None, action: str) -> Client:
     """The active machine client an ``api_key`` belongs to; 403 otherwise."""
     if not api_key:
-        raise Open311Error(403, f"api_key is required to {action}.")
+        raise Open311Failure(403, f"api_key is required to {action}.")
     client = (
         await session.exec(
             select_model(Client).where(
@@ -132,7 +135,7 @@ async def authenticate(session: AsyncSession, api_key: str | None, action: str) 
         )
     ).first()
     if client is None:
-        raise Open311Error(403, f"Invalid api_key received -- can't proceed to {action}.")
+        raise Open311Failure(403, f"Invalid api_key received -- can't proceed to {action}.")
     return client
 
 
@@ -140,7 +143,7 @@ async def ward_of(session: AsyncSession, jurisdiction_id: str) -> Ward:
     """The ward a ``jurisdiction_id`` names (404 if none)."""
     ward = await session.get(Ward, jurisdiction_id) if jurisdiction_id.isdigit() else None
     if ward is None:
-        raise Open311Error(404, f"jurisdiction_id {jurisdiction_id!r} was not found.")
+        raise Open311Failure(404, f"jurisdiction_id {jurisdiction_id!r} was not found.")
     return ward
 
 
@@ -165,11 +168,11 @@ def check_text(params: Mapping[str, str]) -> None:
     text types do: docs/api-guide.md); descriptions and attribute answers may hold line breaks."""
     for name, value in params.items():
         if refused_character(name) is not None:
-            raise Open311Error(400, "A parameter name contains a control character.")
+            raise Open311Failure(400, "A parameter name contains a control character.")
         multiline = name == "description" or name.startswith("attribute[")
         refused = refused_character(value, multiline=multiline)
         if refused is not None:
-            raise Open311Error(400, f"{name}: {refusal_message(refused, multiline=multiline)}")
+            raise Open311Failure(400, f"{name}: {refusal_message(refused, multiline=multiline)}")
 
 
 # --- creating a request -------------------------------------------------------
@@ -184,9 +187,9 @@ def _float(form: Mapping[str, str], name: str, bound: float) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        raise Open311Error(400, f"{name} must be a number.") from None
+        raise Open311Failure(400, f"{name} must be a number.") from None
     if not -bound <= value <= bound:
-        raise Open311Error(400, f"{name} must lie between -{bound:g} and {bound:g}.")
+        raise Open311Failure(400, f"{name} must lie between -{bound:g} and {bound:g}.")
     return value
 
 
@@ -204,34 +207,34 @@ async def create_request(session: AsyncSession, form: Mapping[str, str]) -> Repo
     client = await authenticate(session, form.get("api_key"), "create_request")
     service_code = form.get("service_code")
     if not service_code:
-        raise Open311Error(400, "service_code is required.")
+        raise Open311Failure(400, "service_code is required.")
     if service_code not in report_categories.CATEGORIES:
-        raise Open311Error(404, f"service_code {service_code!r} was not found.")
+        raise Open311Failure(404, f"service_code {service_code!r} was not found.")
     for name, most in _LIMITS.items():
         if len(form.get(name, "")) > most:
-            raise Open311Error(400, f"{name} is longer than {most} characters.")
+            raise Open311Failure(400, f"{name} is longer than {most} characters.")
     lat, lon = _float(form, "lat", 90), _float(form, "long", 180)
     address = (form.get("address_string") or "").strip() or None
     if (lat is None) != (lon is None):
-        raise Open311Error(400, "Give both lat and long, or neither.")
+        raise Open311Failure(400, "Give both lat and long, or neither.")
     if lat is None and address is None:
-        raise Open311Error(400, "A location is required: lat and long, or address_string.")
+        raise Open311Failure(400, "A location is required: lat and long, or address_string.")
     description = (form.get("description") or "").strip()
     if not description:
-        raise Open311Error(400, "description is required.")
+        raise Open311Failure(400, "description is required.")
     media_url = (form.get("media_url") or "").strip()
     if media_url and not media_url.startswith(("http://", "https://")):
-        raise Open311Error(400, "media_url must be an http or https URL.")
+        raise Open311Failure(400, "media_url must be an http or https URL.")
     jurisdiction_id = form.get("jurisdiction_id") or client.ward_code
     if not jurisdiction_id:
-        raise Open311Error(400, "jurisdiction_id (the ward code) is required for this api_key.")
+        raise Open311Failure(400, "jurisdiction_id (the ward code) is required for this api_key.")
     ward = await ward_of(session, jurisdiction_id)
     if not serves(client, ward):
-        raise Open311Error(403, f"This api_key does not serve jurisdiction {ward.code}.")
+        raise Open311Failure(403, f"This api_key does not serve jurisdiction {ward.code}.")
     try:
         attributes = report_categories.check_answers(service_code, _answers(form))
     except report_categories.AnswerError as error:
-        raise Open311Error(
+        raise Open311Failure(
             400, "; ".join(f"attribute[{code}]: {text}" for code, text in error.problems)
         ) from None
     report = Report(

@@ -33,7 +33,7 @@ from app.services import reports as report_service
 from app.services.open311 import (
     CLOSED,
     OPEN,
-    Open311Error,
+    Open311Failure,
     authenticate,
     serves,
     status_of,
@@ -55,7 +55,7 @@ async def _unit(session: AsyncSession, client: Client, jurisdiction_id: str | No
     if jurisdiction_id:
         ward = await ward_of(session, jurisdiction_id)
         if not serves(client, ward):
-            raise Open311Error(403, f"This api_key does not serve jurisdiction {ward.code}.")
+            raise Open311Failure(403, f"This api_key does not serve jurisdiction {ward.code}.")
         return "ward_code", ward.code
     if client.ward_code is not None:
         return "ward_code", client.ward_code
@@ -71,7 +71,7 @@ async def _read_unit(session: AsyncSession, params: Mapping[str, str], action: s
         _reader(client)
         return await _unit(session, client, jurisdiction_id)
     if not jurisdiction_id:
-        raise Open311Error(
+        raise Open311Failure(
             400, "jurisdiction_id (a ward code) is required when reading without an api_key."
         )
     ward = await ward_of(session, jurisdiction_id)
@@ -92,7 +92,7 @@ async def _read_scope(
 
 def _reader(client: Client) -> None:
     if "reports:read" not in client.scopes.split():
-        raise Open311Error(403, "This api_key's client may not read reports (reports:read).")
+        raise Open311Failure(403, "This api_key's client may not read reports (reports:read).")
 
 
 def _datetime(form: Mapping[str, str], name: str) -> datetime | None:
@@ -102,15 +102,15 @@ def _datetime(form: Mapping[str, str], name: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        raise Open311Error(
+        raise Open311Failure(
             400, f"{name} must be a W3C datetime, e.g. 2026-01-01T00:00:00Z."
         ) from None
     if value.tzinfo is None:
-        raise Open311Error(400, f"{name} must carry a time zone (Z or an offset).")
+        raise Open311Failure(400, f"{name} must carry a time zone (Z or an offset).")
     if not instant_in_range(value):
         # What the API's datetime type takes (docs/api-guide.md): the window's
         # arithmetic and the conversion to UTC stay inside Python's years.
-        raise Open311Error(
+        raise Open311Failure(
             400, f"{name} must lie between 1900-01-01T00:00:00Z and 2999-12-31T23:59:59Z."
         )
     return value
@@ -127,9 +127,9 @@ def window(params: Mapping[str, str]) -> tuple[datetime, datetime]:
     if end is None:
         end = start + MAX_SPAN
     if end < start:
-        raise Open311Error(400, "end_date is before start_date.")
+        raise Open311Failure(400, "end_date is before start_date.")
     if end - start > MAX_SPAN:
-        raise Open311Error(400, "start_date and end_date may not span more than 90 days.")
+        raise Open311Failure(400, "start_date and end_date may not span more than 90 days.")
     return start, end
 
 
@@ -262,7 +262,7 @@ async def list_requests(session: AsyncSession, params: Mapping[str, str]) -> lis
         try:
             wanted = [uuid.UUID(value) for value in ids]
         except ValueError:
-            raise Open311Error(400, "service_request_id must be a comma list of ids.") from None
+            raise Open311Failure(400, "service_request_id must be a comma list of ids.") from None
         statement = _request_statement(_in_unit(unit)).where(col(Report.id).in_(wanted))
         rows = await fetch_rows(session, statement.order_by(*_NEWEST_FIRST).limit(MAX_RESULTS))
         return [_request(row, public=public) for row in rows]
@@ -270,10 +270,10 @@ async def list_requests(session: AsyncSession, params: Mapping[str, str]) -> lis
     service_codes = _codes(params, "service_code")
     unknown = sorted(set(service_codes) - set(report_categories.CATEGORIES))
     if unknown:
-        raise Open311Error(400, f"Unknown service_code: {', '.join(unknown)}.")
+        raise Open311Failure(400, f"Unknown service_code: {', '.join(unknown)}.")
     statuses = set(_codes(params, "status"))
     if not statuses <= {OPEN, CLOSED}:
-        raise Open311Error(400, "status must be open, closed, or both (comma-separated).")
+        raise Open311Failure(400, "status must be open, closed, or both (comma-separated).")
     narrowed = []
     if service_codes:
         narrowed.append(col(Report.category).in_(service_codes))
@@ -305,7 +305,7 @@ async def get_request(
     if report_id is not None:
         row = await fetch_row(session, _request_statement(scope).where(col(Report.id) == report_id))
     if row is None:
-        raise Open311Error(404, f"service_request_id {service_request_id!r} was not found.")
+        raise Open311Failure(404, f"service_request_id {service_request_id!r} was not found.")
     return _request(row, public=not params.get("api_key"))
 
 

@@ -40,7 +40,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.cache import Cached, TTLCache
 from app.db import columns, fetch_row, fetch_rows
-from app.errors import Forbidden, ValidationFailed
+from app.errors import FieldErrorType, Forbidden, ValidationFailed
 from app.models.reports import Report
 from app.security import Principal, Role, UnitLevel
 from app.services import units as unit_service
@@ -109,9 +109,10 @@ async def unit_anchor(session: AsyncSession, unit_code: str) -> UnitAnchor:
     """The province, ward or neighbourhood ``unit_code`` names (422 if none)."""
     anchor = await unit_service.resolve_unit(session, unit_code)
     if anchor is None:
-        raise ValidationFailed(
+        raise ValidationFailed.field(
+            ("query", "unit_code"),
             f"No province, ward or neighbourhood has the code {unit_code!r}.",
-            errors=[{"loc": ["query", "unit_code"], "msg": "unknown unit", "type": "value_error"}],
+            FieldErrorType.NOT_FOUND,
         )
     return anchor
 

@@ -10,7 +10,13 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import columns, fetch_row, utcnow
-from app.errors import InvalidTransition, NotFound, PreconditionFailed
+from app.errors import (
+    FieldErrorType,
+    InvalidTransition,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
 from app.models.reports import Report, ReportUpdate
 from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
 from app.schemas.report_updates import ReportNoteCreate, ReportTransitionCreate
@@ -65,25 +71,31 @@ async def _duplicate_target(
 ) -> uuid.UUID | None:
     if data.to.value != "duplicate":
         if data.duplicate_of is not None:
-            raise report_service.invalid(
-                "duplicate_of", "duplicate_of goes only with to=duplicate."
+            raise ValidationFailed.field(
+                ("body", "duplicate_of"), "duplicate_of goes only with to=duplicate."
             )
         return None
     if data.duplicate_of is None:
-        raise report_service.invalid("duplicate_of", "Name the report this one repeats.")
+        raise ValidationFailed.field(
+            ("body", "duplicate_of"), "Name the report this one repeats.", FieldErrorType.MISSING
+        )
     if data.duplicate_of == report.id:
-        raise report_service.invalid("duplicate_of", "A report cannot repeat itself.")
+        raise ValidationFailed.field(("body", "duplicate_of"), "A report cannot repeat itself.")
     try:
         original = await report_service.get_report(session, principal, data.duplicate_of)
     except NotFound:
-        raise report_service.invalid(
-            "duplicate_of", f"No report of yours has the id {data.duplicate_of}."
+        raise ValidationFailed.field(
+            ("body", "duplicate_of"),
+            f"No report of yours has the id {data.duplicate_of}.",
+            FieldErrorType.NOT_FOUND,
         ) from None
     if original.ward_code != report.ward_code:
-        raise report_service.invalid("duplicate_of", "The original must be in the same ward.")
+        raise ValidationFailed.field(
+            ("body", "duplicate_of"), "The original must be in the same ward."
+        )
     if original.status == "duplicate":
-        raise report_service.invalid(
-            "duplicate_of",
+        raise ValidationFailed.field(
+            ("body", "duplicate_of"),
             f"That report is itself a duplicate of {original.duplicate_of}; name the original.",
         )
     return original.id

@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.context import current_request_id
 from app.data.writes import audit_event
 from app.db import NewRows, Prepared, columns, compare_and_set, fetch_row, fetch_rows, utcnow
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, FieldErrorType, FieldProblem, Forbidden, NotFound, ValidationFailed
 from app.models.reports import Report, ReportUpdate
 from app.models.units import Neighbourhood
 from app.models.users import User
@@ -67,13 +67,6 @@ REPORT_COLUMNS = columns(
 # of its CPU; each request adds its WHERE to a copy.
 REPORT_SELECT = select(*REPORT_COLUMNS)
 REPORT_FIELDS = tuple(str(column.key) for column in REPORT_COLUMNS)
-
-
-def invalid(field: str, message: str) -> ValidationFailed:
-    """A 422 naming one body field."""
-    return ValidationFailed(
-        message, errors=[{"loc": ["body", field], "msg": message, "type": "value_error"}]
-    )
 
 
 def is_officer(principal: Principal) -> bool:
@@ -187,15 +180,26 @@ async def resolve_place(
             ),
         )
         if row is None:
-            raise invalid("neighbourhood_id", f"No neighbourhood has the id {neighbourhood_id}.")
+            raise ValidationFailed.field(
+                ("body", "neighbourhood_id"),
+                f"No neighbourhood has the id {neighbourhood_id}.",
+                FieldErrorType.NOT_FOUND,
+            )
         if ward_code is not None and ward_code != row.ward_code:
-            raise invalid("ward_code", f"Neighbourhood {neighbourhood_id} is not in {ward_code}.")
+            raise ValidationFailed.field(
+                ("body", "ward_code"), f"Neighbourhood {neighbourhood_id} is not in {ward_code}."
+            )
         return row.province_code, row.ward_code, neighbourhood_id
     if ward_code is None:
-        raise invalid("ward_code", "Say where: give ward_code or neighbourhood_id.")
+        raise ValidationFailed.missing_one_of(
+            [("body", "ward_code"), ("body", "neighbourhood_id")],
+            "Say where: give ward_code or neighbourhood_id.",
+        )
     province_code = await unit_service.province_of_ward(session, ward_code)
     if province_code is None:
-        raise invalid("ward_code", f"No ward has the code {ward_code!r}.")
+        raise ValidationFailed.field(
+            ("body", "ward_code"), f"No ward has the code {ward_code!r}.", FieldErrorType.NOT_FOUND
+        )
     return province_code, ward_code, None
 
 
@@ -207,7 +211,7 @@ def checked_answers(category: str, answers: dict[str, Any]) -> dict[str, Any]:
         raise ValidationFailed(
             str(error),
             errors=[
-                {"loc": ["body", "attributes", code], "msg": message, "type": "value_error"}
+                FieldProblem(("body", "attributes", code), message)
                 for code, message in error.problems
             ],
         ) from None
@@ -399,7 +403,9 @@ async def ensure_ward_officer(session: AsyncSession, ward_code: str, user_id: uu
         ),
     )
     if row is None:
-        raise invalid("assigned_to", f"{user_id} is not an active ward officer of {ward_code}.")
+        raise ValidationFailed.field(
+            ("body", "assigned_to"), f"{user_id} is not an active ward officer of {ward_code}."
+        )
 
 
 async def triage_report(
@@ -413,9 +419,11 @@ async def triage_report(
     report = await triageable(session, principal, report_id)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
     if "priority" in changes and changes["priority"] is None:
-        raise invalid("priority", "priority cannot be null.")
+        raise ValidationFailed.not_null(["priority"])
     if not changes:
-        raise ValidationFailed("Send assigned_to or priority.")
+        raise ValidationFailed.missing_one_of(
+            [("body", "assigned_to"), ("body", "priority")], "Send assigned_to or priority."
+        )
     if report.status not in OPEN_STATUSES:
         raise Conflict(f"The report is {report.status}: closed reports are not triaged.")
     if changes.get("assigned_to") is not None:

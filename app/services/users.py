@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.data.repository import Repository
 from app.data.visibility import Visible
 from app.db import columns, compare_and_set, utcnow
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, FieldErrorType, Forbidden, NotFound, ValidationFailed
 from app.models.users import User
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.revocations import tokens_ended
@@ -83,17 +83,26 @@ async def _anchor(
     levels = ROLE_UNIT_LEVELS[role]
     if not levels:
         if unit_code is not None:
-            raise ValidationFailed(f"A {role.value} has no unit_code.", field="unit_code")
+            raise ValidationFailed.field(("body", "unit_code"), f"A {role.value} has no unit_code.")
         return None, None, None, None
     wanted = " or ".join(f"a {level.value}" for level in levels)
     if unit_code is None:
-        raise ValidationFailed(f"A {role.value} needs a unit_code naming {wanted}.")
+        raise ValidationFailed.field(
+            ("body", "unit_code"),
+            f"A {role.value} needs a unit_code naming {wanted}.",
+            FieldErrorType.MISSING,
+        )
     anchor = await unit_service.resolve_unit(session, unit_code)
     if anchor is None:
-        raise ValidationFailed(f"No province, ward or neighbourhood has the code {unit_code!r}.")
+        raise ValidationFailed.field(
+            ("body", "unit_code"),
+            f"No province, ward or neighbourhood has the code {unit_code!r}.",
+            FieldErrorType.NOT_FOUND,
+        )
     if anchor.level not in levels:
-        raise ValidationFailed(
-            f"A {role.value}'s unit_code must name {wanted}, not a {anchor.level.value}."
+        raise ValidationFailed.field(
+            ("body", "unit_code"),
+            f"A {role.value}'s unit_code must name {wanted}, not a {anchor.level.value}.",
         )
     return anchor.unit_code, anchor.province_code, anchor.ward_code, anchor.neighbourhood_id
 
@@ -185,7 +194,7 @@ async def update_user(
         raise Forbidden(reason)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     if "role" in changes and changes["role"] is None:
-        raise ValidationFailed("role cannot be null.", field="role")
+        raise ValidationFailed.not_null(["role"])
     if changes.get("is_active") is False and user.id == principal.subject:
         raise Forbidden("You cannot deactivate your own account.")
     values: dict[str, Any] = {}
@@ -193,9 +202,9 @@ async def update_user(
         if name in changes:
             values[name] = changes[name]
     if "full_name" in values and values["full_name"] is None:
-        raise ValidationFailed("full_name cannot be null.", field="full_name")
+        raise ValidationFailed.not_null(["full_name"])
     if "is_active" in values and values["is_active"] is None:
-        raise ValidationFailed("is_active cannot be null.", field="is_active")
+        raise ValidationFailed.not_null(["is_active"])
     if "role" in changes or "unit_code" in changes:
         role = Role(changes.get("role") or user.role)
         unit_code = changes.get("unit_code", user.unit_code)

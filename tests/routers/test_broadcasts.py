@@ -21,6 +21,7 @@ from tests.conftest import Cast
 from tests.factories import (
     HOAN_KIEM,
     QUANG_NINH,
+    assert_field_problem,
     assert_forbidden,
     assert_not_found,
     assert_problem,
@@ -122,27 +123,42 @@ class TestCreateBroadcast:
         assert (await session.exec(select_model(Broadcast))).all() == []
 
     @pytest.mark.parametrize(
-        "change",
+        ("change", "loc", "kind"),
         [
-            {"target_unit_codes": ["99999"]},
-            {"target_unit_codes": [str(uuid.uuid4())]},
-            {"target_unit_codes": ["22"]},
-            {"target_unit_codes": []},
-            {"kind": "gossip"},
-            {"title": ""},
-            {"publish_at": "2026-01-02T00:00:00Z", "expires_at": "2026-01-01T00:00:00Z"},
-            {"expires_at": "2020-01-01T00:00:00Z"},
-            {"publish_at": "2026-01-02T00:00:00"},
-            {"author_id": str(uuid.uuid4())},
+            ({"target_unit_codes": ["99999"]}, ["body", "target_unit_codes"], "not_found"),
+            (
+                {"target_unit_codes": [str(uuid.uuid4())]},
+                ["body", "target_unit_codes"],
+                "not_found",
+            ),
+            ({"target_unit_codes": ["22"]}, ["body", "target_unit_codes", 0], "string_too_short"),
+            ({"target_unit_codes": ["2" * 12]}, ["body", "target_unit_codes"], "value_error"),
+            ({"target_unit_codes": []}, ["body", "target_unit_codes"], "too_short"),
+            ({"kind": "gossip"}, ["body", "kind"], "enum"),
+            ({"title": ""}, ["body", "title"], "string_too_short"),
+            # both times sent: the schema's own cross-field check, which names no one field
+            (
+                {"publish_at": "2026-01-02T00:00:00Z", "expires_at": "2026-01-01T00:00:00Z"},
+                ["body"],
+                "value_error",
+            ),
+            ({"expires_at": "2020-01-01T00:00:00Z"}, ["body", "expires_at"], "greater_than"),
+            ({"publish_at": "2026-01-02T00:00:00"}, ["body", "publish_at"], "timezone_aware"),
+            ({"author_id": str(uuid.uuid4())}, ["body", "author_id"], "extra_forbidden"),
         ],
     )
     async def test_bad_input_gets_422(
-        self, client: httpx.AsyncClient, cast: Cast, change: dict[str, Any]
+        self,
+        client: httpx.AsyncClient,
+        cast: Cast,
+        change: dict[str, Any],
+        loc: list[str],
+        kind: str,
     ) -> None:
         response = await client.post(
             BROADCASTS, json=new_broadcast(**change), headers=cast.headers(cast.ward_officer)
         )
-        assert_problem(response, 422, "validation-error")
+        assert_field_problem(response, loc, kind)
 
     async def test_admin_cannot_span_two_provinces(
         self, client: httpx.AsyncClient, cast: Cast
@@ -150,7 +166,7 @@ class TestCreateBroadcast:
         response = await client.post(
             BROADCASTS, json=new_broadcast(HA_LONG, HOAN_KIEM), headers=cast.headers(cast.admin)
         )
-        assert_problem(response, 422, "validation-error")
+        assert_field_problem(response, ["body", "target_unit_codes"], "value_error")
 
     async def test_idempotency_key_replays(
         self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
@@ -400,11 +416,21 @@ class TestChangeBroadcast:
         assert_problem(stale, 412, "precondition-failed")
 
     @pytest.mark.parametrize(
-        "body",
-        [{"title": None}, {"expires_at": "2000-01-01T00:00:00Z"}, {"target_unit_codes": []}],
+        ("body", "loc", "kind"),
+        [
+            ({"title": None}, ["body", "title"], "null_not_allowed"),
+            ({"expires_at": "2000-01-01T00:00:00Z"}, ["body", "expires_at"], "greater_than"),
+            ({"target_unit_codes": []}, ["body", "target_unit_codes"], "extra_forbidden"),
+        ],
     )
     async def test_bad_changes_get_422(
-        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast, body: dict[str, Any]
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        cast: Cast,
+        body: dict[str, Any],
+        loc: list[str],
+        kind: str,
     ) -> None:
         broadcast = await make_broadcast(session, [HA_LONG])
         await session.commit()
@@ -413,7 +439,7 @@ class TestChangeBroadcast:
             json=body,
             headers={**cast.headers(cast.ward_officer), "If-Match": '"1"'},
         )
-        assert_problem(response, 422, "validation-error")
+        assert_field_problem(response, loc, kind)
 
     async def test_ward_officer_cannot_change_a_province_broadcast(
         self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast

@@ -274,24 +274,30 @@ class TestListCameras:
 
 class TestNear:
     @pytest.mark.parametrize(
-        ("params", "field"),
+        ("params", "field", "kind"),
         [
-            ({"near": "20.95"}, "near"),
-            ({"near": "20.95;107.08"}, "near"),
-            ({"near": "abc,def"}, "near"),
-            ({"near": "91,107"}, "near"),
-            ({"near": "20.95,181"}, "near"),
-            ({"near": "20.95,107.08", "radius_m": 5001}, "radius_m"),
-            ({"near": "20.95,107.08", "radius_m": 0}, "radius_m"),
-            ({"radius_m": 300}, "radius_m"),
+            ({"near": "20.95"}, "near", "value_error"),
+            ({"near": "20.95;107.08"}, "near", "value_error"),
+            ({"near": "abc,def"}, "near", "value_error"),
+            ({"near": "91,107"}, "near", "value_error"),
+            ({"near": "20.95,181"}, "near", "value_error"),
+            ({"near": "20.95,107.08", "radius_m": 5001}, "radius_m", "less_than_equal"),
+            ({"near": "20.95,107.08", "radius_m": 0}, "radius_m", "greater_than_equal"),
+            ({"radius_m": 300}, "radius_m", "value_error"),
         ],
     )
     async def test_malformed_near_or_radius_gets_422(
-        self, client: httpx.AsyncClient, cast: Cast, params: dict[str, Any], field: str
+        self,
+        client: httpx.AsyncClient,
+        cast: Cast,
+        params: dict[str, Any],
+        field: str,
+        kind: str,
     ) -> None:
         response = await client.get(CAMERAS, params=params, headers=cast.headers(cast.admin))
         body = factories.assert_problem(response, 422, "validation-error")
         assert [error["loc"] for error in body["errors"]] == [["query", field]]
+        factories.assert_field_problem(response, ["query", field], kind)
 
     async def test_nearest_first_with_distances_within_the_radius(
         self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
@@ -841,6 +847,22 @@ class TestUpdateCamera:
             headers={**cast.headers(cast.ward_officer), **version(1)},
         )
         factories.assert_problem(response, 422, "validation-error")
+        assert (await fresh(session, registry.own.id)).version == 1
+
+    async def test_several_nulls_get_one_errors_entry_each(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast, registry: Registry
+    ) -> None:
+        response = await client.patch(
+            f"{CAMERAS}/{registry.own.id}",
+            json={"lat": None, "label": None, "lon": None},
+            headers={**cast.headers(cast.ward_officer), **version(1)},
+        )
+        body = factories.assert_problem(response, 422, "validation-error")
+        assert body["detail"] == "These fields cannot be null: label, lat, lon."
+        assert body["errors"] == [
+            {"loc": ["body", name], "msg": f"{name} cannot be null.", "type": "null_not_allowed"}
+            for name in ("label", "lat", "lon")
+        ]
         assert (await fresh(session, registry.own.id)).version == 1
 
     async def test_without_if_match_gets_428(

@@ -17,6 +17,7 @@ from app.models.audit import AuditEvent
 from app.models.drills import Drill
 from tests.conftest import Cast
 from tests.factories import (
+    assert_field_problem,
     assert_forbidden,
     assert_not_found,
     assert_problem,
@@ -119,8 +120,8 @@ class TestCreateDrill:
         headers = fire.headers(fire.cast.other_ward_officer)
         for team_id in (fire.team.id, uuid.uuid4()):
             response = await client.post(DRILLS, json=planned(team_id), headers=headers)
-            body = assert_problem(response, 422)
-            assert body["field"] == "team_id"
+            body = assert_field_problem(response, ["body", "team_id"], "not_found")
+            assert body["errors"][0]["msg"] == body["detail"]
             assert body["detail"] == f"No fire team you can see has the id {team_id}."
 
     @pytest.mark.parametrize("result", ["participants", "households_present", "response_seconds"])
@@ -244,7 +245,7 @@ class TestListDrills:
             params={"from": "2025-02-01", "to": "2025-01-01"},
             headers=cast.headers(cast.admin),
         )
-        assert_problem(response, 422)
+        assert_field_problem(response, ["query", "from"], "less_than_equal")
 
     async def test_pages_walk_by_day(
         self, client: httpx.AsyncClient, fire: FireCast, drills: dict[str, Drill]

@@ -679,7 +679,9 @@ class TestCreateGroup:
             json=new_group(ward_code=HA_LONG, households_linked=10),
             headers=world.headers(world.cast.admin),
         )
-        body = factories.assert_problem(response, 422, "validation-error")
+        body = factories.assert_field_problem(
+            response, ["body", "households_linked"], "households_linked_channel_only"
+        )
         assert body["rule"] == "households_linked_channel_only"
 
     @pytest.mark.parametrize(
@@ -711,7 +713,21 @@ class TestCreateGroup:
             json=new_group(ward_code=BAI_CHAY, neighbourhood_id=str(world.kp2.id)),
             headers=world.headers(world.cast.admin),
         )
-        factories.assert_problem(response, 422, "validation-error")
+        factories.assert_field_problem(response, ["body", "ward_code"], "value_error")
+
+    async def test_neither_neighbourhood_nor_ward_gets_422_naming_both_missing(
+        self, client: httpx.AsyncClient, world: World
+    ) -> None:
+        response = await client.post(
+            GROUPS, json=new_group(), headers=world.headers(world.cast.admin)
+        )
+        body = factories.assert_problem(response, 422, "validation-error")
+        assert [(error["loc"], error["type"]) for error in body["errors"]] == [
+            (["body", "neighbourhood_id"], "missing"),
+            (["body", "ward_code"], "missing"),
+        ]
+        assert all(error["msg"] == body["detail"] for error in body["errors"])
+        assert "field" not in body
 
     async def test_idempotency_key_replays_and_refuses_another_body(
         self, client: httpx.AsyncClient, session: AsyncSession, world: World

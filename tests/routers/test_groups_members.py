@@ -579,8 +579,9 @@ class TestLinkingAnAccount:
             json=new_member(user_id=str(user_id)),
             headers=world.headers(world.cast.ward_officer),
         )
-        body = factories.assert_problem(response, 422, "validation-error")
-        assert body["field"] == "user_id"
+        body = factories.assert_field_problem(response, ["body", "user_id"], "value_error")
+        assert body["errors"][0]["msg"] == body["detail"]
+        assert world.kp_group.ward_code in body["detail"]
 
     async def test_one_account_twice_in_a_group_gets_409(
         self, client: httpx.AsyncClient, world: World

@@ -22,6 +22,7 @@ from tests.conftest import Cast
 from tests.factories import (
     HOAN_KIEM,
     QUANG_NINH,
+    assert_field_problem,
     assert_forbidden,
     assert_not_found,
     assert_problem,
@@ -230,6 +231,7 @@ class TestCreateReport:
             REPORTS, json=new_report(**change), headers=cast.headers(cast.resident)
         )
         assert assert_problem(response, 422)["errors"][0]["loc"] == ["body", field]
+        assert_field_problem(response, ["body", field], "not_found")
 
     async def test_neighbourhood_outside_the_given_ward_gets_422(
         self, client: httpx.AsyncClient, cast: Cast
@@ -237,6 +239,7 @@ class TestCreateReport:
         body = new_report(neighbourhood_id=str(cast.bai_chay_kp.id))
         response = await client.post(REPORTS, json=body, headers=cast.headers(cast.resident))
         assert assert_problem(response, 422)["errors"][0]["loc"] == ["body", "ward_code"]
+        assert_field_problem(response, ["body", "ward_code"], "value_error")
 
     async def test_answers_to_the_categorys_questions_are_kept(
         self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
@@ -605,9 +608,21 @@ class TestTriageReport:
         )
         assert_problem(response, 409, "conflict")
 
-    @pytest.mark.parametrize("body", [{}, {"priority": None}, {"status": "resolved"}])
+    @pytest.mark.parametrize(
+        ("body", "errors"),
+        [
+            ({}, [(["body", "assigned_to"], "missing"), (["body", "priority"], "missing")]),
+            ({"priority": None}, [(["body", "priority"], "null_not_allowed")]),
+            ({"status": "resolved"}, [(["body", "status"], "extra_forbidden")]),
+        ],
+    )
     async def test_bad_changes_get_422(
-        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast, body: dict[str, Any]
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        cast: Cast,
+        body: dict[str, Any],
+        errors: list[tuple[list[str], str]],
     ) -> None:
         report = await make_report(session, HA_LONG)
         await session.commit()
@@ -616,7 +631,9 @@ class TestTriageReport:
             json=body,
             headers={**cast.headers(cast.ward_officer), "If-Match": '"1"'},
         )
-        assert_problem(response, 422)
+        problem = assert_problem(response, 422, "validation-error")
+        assert [(error["loc"], error["type"]) for error in problem["errors"]] == errors
+        assert all(error["msg"] for error in problem["errors"])
 
 
 class TestReportStatistics:
@@ -676,7 +693,8 @@ class TestReportStatistics:
         response = await client.get(
             f"{REPORTS}/statistics", params={"unit_code": "99999"}, headers=cast.headers(cast.admin)
         )
-        assert_problem(response, 422, "validation-error")
+        body = assert_field_problem(response, ["query", "unit_code"], "not_found")
+        assert "99999" in body["errors"][0]["msg"]
 
 
 async def test_neighbourhood_factory_in_another_ward_is_not_visible_to_the_officer(

@@ -19,6 +19,7 @@ from tests.conftest import Cast
 from tests.factories import (
     PASSWORD,
     QUANG_NINH,
+    assert_field_problem,
     assert_forbidden,
     assert_not_found,
     assert_problem,
@@ -248,7 +249,9 @@ class TestCreateUser:
         }[unit]
         body = new_user(role, unit_code)
         response = await client.post(USERS, json=body, headers=cast.headers(cast.admin))
-        assert_problem(response, 422, "validation-error")
+        unknown = ("unknown ward", "unknown neighbourhood", "not a code")
+        kind = "missing" if unit is None else "not_found" if unit in unknown else "value_error"
+        assert_field_problem(response, ["body", "unit_code"], kind)
         found = await session.exec(select(User).where(col(User.username) == body["username"]))
         assert found.first() is None
 
@@ -481,7 +484,7 @@ class TestUpdateUser:
             json={"role": "province_officer"},
             headers={**cast.headers(cast.admin), **if_match(1)},
         )
-        assert_problem(response, 422, "validation-error")
+        assert_field_problem(response, ["body", "unit_code"], "value_error")
 
     async def test_changing_a_person_to_ward_system_gets_422(
         self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
@@ -529,7 +532,8 @@ class TestUpdateUser:
             json={field: None},
             headers={**cast.headers(cast.admin), **if_match(1)},
         )
-        assert_problem(response, 422, "validation-error")
+        body = assert_field_problem(response, ["body", field], "null_not_allowed")
+        assert body["detail"] == f"{field} cannot be null."
 
     async def test_without_if_match_gets_428(self, client: httpx.AsyncClient, cast: Cast) -> None:
         response = await client.patch(
