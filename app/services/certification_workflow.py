@@ -18,7 +18,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import fetch_row, utcnow, uuid7
 from app.errors import Conflict, Forbidden, InvalidTransition, PreconditionFailed, ValidationFailed
-from app.models.certification_criteria import CriteriaSet
 from app.models.certifications import (
     TRANSITIONS,
     CertificateCounter,
@@ -31,6 +30,7 @@ from app.schemas.certifications import DecideBody, Outcome, ReviewBody, RevokeBo
 from app.security import Principal
 from app.services import audit as audit_service
 from app.services import certification_criteria as criteria_service
+from app.services import certification_policies as policies
 from app.services import certifications as certification_service
 
 Policy = Callable[[Principal, Certification], str | None]
@@ -55,7 +55,7 @@ async def _load(
     policy: Policy,
     expected_version: int | None,
 ) -> Certification:
-    certification = await certification_service.get_certification(
+    certification = await certification_service.get_certification_for_update(
         session, principal, certification_id
     )
     reason = policy(principal, certification)
@@ -72,11 +72,11 @@ async def _load(
     return certification
 
 
-async def _criteria_set(session: AsyncSession, certification: Certification) -> CriteriaSet:
+async def _criteria_set(
+    session: AsyncSession, principal: Principal, certification: Certification
+) -> Any:
     # A set in use is frozen and cannot be deleted, so it is always there.
-    criteria_set = await session.get(CriteriaSet, certification.criteria_set_id)
-    assert criteria_set is not None
-    return criteria_set
+    return await criteria_service.get_set(session, principal, certification.criteria_set_id)
 
 
 async def _move(
@@ -147,10 +147,10 @@ async def submit(
         principal,
         certification_id,
         Transition.SUBMIT,
-        certification_service.can_edit,
+        policies.can_edit,
         expected_version,
     )
-    criteria_set = await _criteria_set(session, certification)
+    criteria_set = await _criteria_set(session, principal, certification)
     problems: list[str] = []
     extensions: dict[str, Any] = {}
     total, committed = certification.households_total, certification.households_committed
@@ -193,10 +193,10 @@ async def review(
         principal,
         certification_id,
         Transition.REVIEW,
-        certification_service.can_review,
+        policies.can_review,
         expected_version,
     )
-    criteria_set = await _criteria_set(session, certification)
+    criteria_set = await _criteria_set(session, principal, certification)
     findings = [item.model_dump(mode="json", exclude_none=True) for item in body.criteria]
     criteria_service.check_findings(criteria_set, findings, "criteria")
     given = {item["code"] for item in findings}
@@ -282,13 +282,13 @@ async def decide(
         principal,
         certification_id,
         Transition.DECIDE,
-        certification_service.can_review,
+        policies.can_review,
         expected_version,
     )
     passed = bool(certification.review_passed)
     by_rule = Outcome.CERTIFIED if passed else Outcome.REJECTED
     if body.outcome is not by_rule and not body.override_reason:
-        criteria_set = await _criteria_set(session, certification)
+        criteria_set = await _criteria_set(session, principal, certification)
         verdict = criteria_service.evaluate(criteria_set, certification.review_criteria or [])
         raise ValidationFailed(
             f"The review {'passes' if passed else 'fails'} the pass rule ({verdict.explain()}), "
@@ -337,7 +337,7 @@ async def revoke(
         principal,
         certification_id,
         Transition.REVOKE,
-        certification_service.can_revoke,
+        policies.can_revoke,
         expected_version,
     )
     revoked_on: date = body.revoked_on or utcnow().date()
