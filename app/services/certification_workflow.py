@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
@@ -28,7 +28,6 @@ from app.models.certifications import (
 )
 from app.schemas.certifications import DecideBody, Outcome, ReviewBody, RevokeBody, SubmitBody
 from app.security import Principal
-from app.services import audit as audit_service
 from app.services import certification_criteria as criteria_service
 from app.services import certification_policies as policies
 from app.services import certifications as certification_service
@@ -88,48 +87,36 @@ async def _move(
     values: dict[str, Any],
     note: str | None,
 ) -> Certification:
-    """Take the step if the row is still where it was read: of concurrent callers one wins."""
+    """Take the step if the row is still where it was read: of concurrent callers one wins.
+
+    The compare-and-set on ``version`` also holds the status (every write moves
+    the version on); a loser learns the status it lost to, as a 409."""
     from_status = certification.status
-    result = await session.exec(
-        update(Certification)
-        .where(
-            col(Certification.id) == certification.id,
-            col(Certification.status) == from_status,
-            col(Certification.version) == certification.version,
+    try:
+        await certification_service.CERTIFICATIONS.update(
+            session,
+            principal,
+            certification,
+            certification.version,
+            {**values, "status": to_status.value},
+            fields={"status", *values},
+            action=step.value,
         )
-        .values(
-            **values,
-            status=to_status.value,
-            version=col(Certification.version) + 1,
-            updated_at=utcnow(),
-        )
-    )
-    if result.rowcount != 1:
+    except PreconditionFailed:
         row = await fetch_row(
             session,
             select(col(Certification.status)).where(col(Certification.id) == certification.id),
         )
         now = row[0] if row else from_status
         if now != from_status:
-            raise refused(step, now)
+            raise refused(step, now) from None
         raise Conflict(
             "The certification changed meanwhile; read it again and retry.",
             current_status=now,
             allowed=allowed_transitions(now),
-        )
-    await session.refresh(certification)
+        ) from None
     certification_service.record_event(
         session, principal, certification, step.value, from_status, to_status.value, note
-    )
-    audit_service.record(
-        session,
-        principal,
-        step.value,
-        "certification",
-        certification.id,
-        province_code=certification.province_code,
-        ward_code=certification.ward_code,
-        changed_fields={"status", *values},
     )
     return certification
 

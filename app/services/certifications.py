@@ -15,7 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.repository import Repository
 from app.data.visibility import Visible
-from app.db import columns, compare_and_set, fetch_row, utcnow
+from app.data.writes import UnitOfWrite
+from app.db import columns, fetch_row, utcnow
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models.certifications import (
     Certification,
@@ -27,7 +28,6 @@ from app.models.units import Neighbourhood
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.certifications import CertificationCreate, CertificationUpdate
 from app.security import Principal
-from app.services import audit as audit_service
 from app.services import certification_criteria as criteria_service
 from app.services import certification_policies as policies
 
@@ -53,6 +53,7 @@ CERTIFICATIONS = Repository(
         "neighbourhood_id": Certification.neighbourhood_id,
         "criteria_set_id": Certification.criteria_set_id,
     },
+    writes=UnitOfWrite("certification"),
 )
 CERTIFICATION_HISTORY = Repository(
     CertificationEvent,
@@ -261,19 +262,13 @@ async def create_certification(
         households_total=households_total,
         self_assessment=self_assessment,
     )
-    session.add(certification)
-    await session.flush()
-    record_event(session, principal, certification, "register", None, "draft", None)
-    audit_service.record(
+    await CERTIFICATIONS.insert(
         session,
         principal,
-        "create",
-        "certification",
-        certification.id,
-        province_code=certification.province_code,
-        ward_code=certification.ward_code,
-        changed_fields=data.model_fields_set | {"neighbourhood_id", "year", "criteria_set_id"},
+        certification,
+        fields=data.model_fields_set | {"neighbourhood_id", "year", "criteria_set_id"},
     )
+    record_event(session, principal, certification, "register", None, "draft", None)
     return certification
 
 
@@ -327,18 +322,9 @@ async def update_certification(
         )
         if new_set:
             await criteria_service.mark_in_use(session, criteria_set.id)
-    await compare_and_set(session, certification, expected_version, changes)
-    audit_service.record(
-        session,
-        principal,
-        "update",
-        "certification",
-        certification.id,
-        province_code=certification.province_code,
-        ward_code=certification.ward_code,
-        changed_fields=changes,
+    return await CERTIFICATIONS.update(
+        session, principal, certification, expected_version, changes, fields=changes
     )
-    return certification
 
 
 async def delete_certification(
@@ -351,13 +337,4 @@ async def delete_certification(
         raise Forbidden(reason)
     if certification.status != CertificationStatus.DRAFT:
         raise not_draft(certification, "deleted")
-    await compare_and_set(session, certification, expected_version, {"deleted_at": utcnow()})
-    audit_service.record(
-        session,
-        principal,
-        "delete",
-        "certification",
-        certification.id,
-        province_code=certification.province_code,
-        ward_code=certification.ward_code,
-    )
+    await CERTIFICATIONS.delete(session, principal, certification, expected_version)
