@@ -145,7 +145,8 @@ async def created(
 
 def page_body(rows: Sequence[Any], next_cursor: str | None) -> dict[str, Any]:
     """A list answer from selected rows: ``{"items": [...], "next_cursor": ...}``."""
-    return {"items": [row._mapping for row in rows], "next_cursor": next_cursor}
+    # SQLAlchemy's rows and a repository's named tuples both give ``_asdict()``.
+    return {"items": [row._asdict() for row in rows], "next_cursor": next_cursor}
 
 
 def with_etag(response: Response, record: Any) -> None:

@@ -516,7 +516,7 @@ async def make_camera(
     session: AsyncSession, ward_code: str, *, owner: User | None = None, **values: Any
 ) -> Any:
     """A camera of ``ward_code`` (owned by ``owner``'s account if given), sharing on request."""
-    from app.models.cameras import Camera
+    from app.models.cameras import Camera, placed
     from app.models.units import Ward
 
     ward = await session.get(Ward, ward_code)
@@ -537,6 +537,7 @@ async def make_camera(
         status=values.pop("status", "active"),
         **values,
     )
+    placed(camera)
     session.add(camera)
     await session.flush()
     return camera

@@ -17,7 +17,7 @@ from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, bindparam, select
+from sqlalchemy import Boolean, ColumnElement, Select, bindparam, select
 from sqlmodel import SQLModel, col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -45,7 +45,19 @@ _OPERATORS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
     ">": lambda column, value: column > value,
     "<": lambda column, value: column < value,
     "<=": lambda column, value: column <= value,
+    # A LIKE pattern, ``\\`` escaping ``%`` and ``_`` in it.
+    "like": lambda column, value: column.like(value, escape="\\"),
 }
+
+
+def _expression(column: Any) -> Any:
+    """A model's attribute as its column (``col`` checks that it is one), or an SQL
+    expression as it is: a computed column (labelled), or what a filter compares."""
+    return column if isinstance(column, ColumnElement) else col(column)
+
+
+def _everyone(visible: Visible) -> Callable[[Principal], Visible]:
+    return lambda _principal: visible
 
 
 class Filter:
@@ -53,7 +65,7 @@ class Filter:
     ``op`` says otherwise); a filter left out (None) filters nothing."""
 
     def __init__(self, column: Any, op: str = "==") -> None:
-        self.column: Any = col(column)
+        self.column: Any = _expression(column)
         self.op = op
         if op not in _OPERATORS:
             raise ValueError(f"no such operator: {op}")
@@ -61,6 +73,18 @@ class Filter:
     def clause(self, name: str) -> ColumnElement[bool]:
         """This filter as SQL, its value bound as ``name``."""
         return _OPERATORS[self.op](self.column, bindparam(name, type_=self.column.type))
+
+
+class Present(Filter):
+    """A filter on whether its column holds a value: True keeps the rows where it does,
+    False those where it is null (one statement for both: the value is bound)."""
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+
+    def clause(self, name: str) -> ColumnElement[bool]:
+        """``(column IS NOT NULL) = :name``."""
+        return self.column.is_not(None) == bindparam(name, type_=Boolean())  # type: ignore[no-any-return]
 
 
 class Repository(Generic[M]):
@@ -72,9 +96,11 @@ class Repository(Generic[M]):
         *,
         noun: str,
         columns: Sequence[Any],
-        visible: Callable[[Principal], Visible],
+        visible: Callable[[Principal], Visible] | Visible,
         keyset: Keyset,
         filters: Mapping[str, Filter | Any] | None = None,
+        missing: str | None = None,
+        key: Any = None,
         writes: UnitOfWrite | None = None,
     ) -> None:
         self.model = model
@@ -83,13 +109,21 @@ class Repository(Generic[M]):
         self.table: Any = model.__table__  # type: ignore[attr-defined]
         if writes is not None:
             writes.guard(self.table.name)
-        self.visible = visible
+        # One Visible is every caller's, signed in or not (reference data); a function of
+        # the principal leaves a caller without a token nothing to see.
+        self.visible = _everyone(visible) if isinstance(visible, Visible) else visible
+        self.anonymous = visible if isinstance(visible, Visible) else Visible.nothing()
+        # The column a record is found by: ``id``, or an official code.
+        self.key: Any = self.table.c.id if key is None else col(key)
         self.keyset = keyset
+        # The 404 of a record read under its parent names the parent
+        # ("The team has no equipment item with the id {id}.").
+        self.missing = missing
         self.filters = {
             name: given if isinstance(given, Filter) else Filter(given)
             for name, given in (filters or {}).items()
         }
-        self._select: Select[Any] = select(*(col(column) for column in columns))
+        self._select: Select[Any] = select(*(_expression(column) for column in columns))
         names = tuple(str(column.key) for column in self._select.selected_columns)
         # Rows read by attribute (``row.ward_code``) or position, whichever driver ran them.
         self.row_type: Any = namedtuple(f"{model.__name__}Row", names)  # type: ignore[misc]
@@ -103,13 +137,27 @@ class Repository(Generic[M]):
         statement = statement.where(predicate(self.table, shape))
         return statement if self._live is None else statement.where(self._live)
 
-    def _one(self, shape: tuple[Any, ...]) -> Prepared[Select[Any]]:
-        statement = self._by_id.get(shape)
+    def _one(
+        self, shape: tuple[Any, ...], given: frozenset[str] = frozenset()
+    ) -> Prepared[Select[Any]]:
+        key = (shape, given)
+        statement = self._by_id.get(key)
         if statement is None:
-            by_id = self.table.c.id == bindparam("record_id", type_=self.table.c.id.type)
-            statement = Prepared(self._scoped(self._select.where(by_id), shape))
-            self._by_id[shape] = statement
+            by_id = self.key == bindparam("record_id", type_=self.key.type)
+            one = self._scoped(self._select.where(by_id), shape)
+            for name in sorted(given):
+                one = one.where(self.filters[name].clause(name))
+            statement = Prepared(one)
+            self._by_id[key] = statement
         return statement
+
+    def _within(self, within: Mapping[str, Any]) -> dict[str, Any]:
+        """The filters a read by id is also held to. Unlike a page's, one given as None is
+        kept (and matches nothing): a parent's id left out must not widen the read."""
+        unknown = within.keys() - self.filters.keys()
+        if unknown:
+            raise TypeError(f"no such filters: {sorted(unknown)}")
+        return dict(within)
 
     def _page(
         self, shape: tuple[Any, ...], given: frozenset[str], after: bool
@@ -124,15 +172,31 @@ class Repository(Generic[M]):
             self._pages[key] = statement
         return statement
 
+    def visible_to(self, principal: Principal | None) -> Visible:
+        """What ``principal`` may see (None: a caller without a token)."""
+        return self.anonymous if principal is None else self.visible(principal)
+
     def not_found(self, record_id: Any) -> NotFound:
         """The 404 for an id the caller cannot see (or that does not exist: the same)."""
-        return NotFound(f"No {self.noun} has the id {record_id}.")
+        if self.missing is not None:
+            return NotFound(self.missing.format(id=record_id))
+        # A code is quoted, so that its ends show; a uuid is not.
+        shown = repr(record_id) if isinstance(record_id, str) else record_id
+        return NotFound(f"No {self.noun} has the {self.key.key} {shown}.")
 
-    async def get(self, session: AsyncSession, principal: Principal, record_id: uuid.UUID) -> Any:
-        """The visible record with this id, as a row of the declared columns (404 otherwise)."""
-        visible = self.visible(principal)
-        row = await self._one(visible.shape).row(
-            session, {**visible.values(), "record_id": record_id}
+    async def get(
+        self,
+        session: AsyncSession,
+        principal: Principal | None,
+        record_id: uuid.UUID | str,
+        **within: Any,
+    ) -> Any:
+        """The visible record with this id, as a row of the declared columns (404 otherwise);
+        each filter in ``within`` must hold too (a record read under its parent's id)."""
+        visible = self.visible_to(principal)
+        held = self._within(within)
+        row = await self._one(visible.shape, frozenset(held)).row(
+            session, {**visible.values(), **held, "record_id": record_id}
         )
         if row is None:
             raise self.not_found(record_id)
@@ -141,7 +205,7 @@ class Repository(Generic[M]):
     async def page(
         self,
         session: AsyncSession,
-        principal: Principal,
+        principal: Principal | None,
         params: PageParams,
         codec: CursorCodec,
         **filters: Any,
@@ -151,7 +215,7 @@ class Repository(Generic[M]):
         unknown = filters.keys() - self.filters.keys()
         if unknown:
             raise TypeError(f"no such filters: {sorted(unknown)}")
-        visible = self.visible(principal)
+        visible = self.visible_to(principal)
         shape = visible.shape
         rows, next_cursor = await fetch_prepared_page(
             session,
@@ -165,29 +229,39 @@ class Repository(Generic[M]):
         make = self.row_type._make
         return [make(row) for row in rows], next_cursor
 
-    async def first(self, session: AsyncSession, principal: Principal, **filters: Any) -> Any:
+    async def first(
+        self, session: AsyncSession, principal: Principal | None, **filters: Any
+    ) -> Any:
         """The first visible record in the keyset's order that the filters given (not None)
         select, as a row (None when there is none): a list's first page of one."""
         unknown = filters.keys() - self.filters.keys()
         if unknown:
             raise TypeError(f"no such filters: {sorted(unknown)}")
-        visible = self.visible(principal)
+        visible = self.visible_to(principal)
         given = frozenset(name for name, value in filters.items() if value is not None)
         bound = {**visible.values(), **{name: filters[name] for name in given}, PAGE_LIMIT: 1}
         row = await self._page(visible.shape, given, False).row(session, bound)
         return None if row is None else self.row_type._make(row)
 
     async def get_for_update(
-        self, session: AsyncSession, principal: Principal, record_id: uuid.UUID
+        self,
+        session: AsyncSession,
+        principal: Principal | None,
+        record_id: uuid.UUID | str,
+        **within: Any,
     ) -> M:
-        """The visible record with this id, as the model to change (404 otherwise)."""
-        visible = self.visible(principal)
+        """The visible record with this id, as the model to change (404 otherwise); each
+        filter in ``within`` must hold too."""
+        visible = self.visible_to(principal)
+        held = self._within(within)
         statement = select_model(self.model).where(
-            self.table.c.id == record_id, predicate(self.table, visible.shape)
+            self.key == record_id, predicate(self.table, visible.shape)
         )
         if self._live is not None:
             statement = statement.where(self._live)
-        found = (await session.exec(statement, params=visible.values())).first()
+        for name in sorted(held):
+            statement = statement.where(self.filters[name].clause(name))
+        found = (await session.exec(statement, params={**visible.values(), **held})).first()
         if found is None:
             raise self.not_found(record_id)
         return found

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -79,6 +79,10 @@ def event_fields(
     }
 
 
+# ``audit_event``'s default request id: the current request's.
+CURRENT_REQUEST: Any = object()
+
+
 async def audit_event(
     session: AsyncSession,
     principal: Principal | None,
@@ -89,9 +93,16 @@ async def audit_event(
     province_code: str | None,
     ward_code: str | None,
     changed_fields: Iterable[str] = (),
+    request_id: str | None = CURRENT_REQUEST,
+    stamp: Mapping[str, Any] | None = None,
 ) -> None:
-    """The audit event of one write, in the session's transaction."""
+    """The audit event of one write, as a row in the session's transaction (held for
+    the gate inside ``held_rows``). ``request_id`` None leaves the event untied to its
+    request, and ``stamp`` may give the event's id and times (an anonymous report's)."""
+    if request_id is CURRENT_REQUEST:
+        request_id = current_request_id()
     row = EVENTS.values(
+        **(stamp or {}),
         **event_fields(
             principal,
             action,
@@ -100,8 +111,8 @@ async def audit_event(
             province_code,
             ward_code,
             changed_fields,
-            current_request_id(),
-        )
+            request_id,
+        ),
     )
     with writing():
         await EVENTS.insert(session, row)

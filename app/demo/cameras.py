@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import utcnow
 from app.demo.places import BAI_CHAY, HA_LONG, PLANS, PROVINCE_CODE, SeedSummary, demo_id
-from app.models.cameras import Camera, CameraStatus, OwnerKind, Sharing
+from app.models.cameras import Camera, CameraStatus, OwnerKind, Sharing, placed
 from app.models.footage_requests import FootageRequest
 from app.models.users import User
 from app.schemas.footage_requests import (
@@ -155,25 +155,27 @@ def _cameras(plan: CameraPlan, owner_id: uuid.UUID | None) -> list[Camera]:
             owned += 1
         street = rng.choice(plan.streets)
         cameras.append(
-            Camera(
-                id=demo_id("camera", plan.ward_code, f"{number:04d}"),
-                province_code=PROVINCE_CODE,
-                ward_code=plan.ward_code,
-                neighbourhood_id=demo_id("neighbourhood", plan.ward_code, f"KP{index + 1:02d}"),
-                owner_kind=kind.value,
-                owner_user_id=owner_user_id,
-                owner_name=owner_name,
-                owner_phone=_phone(rng) if kind is not OwnerKind.PUBLIC else None,
-                label=label,
-                address=f"{rng.randrange(1, 400)} {street}, Khu phố {index + 1}",
-                lat=round(lat, 6),
-                lon=round(lon, 6),
-                bearing_deg=rng.randrange(360) if rng.random() < 0.8 else None,
-                covers=f"Vỉa hè và lòng đường {street}",
-                retention_days=retention,
-                sharing=sharing.value,
-                status=status.value,
-                last_verified_on=verified,
+            placed(
+                Camera(
+                    id=demo_id("camera", plan.ward_code, f"{number:04d}"),
+                    province_code=PROVINCE_CODE,
+                    ward_code=plan.ward_code,
+                    neighbourhood_id=demo_id("neighbourhood", plan.ward_code, f"KP{index + 1:02d}"),
+                    owner_kind=kind.value,
+                    owner_user_id=owner_user_id,
+                    owner_name=owner_name,
+                    owner_phone=_phone(rng) if kind is not OwnerKind.PUBLIC else None,
+                    label=label,
+                    address=f"{rng.randrange(1, 400)} {street}, Khu phố {index + 1}",
+                    lat=round(lat, 6),
+                    lon=round(lon, 6),
+                    bearing_deg=rng.randrange(360) if rng.random() < 0.8 else None,
+                    covers=f"Vỉa hè và lòng đường {street}",
+                    retention_days=retention,
+                    sharing=sharing.value,
+                    status=status.value,
+                    last_verified_on=verified,
+                )
             )
         )
     return cameras

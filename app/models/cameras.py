@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, event
+from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field
 
 from app.models.base import Record
@@ -113,10 +114,32 @@ def unit_vector(lat: float, lon: float) -> tuple[float, float, float]:
     return math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)
 
 
-@event.listens_for(Camera, "before_insert")
-@event.listens_for(Camera, "before_update")
-def _keep_unit_vector(_mapper: Any, _connection: Any, camera: Camera) -> None:
-    camera.unit_x, camera.unit_y, camera.unit_z = unit_vector(camera.lat, camera.lon)
+def derived_columns(camera: Any, values: Mapping[str, Any]) -> dict[str, float]:
+    """The columns a camera derives from its place: its unit vector, for ``values`` written
+    over ``camera`` (a new camera: none, its own place). Empty when the place stays.
+
+    The one place they are computed: the unit of write applies it on every
+    insert and update (app/services/cameras.py), and records made outside a
+    request (demo data, tests) apply it the same way."""
+    if values and "lat" not in values and "lon" not in values:
+        return {}
+    x, y, z = unit_vector(values.get("lat", camera.lat), values.get("lon", camera.lon))
+    return {"unit_x": x, "unit_y": y, "unit_z": z}
 
 
-__all__ = ["Camera", "CameraStatus", "OwnerKind", "Sharing", "unit_vector"]
+def placed(camera: Camera) -> Camera:
+    """``camera`` with the columns it derives from its place filled in."""
+    for name, value in derived_columns(camera, {}).items():
+        setattr(camera, name, value)
+    return camera
+
+
+__all__ = [
+    "Camera",
+    "CameraStatus",
+    "OwnerKind",
+    "Sharing",
+    "derived_columns",
+    "placed",
+    "unit_vector",
+]

@@ -10,7 +10,6 @@ from fastapi import Query
 from app.deps import CursorCodecDep, PageDep, ReadSessionDep, scoped
 from app.errors import problem_responses
 from app.pagination import Page
-from app.responses import page_body
 from app.routing import APIRouter
 from app.schemas.audit import AuditEventRead
 from app.schemas.common import Text, Timestamp
@@ -52,4 +51,4 @@ async def list_audit_events(
         since=since,
         until=until,
     )
-    return page_body(rows, next_cursor)
+    return {"items": [row._asdict() for row in rows], "next_cursor": next_cursor}

@@ -39,7 +39,7 @@ async def list_criteria_sets(
     year: Annotated[int | None, Query(ge=2000, le=2100, examples=[2025])] = None,
 ) -> dict[str, Any]:
     """List criteria sets, newest year and version first."""
-    rows, next_cursor = await criteria_service.list_sets(session, principal, page, codec, year=year)
+    rows, next_cursor = await criteria_service.list_sets(session, page, codec, year=year)
     return {"items": [CriteriaSetRead.of(row) for row in rows], "next_cursor": next_cursor}
 
 
@@ -76,7 +76,7 @@ async def get_criteria_set(
     session: ReadSessionDep, principal: Reader, response: Response, set_id: uuid.UUID
 ) -> CriteriaSetRead:
     """Get one criteria set; the ETag is its version."""
-    record = await criteria_service.get_set(session, principal, set_id)
+    record = await criteria_service.get_set(session, set_id)
     with_etag(response, record)
     return CriteriaSetRead.of(record)
 

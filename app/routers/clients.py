@@ -18,7 +18,7 @@ from app.deps import (
 )
 from app.errors import problem_responses
 from app.pagination import Page
-from app.responses import created, page_body
+from app.responses import created
 from app.routing import APIRouter
 from app.schemas.clients import ClientCreate, ClientCreated, ClientRead
 from app.security import Principal
@@ -35,7 +35,7 @@ async def list_clients(
 ) -> dict[str, Any]:
     """List machine clients (never their secrets)."""
     rows, next_cursor = await client_service.list_clients(session, principal, page, codec)
-    return page_body(rows, next_cursor)
+    return {"items": [row._asdict() for row in rows], "next_cursor": next_cursor}
 
 
 @router.post(

@@ -111,7 +111,7 @@ async def get_drill(
     """Get one drill; the ETag is its version."""
     row = await drill_service.get_drill_row(session, principal, drill_id)
     with_etag(response, row)
-    return row._mapping
+    return row._asdict()
 
 
 @router.patch(

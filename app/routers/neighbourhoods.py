@@ -18,7 +18,7 @@ from app.deps import (
 )
 from app.errors import problem_responses
 from app.pagination import Page
-from app.responses import created, page_body, with_etag
+from app.responses import created, with_etag
 from app.routing import APIRouter
 from app.schemas.common import Text
 from app.schemas.neighbourhoods import NeighbourhoodCreate, NeighbourhoodRead, NeighbourhoodUpdate
@@ -44,7 +44,7 @@ async def list_neighbourhoods(
     rows, next_cursor = await neighbourhood_service.list_neighbourhoods(
         session, page, codec, ward_code=ward_code
     )
-    return page_body(rows, next_cursor)
+    return {"items": [row._asdict() for row in rows], "next_cursor": next_cursor}
 
 
 @router.get(
@@ -58,7 +58,7 @@ async def get_neighbourhood(
     """Get one neighbourhood; the ETag is its version."""
     row = await neighbourhood_service.get_neighbourhood(session, neighbourhood_id)
     with_etag(response, row)
-    return row._mapping
+    return row._asdict()
 
 
 @router.post(

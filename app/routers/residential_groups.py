@@ -18,7 +18,7 @@ from app.deps import (
 )
 from app.errors import problem_responses
 from app.pagination import Page
-from app.responses import created, page_body, with_etag
+from app.responses import created, with_etag
 from app.routing import APIRouter
 from app.schemas.common import Text
 from app.schemas.residential_groups import (
@@ -58,7 +58,7 @@ async def list_residential_groups(
     rows, next_cursor = await residential_group_service.list_residential_groups(
         session, page, codec, neighbourhood_id=neighbourhood_id, ward_code=ward_code
     )
-    return page_body(rows, next_cursor)
+    return {"items": [row._asdict() for row in rows], "next_cursor": next_cursor}
 
 
 @router.get(
@@ -72,7 +72,7 @@ async def get_residential_group(
     """Get one residential group; the ETag is its version."""
     row = await residential_group_service.get_residential_group(session, group_id)
     with_etag(response, row)
-    return row._mapping
+    return row._asdict()
 
 
 @router.post(

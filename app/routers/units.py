@@ -9,7 +9,6 @@ from fastapi import Path, Query
 from app.deps import CursorCodecDep, PageDep, ReadSessionDep
 from app.errors import problem_responses
 from app.pagination import Page
-from app.responses import page_body
 from app.routing import APIRouter
 from app.schemas.common import Text
 from app.schemas.units import ProvinceRead, WardRead
@@ -35,13 +34,14 @@ async def list_provinces(
     session: ReadSessionDep, page: PageDep, codec: CursorCodecDep, q: SearchQuery = None
 ) -> dict[str, Any]:
     """List the 34 official provinces, with how many wards each has."""
-    return page_body(*await unit_service.list_provinces(session, page, codec, q=q))
+    rows, next_cursor = await unit_service.list_provinces(session, page, codec, q=q)
+    return {"items": [row._asdict() for row in rows], "next_cursor": next_cursor}
 
 
 @router.get("/provinces/{code}", response_model=ProvinceRead, responses=problem_responses(404, 422))
 async def get_province(session: ReadSessionDep, code: ProvinceCodePath) -> Any:
     """Get one province by its official 2-digit code."""
-    return (await unit_service.get_province(session, code))._mapping
+    return (await unit_service.get_province(session, code))._asdict()
 
 
 @router.get("/wards", response_model=Page[WardRead], responses=problem_responses(422))
@@ -60,10 +60,10 @@ async def list_wards(
     rows, next_cursor = await unit_service.list_wards(
         session, page, codec, province_code=province_code, q=q
     )
-    return page_body(rows, next_cursor)
+    return {"items": [row._asdict() for row in rows], "next_cursor": next_cursor}
 
 
 @router.get("/wards/{code}", response_model=WardRead, responses=problem_responses(404, 422))
 async def get_ward(session: ReadSessionDep, code: WardCodePath) -> Any:
     """Get one ward by its official 5-digit code."""
-    return (await unit_service.get_ward(session, code))._mapping
+    return (await unit_service.get_ward(session, code))._asdict()

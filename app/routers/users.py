@@ -19,7 +19,7 @@ from app.deps import (
 )
 from app.errors import problem_responses
 from app.pagination import Page
-from app.responses import created, page_body, with_etag
+from app.responses import created, with_etag
 from app.routing import APIRouter
 from app.schemas.common import Text
 from app.schemas.users import MeRead, UserCreate, UserRead, UserUpdate
@@ -62,7 +62,7 @@ async def list_users(
     rows, next_cursor = await user_service.list_users(
         session, principal, page, codec, role=role, ward_code=ward_code
     )
-    return page_body(rows, next_cursor)
+    return {"items": [row._asdict() for row in rows], "next_cursor": next_cursor}
 
 
 @router.post(

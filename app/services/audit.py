@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, select, true
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.context import current_request_id
-from app.data.writes import EVENTS, event_fields
+from app.data.repository import Filter, Repository
+from app.data.visibility import Visible
+from app.data.writes import event_fields
 from app.db import columns
 from app.models.audit import AuditEvent
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.pagination import CursorCodec, Keyset, PageParams
 from app.security import Principal, Role
 
 # Fields whose values are personal or secret: audited by name only, which is
 # all the trail ever stores anyway.
-_COLUMNS = columns(
+_COLUMNS = (
     AuditEvent.id,
     AuditEvent.created_at,
     AuditEvent.actor_id,
@@ -33,9 +33,6 @@ _COLUMNS = columns(
     AuditEvent.ward_code,
     AuditEvent.request_id,
     AuditEvent.changed_fields,
-)
-AUDIT_EVENTS = Keyset(
-    "audit-events", columns(AuditEvent.created_at, AuditEvent.id), descending=True
 )
 
 
@@ -67,46 +64,29 @@ def record(
     return event
 
 
-async def append(
-    session: AsyncSession,
-    principal: Principal | None,
-    action: str,
-    record_type: str,
-    record_id: uuid.UUID | str,
-    *,
-    province_code: str | None,
-    ward_code: str | None,
-    changed_fields: Iterable[str] = (),
-    request_id: str | None,
-    stamp: Mapping[str, Any] | None = None,
-) -> None:
-    """``record``, written at once as a row (``NewRows``), for a write that makes no
-    ORM object either; ``request_id`` is given (None leaves the event untied to
-    its request), and ``stamp`` may give the event's id and times."""
-    await EVENTS.insert(
-        session,
-        EVENTS.values(
-            **(stamp or {}),
-            **event_fields(
-                principal,
-                action,
-                record_type,
-                record_id,
-                province_code,
-                ward_code,
-                changed_fields,
-                request_id,
-            ),
-        ),
-    )
-
-
-def _visible(principal: Principal) -> ColumnElement[bool]:
+def visible_events(principal: Principal) -> Visible:
+    """Administrators see every event; a province officer those of their province."""
     if principal.role is Role.ADMIN:
-        return true()
+        return Visible.all()
     if principal.role is Role.PROVINCE_OFFICER and principal.province_code:
-        return col(AuditEvent.province_code) == principal.province_code
-    return false()
+        return Visible.where(province_code=principal.province_code)
+    return Visible.nothing()
+
+
+AUDIT_EVENTS = Repository(
+    AuditEvent,
+    noun="audit event",
+    columns=_COLUMNS,
+    visible=visible_events,
+    keyset=Keyset("audit-events", columns(AuditEvent.created_at, AuditEvent.id), descending=True),
+    filters={
+        "record_type": AuditEvent.record_type,
+        "record_id": AuditEvent.record_id,
+        "actor_id": AuditEvent.actor_id,
+        "since": Filter(AuditEvent.created_at, ">="),
+        "until": Filter(AuditEvent.created_at, "<"),
+    },
+)
 
 
 async def list_events(
@@ -122,22 +102,15 @@ async def list_events(
     until: datetime | None = None,
 ) -> tuple[Sequence[Any], str | None]:
     """Audit events in scope, newest first, filtered by record, actor and time."""
-    statement = select(*_COLUMNS).where(_visible(principal))
-    if record_type:
-        statement = statement.where(col(AuditEvent.record_type) == record_type)
-    if record_id:
-        statement = statement.where(col(AuditEvent.record_id) == record_id)
-    if actor_id:
-        statement = statement.where(col(AuditEvent.actor_id) == actor_id)
-    if since:
-        statement = statement.where(col(AuditEvent.created_at) >= since)
-    if until:
-        statement = statement.where(col(AuditEvent.created_at) < until)
-    filters = {
-        "record_type": record_type,
-        "record_id": record_id,
-        "actor_id": actor_id,
-        "since": since,
-        "until": until,
-    }
-    return await fetch_page(session, statement, AUDIT_EVENTS, page, codec, filters)
+    return await AUDIT_EVENTS.page(
+        session,
+        principal,
+        page,
+        codec,
+        # An empty record_type or record_id filters nothing, as it always did.
+        record_type=record_type or None,
+        record_id=record_id or None,
+        actor_id=actor_id,
+        since=since,
+        until=until,
+    )

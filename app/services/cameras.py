@@ -3,31 +3,30 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from functools import cache, partial
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Float,
     Select,
     Uuid,
-    and_,
     bindparam,
-    false,
     func,
     or_,
     select,
     tuple_,
 )
 from sqlmodel import col
-from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import Prepared, columns, compare_and_set, fetch_row, utcnow
-from app.errors import Conflict, Forbidden, InvalidCursor, NotFound, ValidationFailed
-from app.models.cameras import Camera, OwnerKind, unit_vector
+from app.data.repository import Repository
+from app.data.visibility import Visible, predicate
+from app.data.writes import UnitOfWrite
+from app.db import Prepared, columns, fetch_row, utcnow
+from app.errors import Conflict, Forbidden, InvalidCursor, ValidationFailed
+from app.models.cameras import Camera, OwnerKind, derived_columns, unit_vector
 from app.models.footage_requests import OPEN_STATUSES, FootageRequestItem
 from app.models.units import Neighbourhood, Ward
 from app.models.users import User
@@ -36,13 +35,10 @@ from app.pagination import (
     CursorCodec,
     Keyset,
     PageParams,
-    fetch_prepared_page,
     limit_bound,
-    prepared_page,
 )
 from app.schemas.cameras import CameraCreate, CameraUpdate
 from app.security import Principal, Role
-from app.services import audit as audit_service
 from app.services.camera_geo import (
     Near,
     bounding_box,
@@ -77,8 +73,9 @@ _CAMERA_COLUMNS = columns(
 # Built once: coercing twenty columns into a new SELECT cost a read by id a tenth
 # of its CPU; each request adds its WHERE to a copy.
 _CAMERA_SELECT = select(*_CAMERA_COLUMNS)
+_CAMERAS_TABLE: Any = Camera.__table__  # type: ignore[attr-defined]
 _CAMERA_FIELDS = tuple(str(column.key) for column in _CAMERA_COLUMNS)
-CAMERAS = Keyset("cameras", columns(Camera.created_at, Camera.id))
+_FILTERS = ("ward_code", "neighbourhood_id", "owner_kind", "sharing", "status")
 # `near` pages in (chord, id) order (see _list_near); this keyset only names the
 # list, so that its cursors are refused by every other list.
 CAMERAS_NEAR = Keyset("cameras-near", columns(Camera.id))
@@ -90,63 +87,39 @@ _VIETNAM = timedelta(hours=7)
 # --- who sees what ------------------------------------------------------------
 
 
-def _visibility(principal: Principal) -> tuple[str, dict[str, Any]]:
-    """Which live cameras a principal may see: a shape of ``_visible_in`` and its values.
+def camera_visibility(principal: Principal) -> Visible:
+    """Which live cameras a principal may see.
 
     Officers and ward systems see every camera of their unit; a camera owner
     their own and the public ones of their ward; everyone else the public
     cameras of their ward."""
     role = principal.role
     if role is Role.ADMIN:
-        return "all", {}
+        return Visible.all()
     if role in (Role.WARD_OFFICER, Role.WARD_SYSTEM) and principal.ward_code:
-        return "ward", {"visible_unit": principal.ward_code}
+        return Visible.where(ward_code=principal.ward_code)
     if role in (Role.PROVINCE_OFFICER, Role.WARD_SYSTEM) and principal.province_code:
-        return "province", {"visible_unit": principal.province_code}
+        return Visible.where(province_code=principal.province_code)
+    public = OwnerKind.PUBLIC.value
     if role is Role.CAMERA_OWNER:
+        own = Visible.where(owner_user_id=principal.subject)
         if principal.ward_code:
-            return "own_or_public", {
-                "visible_owner": principal.subject,
-                "visible_unit": principal.ward_code,
-            }
-        return "own", {"visible_owner": principal.subject}
+            return own.or_where(owner_kind=public, ward_code=principal.ward_code)
+        return own
     if role in (Role.NEIGHBOURHOOD_HEAD, Role.GROUP_LEADER, Role.RESIDENT) and principal.ward_code:
-        return "public", {"visible_unit": principal.ward_code}
-    return "none", {}
+        return Visible.where(owner_kind=public, ward_code=principal.ward_code)
+    return Visible.nothing()
 
 
-def _visible_in(shape: str, value: Callable[[str], Any]) -> ColumnElement[bool]:
-    """The predicate of a visibility shape; ``value(name)`` gives what it compares with
-    (a ``bindparam`` for a statement built once, or the principal's own value)."""
-    live = col(Camera.deleted_at).is_(None)
-    if shape == "all":
-        return live
-    if shape == "none":
-        return false()
-    if shape == "ward":
-        return and_(live, col(Camera.ward_code) == value("visible_unit"))
-    if shape == "province":
-        return and_(live, col(Camera.province_code) == value("visible_unit"))
-    public_here = and_(
-        col(Camera.owner_kind) == OwnerKind.PUBLIC.value,
-        col(Camera.ward_code) == value("visible_unit") if shape != "own" else false(),
-    )
-    own = col(Camera.owner_user_id) == value("visible_owner") if shape != "public" else false()
-    if shape == "own":
-        return and_(live, own)
-    if shape == "public":
-        return and_(live, public_here)
-    return and_(live, or_(own, public_here))
-
-
-_SHAPES = ("all", "none", "ward", "province", "own", "public", "own_or_public")
-_VISIBLE = {shape: _visible_in(shape, bindparam) for shape in _SHAPES}
-
-
-def _visible(principal: Principal) -> ColumnElement[bool]:
-    """The live cameras a principal may see, as a predicate with its values in it."""
-    shape, values = _visibility(principal)
-    return _visible_in(shape, values.__getitem__)
+CAMERAS = Repository(
+    Camera,
+    noun="camera",
+    columns=_CAMERA_COLUMNS,
+    visible=camera_visibility,
+    keyset=Keyset("cameras", columns(Camera.created_at, Camera.id)),
+    filters={name: getattr(Camera, name) for name in _FILTERS},
+    writes=UnitOfWrite("camera", derive=derived_columns),
+)
 
 
 def can_see_owner(principal: Principal, ward_code: str, owner_user_id: uuid.UUID | None) -> bool:
@@ -224,21 +197,8 @@ async def list_cameras(
     plain = {k: (v.value if hasattr(v, "value") else v) for k, v in filters.items()}
     if near is not None:
         return await _list_near(session, principal, page, codec, plain, near)
-    shape, values = _visibility(principal)
-    rows, next_cursor = await fetch_prepared_page(
-        session, partial(_listing, shape), CAMERAS, page, codec, plain, values
-    )
+    rows, next_cursor = await CAMERAS.page(session, principal, page, codec, **plain)
     return [present(principal, row) for row in rows], next_cursor
-
-
-_FILTERS = ("ward_code", "neighbourhood_id", "owner_kind", "sharing", "status")
-
-
-@cache
-def _listing(shape: str, filters: frozenset[str], after: bool) -> Prepared[Select[Any]]:
-    """A page of cameras for a visibility shape, the filters given and a cursor or not:
-    built once per combination."""
-    return prepared_page(_filtered(_CAMERA_SELECT.where(_VISIBLE[shape]), filters), CAMERAS, after)
 
 
 def _filtered(statement: Select[Any], filters: frozenset[str]) -> Select[Any]:
@@ -247,12 +207,6 @@ def _filtered(statement: Select[Any], filters: frozenset[str]) -> Select[Any]:
         if name in filters:
             statement = statement.where(col(getattr(Camera, name)) == bindparam(name))
     return statement
-
-
-@cache
-def _by_id(shape: str) -> Prepared[Select[Any]]:
-    """One camera by id, for a visibility shape: built once per shape."""
-    return Prepared(_CAMERA_SELECT.where(col(Camera.id) == bindparam("camera_id"), _VISIBLE[shape]))
 
 
 async def _list_near(
@@ -279,9 +233,10 @@ async def _list_near(
     }
     for i, (low, high) in enumerate(box.lon_ranges):
         values[f"lon_min_{i}"], values[f"lon_max_{i}"] = low, high
-    shape, visible = _visibility(principal)
+    visible = camera_visibility(principal)
+    shape = visible.shape
     given = frozenset(name for name, value in filters.items() if value is not None)
-    values.update(visible)
+    values.update(visible.values())
     values.update({name: filters[name] for name in given})
     scope = CAMERAS_NEAR.scope(
         {**filters, "near": f"{near.lat!r},{near.lon!r}", "radius_m": near.radius_m}
@@ -310,7 +265,7 @@ def _float(name: str) -> Any:
 
 @cache
 def _near_listing(
-    shape: str, filters: frozenset[str], ranges: int, after: bool
+    shape: tuple[Any, ...], filters: frozenset[str], ranges: int, after: bool
 ) -> Prepared[Select[Any]]:
     """The cameras near a point with their squared chord (the last column), nearest first,
     for a visibility shape, the filters given, one or two longitude ranges and a cursor or
@@ -330,7 +285,8 @@ def _near_listing(
                 )
             ),
             chord2 <= _float("chord2_max"),
-            _VISIBLE[shape],
+            predicate(_CAMERAS_TABLE, shape),
+            col(Camera.deleted_at).is_(None),
         ),
         filters,
     )
@@ -356,11 +312,7 @@ async def get_camera(
     session: AsyncSession, principal: Principal, camera_id: uuid.UUID
 ) -> dict[str, Any]:
     """One visible camera, owner details masked as the principal's role requires."""
-    shape, values = _visibility(principal)
-    row = await _by_id(shape).row(session, {**values, "camera_id": camera_id})
-    if row is None:
-        raise NotFound(f"No camera has the id {camera_id}.")
-    return present(principal, row)
+    return present(principal, await CAMERAS.get(session, principal, camera_id))
 
 
 # --- writes -------------------------------------------------------------------
@@ -438,29 +390,12 @@ async def create_camera(session: AsyncSession, principal: Principal, data: Camer
         await _check_neighbourhood(session, data.ward_code, data.neighbourhood_id)
     _check_verified_on(data.last_verified_on)
     camera = Camera(province_code=ward.province_code, **values)
-    session.add(camera)
-    await session.flush()
-    audit_service.record(
-        session,
-        principal,
-        "create",
-        "camera",
-        camera.id,
-        province_code=camera.province_code,
-        ward_code=camera.ward_code,
-        changed_fields=data.model_fields_set | {"ward_code", "owner_kind", "label", "lat", "lon"},
-    )
-    return camera
+    fields = data.model_fields_set | {"ward_code", "owner_kind", "label", "lat", "lon"}
+    return await CAMERAS.insert(session, principal, camera, fields=fields)
 
 
 async def _changeable(session: AsyncSession, principal: Principal, camera_id: uuid.UUID) -> Camera:
-    camera = (
-        await session.exec(
-            select_model(Camera).where(col(Camera.id) == camera_id, _visible(principal))
-        )
-    ).first()
-    if camera is None:
-        raise NotFound(f"No camera has the id {camera_id}.")
+    camera = await CAMERAS.get_for_update(session, principal, camera_id)
     reason = can_change_camera(principal, camera)
     if reason:
         raise Forbidden(reason)
@@ -486,23 +421,9 @@ async def update_camera(
     if changes.get("neighbourhood_id") is not None:
         await _check_neighbourhood(session, camera.ward_code, changes["neighbourhood_id"])
     _check_verified_on(changes.get("last_verified_on"))
-    values = dict(changes)
-    if "lat" in changes or "lon" in changes:
-        # A Core UPDATE: the model's own hook does not run, so move the vector here.
-        lat, lon = changes.get("lat", camera.lat), changes.get("lon", camera.lon)
-        values["unit_x"], values["unit_y"], values["unit_z"] = unit_vector(lat, lon)
-    await compare_and_set(session, camera, expected_version, values)
-    audit_service.record(
-        session,
-        principal,
-        "update",
-        "camera",
-        camera.id,
-        province_code=camera.province_code,
-        ward_code=camera.ward_code,
-        changed_fields=changes,
+    return await CAMERAS.update(
+        session, principal, camera, expected_version, dict(changes), fields=changes
     )
-    return camera
 
 
 async def delete_camera(
@@ -522,13 +443,4 @@ async def delete_camera(
             f"The camera is in {open_items[0]} open footage requests; "
             "close them first, or set its status to decommissioned."
         )
-    await compare_and_set(session, camera, expected_version, {"deleted_at": utcnow()})
-    audit_service.record(
-        session,
-        principal,
-        "delete",
-        "camera",
-        camera.id,
-        province_code=camera.province_code,
-        ward_code=camera.ward_code,
-    )
+    await CAMERAS.delete(session, principal, camera, expected_version)

@@ -29,13 +29,6 @@ from app.schemas.certification_criteria import (
 from app.security import Principal
 from app.services import audit as audit_service
 
-
-def _everyone(principal: Principal) -> Visible:
-    # National reference data: whoever may read certifications reads every live set
-    # (the route's scope decides who that is).
-    return Visible.all()
-
-
 CRITERIA_SETS = Repository(
     CriteriaSet,
     noun="criteria set",
@@ -52,7 +45,9 @@ CRITERIA_SETS = Repository(
         CriteriaSet.pass_rule,
         CriteriaSet.in_use,
     ),
-    visible=_everyone,
+    # National reference data: every live set, whoever asks (the routes' scopes decide
+    # who may ask).
+    visible=Visible.all(),
     # Newest year first, and within a year the latest set first.
     keyset=Keyset(
         "certification-criteria-sets",
@@ -172,33 +167,26 @@ def max_total(criteria: Iterable[Mapping[str, Any]]) -> int:
 
 
 async def list_sets(
-    session: AsyncSession,
-    principal: Principal,
-    page: PageParams,
-    codec: CursorCodec,
-    *,
-    year: int | None = None,
+    session: AsyncSession, page: PageParams, codec: CursorCodec, *, year: int | None = None
 ) -> tuple[Sequence[Any], str | None]:
     """Live criteria sets, newest year and version first."""
-    return await CRITERIA_SETS.page(session, principal, page, codec, year=year)
+    return await CRITERIA_SETS.page(session, None, page, codec, year=year)
 
 
-async def get_set(session: AsyncSession, principal: Principal, set_id: uuid.UUID) -> Any:
+async def get_set(session: AsyncSession, set_id: uuid.UUID) -> Any:
     """One live criteria set, as a row (404 otherwise)."""
-    return await CRITERIA_SETS.get(session, principal, set_id)
+    return await CRITERIA_SETS.get(session, None, set_id)
 
 
-async def get_set_for_update(
-    session: AsyncSession, principal: Principal, set_id: uuid.UUID
-) -> CriteriaSet:
+async def get_set_for_update(session: AsyncSession, set_id: uuid.UUID) -> CriteriaSet:
     """One live criteria set, as the record to change (404 otherwise)."""
-    return await CRITERIA_SETS.get_for_update(session, principal, set_id)
+    return await CRITERIA_SETS.get_for_update(session, None, set_id)
 
 
-async def latest_set(session: AsyncSession, principal: Principal, year: int) -> Any | None:
+async def latest_set(session: AsyncSession, year: int) -> Any | None:
     """The highest ``set_version`` of ``year`` still live, as a row, if any."""
     # The list's order (newest year, then latest version, first) puts it first.
-    return await CRITERIA_SETS.first(session, principal, year=year)
+    return await CRITERIA_SETS.first(session, None, year=year)
 
 
 async def mark_in_use(session: AsyncSession, set_id: uuid.UUID) -> None:
@@ -294,7 +282,7 @@ async def update_set(
     data: CriteriaSetUpdate,
 ) -> CriteriaSet:
     """Change a set no certification uses yet, if it is still at ``expected_version``."""
-    criteria_set = await get_set_for_update(session, principal, set_id)
+    criteria_set = await get_set_for_update(session, set_id)
     changes = data.model_dump(exclude_unset=True, mode="json")
     for name in ("name", "criteria", "pass_rule"):
         if name in changes and changes[name] is None:
@@ -324,7 +312,7 @@ async def delete_set(
     session: AsyncSession, principal: Principal, set_id: uuid.UUID, expected_version: int
 ) -> None:
     """Withdraw a set no certification uses yet."""
-    criteria_set = await get_set_for_update(session, principal, set_id)
+    criteria_set = await get_set_for_update(session, set_id)
     await _write_unused(session, criteria_set, expected_version, {"deleted_at": utcnow()})
     audit_service.record(
         session,

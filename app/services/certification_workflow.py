@@ -71,11 +71,9 @@ async def _load(
     return certification
 
 
-async def _criteria_set(
-    session: AsyncSession, principal: Principal, certification: Certification
-) -> Any:
+async def _criteria_set(session: AsyncSession, certification: Certification) -> Any:
     # A set in use is frozen and cannot be deleted, so it is always there.
-    return await criteria_service.get_set(session, principal, certification.criteria_set_id)
+    return await criteria_service.get_set(session, certification.criteria_set_id)
 
 
 async def _move(
@@ -137,7 +135,7 @@ async def submit(
         policies.can_edit,
         expected_version,
     )
-    criteria_set = await _criteria_set(session, principal, certification)
+    criteria_set = await _criteria_set(session, certification)
     problems: list[str] = []
     extensions: dict[str, Any] = {}
     total, committed = certification.households_total, certification.households_committed
@@ -183,7 +181,7 @@ async def review(
         policies.can_review,
         expected_version,
     )
-    criteria_set = await _criteria_set(session, principal, certification)
+    criteria_set = await _criteria_set(session, certification)
     findings = [item.model_dump(mode="json", exclude_none=True) for item in body.criteria]
     criteria_service.check_findings(criteria_set, findings, "criteria")
     given = {item["code"] for item in findings}
@@ -275,7 +273,7 @@ async def decide(
     passed = bool(certification.review_passed)
     by_rule = Outcome.CERTIFIED if passed else Outcome.REJECTED
     if body.outcome is not by_rule and not body.override_reason:
-        criteria_set = await _criteria_set(session, principal, certification)
+        criteria_set = await _criteria_set(session, certification)
         verdict = criteria_service.evaluate(criteria_set, certification.review_criteria or [])
         raise ValidationFailed(
             f"The review {'passes' if passed else 'fails'} the pass rule ({verdict.explain()}), "

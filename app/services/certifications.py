@@ -174,17 +174,17 @@ def not_draft(certification: Certification, doing: str) -> Conflict:
 
 
 async def _criteria_set_for(
-    session: AsyncSession, principal: Principal, year: int, criteria_set_id: uuid.UUID | None
+    session: AsyncSession, year: int, criteria_set_id: uuid.UUID | None
 ) -> Any:
     if criteria_set_id is None:
-        latest = await criteria_service.latest_set(session, principal, year)
+        latest = await criteria_service.latest_set(session, year)
         if latest is None:
             raise ValidationFailed(
                 f"No criteria set is published for {year}.", field="criteria_set_id"
             )
         return latest
     try:
-        criteria_set = await criteria_service.get_set(session, principal, criteria_set_id)
+        criteria_set = await criteria_service.get_set(session, criteria_set_id)
     except NotFound:
         raise ValidationFailed(
             f"No criteria set has the id {criteria_set_id}.", field="criteria_set_id"
@@ -241,7 +241,7 @@ async def create_certification(
             f"The neighbourhood is already registered for {data.year}.",
             certification_id=str(existing[0]),
         )
-    criteria_set = await _criteria_set_for(session, principal, data.year, data.criteria_set_id)
+    criteria_set = await _criteria_set_for(session, data.year, data.criteria_set_id)
     households_total = (
         data.households_total if data.households_total is not None else neighbourhood.households
     )
@@ -310,10 +310,7 @@ async def update_certification(
     )
     if new_set or "self_assessment" in changes:
         criteria_set = await _criteria_set_for(
-            session,
-            principal,
-            certification.year,
-            data.criteria_set_id or certification.criteria_set_id,
+            session, certification.year, data.criteria_set_id or certification.criteria_set_id
         )
         criteria_service.check_findings(
             criteria_set,

@@ -7,14 +7,14 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select as sa_select
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.data.repository import Repository
+from app.data.visibility import Visible
 from app.db import columns, compare_and_set, utcnow
-from app.errors import Forbidden, NotFound, ValidationFailed
+from app.errors import Forbidden, ValidationFailed
 from app.models.clients import Client
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.pagination import CursorCodec, Keyset, PageParams
 from app.revocations import tokens_ended
 from app.schemas.clients import ClientCreate
 from app.security import (
@@ -29,20 +29,31 @@ from app.security import (
 from app.services import audit as audit_service
 from app.services import units as unit_service
 
-CLIENTS = Keyset("clients", columns(Client.created_at, Client.id))
-_CLIENT_COLUMNS = columns(
-    Client.id,
-    Client.client_id,
-    Client.name,
-    Client.role,
-    Client.unit_code,
-    Client.province_code,
-    Client.ward_code,
-    Client.scopes,
-    Client.is_active,
-    Client.created_at,
-    Client.updated_at,
-    Client.version,
+
+def visible_clients(principal: Principal) -> Visible:
+    """Administrators see every client; nobody else sees any."""
+    return Visible.all() if principal.role is Role.ADMIN else Visible.nothing()
+
+
+CLIENTS = Repository(
+    Client,
+    noun="client",
+    columns=(
+        Client.id,
+        Client.client_id,
+        Client.name,
+        Client.role,
+        Client.unit_code,
+        Client.province_code,
+        Client.ward_code,
+        Client.scopes,
+        Client.is_active,
+        Client.created_at,
+        Client.updated_at,
+        Client.version,
+    ),
+    visible=visible_clients,
+    keyset=Keyset("clients", columns(Client.created_at, Client.id)),
 )
 
 
@@ -98,8 +109,7 @@ async def list_clients(
 ) -> tuple[Sequence[Any], str | None]:
     """Every live client, oldest first."""
     _require_admin(principal)
-    statement = sa_select(*_CLIENT_COLUMNS).where(col(Client.deleted_at).is_(None))
-    return await fetch_page(session, statement, CLIENTS, page, codec)
+    return await CLIENTS.page(session, principal, page, codec)
 
 
 async def delete_client(
@@ -107,13 +117,7 @@ async def delete_client(
 ) -> None:
     """Delete a client: its secret stops working at once, its access tokens within seconds."""
     _require_admin(principal)
-    client = (
-        await session.exec(
-            select(Client).where(col(Client.id) == client_pk, col(Client.deleted_at).is_(None))
-        )
-    ).first()
-    if client is None:
-        raise NotFound(f"No client has the id {client_pk}.")
+    client = await CLIENTS.get_for_update(session, principal, client_pk)
     await compare_and_set(
         session,
         client,

@@ -11,11 +11,13 @@ from sqlmodel import col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.data.repository import Repository
+from app.data.visibility import Visible
 from app.db import columns, compare_and_set, fetch_row, fetch_rows, utcnow
-from app.errors import Conflict, NotFound
+from app.errors import Conflict
 from app.models.competitions import Competition, CompetitionEntry
 from app.models.fire_teams import FireTeam
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.competitions import CompetitionLevel, EntryCreate, EntryUpdate
 from app.security import Principal
 from app.services import audit as audit_service
@@ -27,20 +29,35 @@ MAX_ENTRIES = 500
 # A province round takes the teams that ranked this high in a ward round.
 QUALIFYING_RANK = 3
 
-ENTRIES = Keyset("competition-entries", columns(CompetitionEntry.created_at, CompetitionEntry.id))
-_COLUMNS = columns(
-    CompetitionEntry.id,
-    CompetitionEntry.competition_id,
-    CompetitionEntry.team_id,
-    CompetitionEntry.province_code,
-    CompetitionEntry.ward_code,
-    CompetitionEntry.theory_score,
-    CompetitionEntry.practical_score,
-    CompetitionEntry.practical_seconds,
-    CompetitionEntry.total_score,
-    CompetitionEntry.created_at,
-    CompetitionEntry.updated_at,
-    CompetitionEntry.version,
+
+def entry_visibility(principal: Principal) -> Visible:
+    """Every entry of a competition the principal sees: an entry is read only under the id
+    of a competition found visible first (its own place is its team's, and a province
+    round's entries come from many wards, so it cannot say who sees the entry)."""
+    return Visible.all()
+
+
+ENTRIES = Repository(
+    CompetitionEntry,
+    noun="competition entry",
+    columns=(
+        CompetitionEntry.id,
+        CompetitionEntry.competition_id,
+        CompetitionEntry.team_id,
+        CompetitionEntry.province_code,
+        CompetitionEntry.ward_code,
+        CompetitionEntry.theory_score,
+        CompetitionEntry.practical_score,
+        CompetitionEntry.practical_seconds,
+        CompetitionEntry.total_score,
+        CompetitionEntry.created_at,
+        CompetitionEntry.updated_at,
+        CompetitionEntry.version,
+    ),
+    visible=entry_visibility,
+    keyset=Keyset("competition-entries", columns(CompetitionEntry.created_at, CompetitionEntry.id)),
+    filters={"competition_id": CompetitionEntry.competition_id},
+    missing="The competition has no entry with the id {id}.",
 )
 _SCORES = ("theory_score", "practical_score", "practical_seconds")
 
@@ -105,30 +122,15 @@ async def list_entries(
 ) -> tuple[Sequence[Any], str | None]:
     """A visible competition's entries, in the order they were made."""
     await competition_service.get_competition(session, principal, competition_id)
-    statement = select(*_COLUMNS).where(
-        col(CompetitionEntry.competition_id) == competition_id, _live_entries()
-    )
-    filters = {"competition_id": competition_id}
-    return await fetch_page(session, statement, ENTRIES, page, codec, filters)
+    return await ENTRIES.page(session, principal, page, codec, competition_id=competition_id)
 
 
 async def get_entry(
     session: AsyncSession, principal: Principal, competition_id: uuid.UUID, entry_id: uuid.UUID
-) -> CompetitionEntry:
-    """One entry of a visible competition (404 otherwise)."""
+) -> Any:
+    """One entry of a visible competition, as a row (404 otherwise)."""
     await competition_service.get_competition(session, principal, competition_id)
-    entry = (
-        await session.exec(
-            select_model(CompetitionEntry).where(
-                col(CompetitionEntry.id) == entry_id,
-                col(CompetitionEntry.competition_id) == competition_id,
-                _live_entries(),
-            )
-        )
-    ).first()
-    if entry is None:
-        raise NotFound(f"The competition has no entry with the id {entry_id}.")
-    return entry
+    return await ENTRIES.get(session, principal, entry_id, competition_id=competition_id)
 
 
 async def create_entry(
@@ -215,7 +217,9 @@ async def update_entry(
 ) -> CompetitionEntry:
     """Record or correct an entry's scores, if it is still at ``expected_version``."""
     await competition_service.runnable_competition(session, principal, competition_id)
-    entry = await get_entry(session, principal, competition_id, entry_id)
+    entry = await ENTRIES.get_for_update(
+        session, principal, entry_id, competition_id=competition_id
+    )
     changes = data.model_dump(exclude_unset=True)
     state = {name: getattr(entry, name) for name in _SCORES} | changes
     values = {**changes, "total_score": _total(state["theory_score"], state["practical_score"])}
@@ -242,7 +246,9 @@ async def delete_entry(
 ) -> None:
     """Withdraw an entry."""
     await competition_service.runnable_competition(session, principal, competition_id)
-    entry = await get_entry(session, principal, competition_id, entry_id)
+    entry = await ENTRIES.get_for_update(
+        session, principal, entry_id, competition_id=competition_id
+    )
     await compare_and_set(session, entry, expected_version, {"deleted_at": utcnow()})
     audit_service.record(
         session,

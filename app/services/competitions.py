@@ -7,59 +7,70 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, select
+from sqlalchemy import func, select
 from sqlmodel import col
-from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.data.repository import Repository
+from app.data.visibility import Visible
 from app.db import columns, compare_and_set, fetch_row, utcnow
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, Forbidden, ValidationFailed
 from app.models.competitions import Competition, CompetitionEntry
 from app.models.units import Province, Ward
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.competitions import CompetitionCreate, CompetitionLevel, CompetitionUpdate
 from app.security import Principal, Role
 from app.services import audit as audit_service
 from app.services.fire_policies import rule_violation
 
-# Newest year first; inside a year, the newest round first.
-COMPETITIONS = Keyset(
-    "competitions",
-    columns(Competition.year, Competition.created_at, Competition.id),
-    descending=True,
-)
-_COLUMNS = columns(
-    Competition.id,
-    Competition.province_code,
-    Competition.ward_code,
-    Competition.year,
-    Competition.level,
-    Competition.unit_code,
-    Competition.name,
-    Competition.held_on,
-    Competition.created_at,
-    Competition.updated_at,
-    Competition.version,
-)
 _PROVINCE_LEVEL = CompetitionLevel.PROVINCE.value
 
 
-def _visible(principal: Principal) -> ColumnElement[bool]:
+def competition_visibility(principal: Principal) -> Visible:
     """Admins all; province officers their province; everyone else with fire:read the rounds
     of their ward and those of their province (where their ward's best teams go)."""
-    live = col(Competition.deleted_at).is_(None)
-    province = col(Competition.province_code) == principal.province_code
     if principal.role is Role.ADMIN:
-        return live
+        return Visible.all()
     if principal.role is Role.PROVINCE_OFFICER and principal.province_code:
-        return live & province
+        return Visible.where(province_code=principal.province_code)
     if principal.role is Role.WARD_SYSTEM and not principal.ward_code and principal.province_code:
-        return live & province
+        return Visible.where(province_code=principal.province_code)
     if principal.ward_code and principal.province_code:
-        own_ward = col(Competition.ward_code) == principal.ward_code
-        province_round = (col(Competition.level) == _PROVINCE_LEVEL) & province
-        return live & (own_ward | province_round)
-    return false()
+        return Visible.where(ward_code=principal.ward_code).or_where(
+            level=_PROVINCE_LEVEL, province_code=principal.province_code
+        )
+    return Visible.nothing()
+
+
+COMPETITIONS = Repository(
+    Competition,
+    noun="competition",
+    columns=(
+        Competition.id,
+        Competition.province_code,
+        Competition.ward_code,
+        Competition.year,
+        Competition.level,
+        Competition.unit_code,
+        Competition.name,
+        Competition.held_on,
+        Competition.created_at,
+        Competition.updated_at,
+        Competition.version,
+    ),
+    visible=competition_visibility,
+    # Newest year first; inside a year, the newest round first.
+    keyset=Keyset(
+        "competitions",
+        columns(Competition.year, Competition.created_at, Competition.id),
+        descending=True,
+    ),
+    filters={
+        "year": Competition.year,
+        "level": Competition.level,
+        "unit_code": Competition.unit_code,
+    },
+)
 
 
 def can_run_competition(principal: Principal, level: str, unit_code: str) -> str | None:
@@ -113,38 +124,23 @@ async def list_competitions(
     unit_code: str | None = None,
 ) -> tuple[Sequence[Any], str | None]:
     """Competitions in scope, newest year first."""
-    statement = select(*_COLUMNS).where(_visible(principal))
-    if year:
-        statement = statement.where(col(Competition.year) == year)
-    if level:
-        statement = statement.where(col(Competition.level) == level)
-    if unit_code:
-        statement = statement.where(col(Competition.unit_code) == unit_code)
-    filters = {"year": year, "level": level, "unit_code": unit_code}
-    return await fetch_page(session, statement, COMPETITIONS, page, codec, filters)
+    return await COMPETITIONS.page(
+        session, principal, page, codec, year=year, level=level, unit_code=unit_code
+    )
 
 
 async def get_competition(
     session: AsyncSession, principal: Principal, competition_id: uuid.UUID
-) -> Competition:
-    """One competition in scope (404 outside it)."""
-    competition = (
-        await session.exec(
-            select_model(Competition).where(
-                col(Competition.id) == competition_id, _visible(principal)
-            )
-        )
-    ).first()
-    if competition is None:
-        raise NotFound(f"No competition has the id {competition_id}.")
-    return competition
+) -> Any:
+    """One competition in scope, as a row (404 outside it)."""
+    return await COMPETITIONS.get(session, principal, competition_id)
 
 
 async def runnable_competition(
     session: AsyncSession, principal: Principal, competition_id: uuid.UUID
 ) -> Competition:
     """A competition in scope that the principal runs (404 outside scope, 403 if not theirs)."""
-    competition = await get_competition(session, principal, competition_id)
+    competition = await COMPETITIONS.get_for_update(session, principal, competition_id)
     reason = can_run_competition(principal, competition.level, competition.unit_code)
     if reason:
         raise Forbidden(reason)

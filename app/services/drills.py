@@ -7,42 +7,56 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
-from sqlmodel import col
-from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import columns, compare_and_set, fetch_row, utcnow
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.data.repository import Filter, Present, Repository
+from app.db import columns, compare_and_set, utcnow
+from app.errors import Conflict, Forbidden, ValidationFailed
 from app.models.drills import Drill
 from app.models.fire_teams import FireTeam
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.drills import DrillCreate, DrillUpdate
 from app.schemas.fire_teams import FireTeamStatus
 from app.security import Principal
 from app.services import audit as audit_service
+from app.services import fire_policies
 from app.services import fire_teams as team_service
-from app.services.fire_policies import VIETNAM, can_record_for_team, rule_violation, unit_scope
+from app.services.fire_policies import VIETNAM, can_record_for_team, rule_violation
 
-DRILLS = Keyset("drills", columns(Drill.occurs_on, Drill.id))
-_COLUMNS = columns(
-    Drill.id,
-    Drill.province_code,
-    Drill.ward_code,
-    Drill.neighbourhood_id,
-    Drill.team_id,
-    Drill.scenario,
-    Drill.planned_for,
-    Drill.held_at,
-    Drill.occurs_on,
-    Drill.participants,
-    Drill.households_present,
-    Drill.response_seconds,
-    Drill.outcome,
-    Drill.notes,
-    Drill.created_at,
-    Drill.updated_at,
-    Drill.version,
+DRILLS = Repository(
+    Drill,
+    noun="drill",
+    columns=(
+        Drill.id,
+        Drill.province_code,
+        Drill.ward_code,
+        Drill.neighbourhood_id,
+        Drill.team_id,
+        Drill.scenario,
+        Drill.planned_for,
+        Drill.held_at,
+        Drill.occurs_on,
+        Drill.participants,
+        Drill.households_present,
+        Drill.response_seconds,
+        Drill.outcome,
+        Drill.notes,
+        Drill.created_at,
+        Drill.updated_at,
+        Drill.version,
+    ),
+    visible=fire_policies.unit_visibility,
+    keyset=Keyset("drills", columns(Drill.occurs_on, Drill.id)),
+    # Named as the query parameters: a cursor's scope is made of these names, as before.
+    filters={
+        "team_id": Drill.team_id,
+        "ward_code": Drill.ward_code,
+        "neighbourhood_id": Drill.neighbourhood_id,
+        "held": Present(Drill.held_at),
+        "outcome": Drill.outcome,
+        "from": Filter(Drill.occurs_on, ">="),
+        "to": Filter(Drill.occurs_on, "<="),
+    },
 )
 _FIELDS = (
     "scenario",
@@ -62,12 +76,6 @@ CLOCK_SKEW = timedelta(minutes=5)
 def occurs_on(planned_for: date, held_at: datetime | None) -> date:
     """The drill's day: the Vietnamese calendar day it was held, else the day planned."""
     return held_at.astimezone(VIETNAM).date() if held_at is not None else planned_for
-
-
-def _visible(principal: Principal) -> ColumnElement[bool]:
-    return unit_scope(
-        principal, col(Drill.province_code), col(Drill.ward_code), col(Drill.neighbourhood_id)
-    ) & col(Drill.deleted_at).is_(None)
 
 
 def _check(team: FireTeam, state: dict[str, Any]) -> None:
@@ -110,22 +118,6 @@ async def list_drills(
     """Drills in scope in calendar order, filtered by team, place, held or not, and days."""
     if date_from and date_to and date_from > date_to:
         raise ValidationFailed("from is after to.", field="from")
-    statement = select(*_COLUMNS).where(_visible(principal))
-    if team_id:
-        statement = statement.where(col(Drill.team_id) == team_id)
-    if ward_code:
-        statement = statement.where(col(Drill.ward_code) == ward_code)
-    if neighbourhood_id:
-        statement = statement.where(col(Drill.neighbourhood_id) == neighbourhood_id)
-    if held is not None:
-        held_at = col(Drill.held_at)
-        statement = statement.where(held_at.is_not(None) if held else held_at.is_(None))
-    if outcome:
-        statement = statement.where(col(Drill.outcome) == outcome)
-    if date_from:
-        statement = statement.where(col(Drill.occurs_on) >= date_from)
-    if date_to:
-        statement = statement.where(col(Drill.occurs_on) <= date_to)
     filters = {
         "team_id": team_id,
         "ward_code": ward_code,
@@ -135,29 +127,18 @@ async def list_drills(
         "from": date_from,
         "to": date_to,
     }
-    return await fetch_page(session, statement, DRILLS, page, codec, filters)
+    return await DRILLS.page(session, principal, page, codec, **filters)
 
 
 async def get_drill_row(session: AsyncSession, principal: Principal, drill_id: uuid.UUID) -> Any:
     """One drill in scope, as a row (404 outside it)."""
-    row = await fetch_row(
-        session, select(*_COLUMNS).where(col(Drill.id) == drill_id, _visible(principal))
-    )
-    if row is None:
-        raise NotFound(f"No drill has the id {drill_id}.")
-    return row
+    return await DRILLS.get(session, principal, drill_id)
 
 
 async def _writable_drill(
     session: AsyncSession, principal: Principal, drill_id: uuid.UUID
 ) -> tuple[Drill, FireTeam]:
-    drill = (
-        await session.exec(
-            select_model(Drill).where(col(Drill.id) == drill_id, _visible(principal))
-        )
-    ).first()
-    if drill is None:
-        raise NotFound(f"No drill has the id {drill_id}.")
+    drill = await DRILLS.get_for_update(session, principal, drill_id)
     team = await session.get(FireTeam, drill.team_id)
     assert team is not None  # a team with drills is never deleted
     reason = can_record_for_team(principal, team)

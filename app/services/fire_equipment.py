@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import col
-from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.data.repository import Repository
 from app.db import columns, compare_and_set, fetch_rows, utcnow
-from app.errors import Forbidden, NotFound, ValidationFailed
+from app.errors import Forbidden, ValidationFailed
 from app.models.fire_equipment import FireEquipment
 from app.models.fire_teams import FireTeam
 from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
@@ -25,7 +25,6 @@ from app.services import fire_policies
 from app.services import fire_teams as team_service
 from app.services.fire_policies import rule_violation
 
-EQUIPMENT = Keyset("fire-equipment", columns(FireEquipment.created_at, FireEquipment.id))
 EQUIPMENT_DUE = Keyset("equipment-due", columns(FireEquipment.due_on, FireEquipment.id))
 _COLUMNS = columns(
     FireEquipment.id,
@@ -46,6 +45,22 @@ _COLUMNS = columns(
     FireEquipment.created_at,
     FireEquipment.updated_at,
     FireEquipment.version,
+)
+# An item carries its team's place (copied when it is recorded; a team never
+# moves), so the team's rule says who sees it. Its reads go through the team:
+# the team's own 404 first, then the item under the team's id.
+EQUIPMENT = Repository(
+    FireEquipment,
+    noun="equipment item",
+    columns=_COLUMNS,
+    visible=fire_policies.unit_visibility,
+    keyset=Keyset("fire-equipment", columns(FireEquipment.created_at, FireEquipment.id)),
+    filters={
+        "team_id": FireEquipment.team_id,
+        "kind": FireEquipment.kind,
+        "household": FireEquipment.household,
+    },
+    missing="The team has no equipment item with the id {id}.",
 )
 _FIELDS = (
     "kind",
@@ -146,34 +161,17 @@ async def list_equipment(
 ) -> tuple[Sequence[Any], str | None]:
     """A visible team's equipment, oldest record first."""
     await team_service.get_team_row(session, principal, team_id)
-    statement = select(*_COLUMNS).where(
-        col(FireEquipment.team_id) == team_id, col(FireEquipment.deleted_at).is_(None)
+    return await EQUIPMENT.page(
+        session, principal, page, codec, team_id=team_id, kind=kind, household=household
     )
-    if kind:
-        statement = statement.where(col(FireEquipment.kind) == kind)
-    if household:
-        statement = statement.where(col(FireEquipment.household) == household)
-    filters = {"team_id": team_id, "kind": kind, "household": household}
-    return await fetch_page(session, statement, EQUIPMENT, page, codec, filters)
 
 
 async def get_equipment(
     session: AsyncSession, principal: Principal, team_id: uuid.UUID, equipment_id: uuid.UUID
-) -> FireEquipment:
-    """One item of a visible team (404 otherwise)."""
+) -> Any:
+    """One item of a visible team, as a row (404 otherwise)."""
     await team_service.get_team_row(session, principal, team_id)
-    item = (
-        await session.exec(
-            select_model(FireEquipment).where(
-                col(FireEquipment.id) == equipment_id,
-                col(FireEquipment.team_id) == team_id,
-                col(FireEquipment.deleted_at).is_(None),
-            )
-        )
-    ).first()
-    if item is None:
-        raise NotFound(f"The team has no equipment item with the id {equipment_id}.")
-    return item
+    return await EQUIPMENT.get(session, principal, equipment_id, team_id=team_id)
 
 
 async def readiness(
@@ -345,7 +343,7 @@ async def update_equipment(
 ) -> FireEquipment:
     """Change an item (an inspection: a new last_inspected_on), if still at the version."""
     team = await _recordable_team(session, principal, team_id)
-    item = await get_equipment(session, principal, team_id, equipment_id)
+    item = await EQUIPMENT.get_for_update(session, principal, equipment_id, team_id=team_id)
     changes = data.model_dump(exclude_unset=True)
     nulls = sorted(
         name for name in ("kind", "quantity") if name in changes and changes[name] is None
@@ -383,7 +381,7 @@ async def delete_equipment(
 ) -> None:
     """Remove an item (given away, used up, scrapped)."""
     await _recordable_team(session, principal, team_id)
-    item = await get_equipment(session, principal, team_id, equipment_id)
+    item = await EQUIPMENT.get_for_update(session, principal, equipment_id, team_id=team_id)
     await compare_and_set(session, item, expected_version, {"deleted_at": utcnow()})
     audit_service.record(
         session,

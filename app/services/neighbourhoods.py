@@ -5,21 +5,22 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy import func, select
 from sqlmodel import col
-from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.data.repository import Repository
+from app.data.visibility import Visible
 from app.db import columns, compare_and_set, fetch_row, utcnow
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, Forbidden, ValidationFailed
 from app.models.units import Neighbourhood, ResidentialGroup, Ward
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.neighbourhoods import NeighbourhoodCreate, NeighbourhoodUpdate
 from app.security import Principal, Role
 from app.services import audit as audit_service
 from app.services.units import ListResult
 
-_NEIGHBOURHOOD_COLUMNS = columns(
+_COLUMNS = (
     Neighbourhood.id,
     Neighbourhood.province_code,
     Neighbourhood.ward_code,
@@ -31,7 +32,34 @@ _NEIGHBOURHOOD_COLUMNS = columns(
     Neighbourhood.updated_at,
     Neighbourhood.version,
 )
-NEIGHBOURHOODS = Keyset("neighbourhoods", columns(Neighbourhood.code, Neighbourhood.id))
+_KEYSET = Keyset("neighbourhoods", columns(Neighbourhood.code, Neighbourhood.id))
+
+
+def managed(principal: Principal) -> Visible:
+    """Units a principal may change: admins everywhere, ward-level callers their ward."""
+    if principal.role is Role.ADMIN:
+        return Visible.all()
+    if principal.ward_code and principal.role in (Role.WARD_OFFICER, Role.WARD_SYSTEM):
+        return Visible.where(ward_code=principal.ward_code)
+    return Visible.nothing()
+
+
+# Anyone reads neighbourhoods; a principal changes those it manages (its own 404).
+NEIGHBOURHOODS = Repository(
+    Neighbourhood,
+    noun="neighbourhood",
+    columns=_COLUMNS,
+    visible=Visible.all(),
+    keyset=_KEYSET,
+    filters={"ward_code": Neighbourhood.ward_code},
+)
+MANAGED_NEIGHBOURHOODS = Repository(
+    Neighbourhood,
+    noun="neighbourhood you manage",
+    columns=_COLUMNS,
+    visible=managed,
+    keyset=_KEYSET,
+)
 
 
 async def list_neighbourhoods(
@@ -42,33 +70,12 @@ async def list_neighbourhoods(
     ward_code: str | None = None,
 ) -> ListResult:
     """Neighbourhoods in code order, optionally of one ward."""
-    statement = select(*_NEIGHBOURHOOD_COLUMNS).where(col(Neighbourhood.deleted_at).is_(None))
-    if ward_code:
-        statement = statement.where(col(Neighbourhood.ward_code) == ward_code)
-    return await fetch_page(
-        session, statement, NEIGHBOURHOODS, page, codec, {"ward_code": ward_code}
-    )
+    return await NEIGHBOURHOODS.page(session, None, page, codec, ward_code=ward_code)
 
 
 async def get_neighbourhood(session: AsyncSession, neighbourhood_id: uuid.UUID) -> Any:
     """One live neighbourhood by id."""
-    statement = select(*_NEIGHBOURHOOD_COLUMNS).where(
-        col(Neighbourhood.id) == neighbourhood_id,
-        col(Neighbourhood.deleted_at).is_(None),
-    )
-    row = await fetch_row(session, statement)
-    if row is None:
-        raise NotFound(f"No neighbourhood has the id {neighbourhood_id}.")
-    return row
-
-
-def writable(principal: Principal, ward_column: Any) -> ColumnElement[bool]:
-    """Units a principal may change: admins everywhere, ward-level callers their ward."""
-    if principal.role is Role.ADMIN:
-        return true()
-    if principal.ward_code and principal.role in (Role.WARD_OFFICER, Role.WARD_SYSTEM):
-        return ward_column == principal.ward_code  # type: ignore[no-any-return]
-    return false()
+    return await NEIGHBOURHOODS.get(session, None, neighbourhood_id)
 
 
 def can_write_ward(principal: Principal, ward_code: str) -> str | None:
@@ -90,18 +97,8 @@ def reject_nulls(changes: dict[str, Any]) -> dict[str, Any]:
 async def get_managed(
     session: AsyncSession, principal: Principal, neighbourhood_id: uuid.UUID
 ) -> Neighbourhood:
-    found = (
-        await session.exec(
-            select_model(Neighbourhood).where(
-                col(Neighbourhood.id) == neighbourhood_id,
-                col(Neighbourhood.deleted_at).is_(None),
-                writable(principal, col(Neighbourhood.ward_code)),
-            )
-        )
-    ).first()
-    if found is None:
-        raise NotFound(f"No neighbourhood you manage has the id {neighbourhood_id}.")
-    return found
+    """A neighbourhood the principal manages, to change (404 otherwise)."""
+    return await MANAGED_NEIGHBOURHOODS.get_for_update(session, principal, neighbourhood_id)
 
 
 async def _ensure_neighbourhood_code_free(

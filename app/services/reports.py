@@ -19,6 +19,7 @@ from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.context import current_request_id
+from app.data.writes import audit_event
 from app.db import NewRows, Prepared, columns, compare_and_set, fetch_row, fetch_rows, utcnow
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models.reports import Report, ReportUpdate
@@ -221,7 +222,7 @@ async def record_creation(
     """The audit event of a new report (its row); an anonymous one names no actor and no
     request."""
     untied = report["anonymous"] and report["source"] == "app"
-    await audit_service.append(
+    await audit_event(
         session,
         None if untied else principal,
         "create",

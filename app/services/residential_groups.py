@@ -7,20 +7,21 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import col
-from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.data.repository import Repository
+from app.data.visibility import Visible
 from app.db import columns, compare_and_set, fetch_row, utcnow
-from app.errors import Conflict, NotFound
+from app.errors import Conflict
 from app.models.units import ResidentialGroup
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.residential_groups import ResidentialGroupCreate, ResidentialGroupUpdate
 from app.security import Principal
 from app.services import audit as audit_service
 from app.services import neighbourhoods as neighbourhood_service
 from app.services.units import ListResult
 
-_GROUP_COLUMNS = columns(
+_COLUMNS = (
     ResidentialGroup.id,
     ResidentialGroup.province_code,
     ResidentialGroup.ward_code,
@@ -33,8 +34,26 @@ _GROUP_COLUMNS = columns(
     ResidentialGroup.updated_at,
     ResidentialGroup.version,
 )
-RESIDENTIAL_GROUPS = Keyset(
-    "residential-groups", columns(ResidentialGroup.code, ResidentialGroup.id)
+_KEYSET = Keyset("residential-groups", columns(ResidentialGroup.code, ResidentialGroup.id))
+
+# Anyone reads residential groups; a principal changes those of the wards it manages.
+RESIDENTIAL_GROUPS = Repository(
+    ResidentialGroup,
+    noun="residential group",
+    columns=_COLUMNS,
+    visible=Visible.all(),
+    keyset=_KEYSET,
+    filters={
+        "neighbourhood_id": ResidentialGroup.neighbourhood_id,
+        "ward_code": ResidentialGroup.ward_code,
+    },
+)
+MANAGED_RESIDENTIAL_GROUPS = Repository(
+    ResidentialGroup,
+    noun="residential group you manage",
+    columns=_COLUMNS,
+    visible=neighbourhood_service.managed,
+    keyset=_KEYSET,
 )
 
 
@@ -47,42 +66,21 @@ async def list_residential_groups(
     ward_code: str | None = None,
 ) -> ListResult:
     """Residential groups in code order, by neighbourhood and/or ward."""
-    statement = select(*_GROUP_COLUMNS).where(col(ResidentialGroup.deleted_at).is_(None))
-    if neighbourhood_id:
-        statement = statement.where(col(ResidentialGroup.neighbourhood_id) == neighbourhood_id)
-    if ward_code:
-        statement = statement.where(col(ResidentialGroup.ward_code) == ward_code)
-    filters = {"neighbourhood_id": neighbourhood_id, "ward_code": ward_code}
-    return await fetch_page(session, statement, RESIDENTIAL_GROUPS, page, codec, filters)
+    return await RESIDENTIAL_GROUPS.page(
+        session, None, page, codec, neighbourhood_id=neighbourhood_id, ward_code=ward_code
+    )
 
 
 async def get_residential_group(session: AsyncSession, group_id: uuid.UUID) -> Any:
     """One live residential group by id."""
-    statement = select(*_GROUP_COLUMNS).where(
-        col(ResidentialGroup.id) == group_id,
-        col(ResidentialGroup.deleted_at).is_(None),
-    )
-    row = await fetch_row(session, statement)
-    if row is None:
-        raise NotFound(f"No residential group has the id {group_id}.")
-    return row
+    return await RESIDENTIAL_GROUPS.get(session, None, group_id)
 
 
 async def get_managed(
     session: AsyncSession, principal: Principal, group_id: uuid.UUID
 ) -> ResidentialGroup:
-    found = (
-        await session.exec(
-            select_model(ResidentialGroup).where(
-                col(ResidentialGroup.id) == group_id,
-                col(ResidentialGroup.deleted_at).is_(None),
-                neighbourhood_service.writable(principal, col(ResidentialGroup.ward_code)),
-            )
-        )
-    ).first()
-    if found is None:
-        raise NotFound(f"No residential group you manage has the id {group_id}.")
-    return found
+    """A residential group the principal manages, to change (404 otherwise)."""
+    return await MANAGED_RESIDENTIAL_GROUPS.get_for_update(session, principal, group_id)
 
 
 async def _ensure_group_code_free(

@@ -8,16 +8,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, String, func, literal_column, or_, select
 from sqlmodel import col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.cache import TTLCache
+from app.data.repository import Filter, Repository
+from app.data.visibility import Visible
 from app.db import columns, fetch_row, utcnow
-from app.errors import NotFound
 from app.models.units import Neighbourhood, Province, Ward
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.pagination import CursorCodec, Keyset, PageParams
 from app.security import UnitLevel
 from app.text import fold, word_prefix_patterns
 
@@ -30,11 +31,35 @@ _ward_count = (
     .scalar_subquery()
     .label("ward_count")
 )
-_PROVINCE_COLUMNS = (*columns(Province.code, Province.name, Province.division_type), _ward_count)
-_WARD_COLUMNS = columns(Ward.code, Ward.name, Ward.division_type, Ward.province_code)
 
-PROVINCES = Keyset("provinces", columns(Province.code))
-WARDS = Keyset("wards", columns(Ward.code))
+
+def _words(search_key: Any) -> Any:
+    # A space before the folded name: then every word of it, the first too, follows a space.
+    return literal_column("' '", String) + col(search_key)
+
+
+# Reference data, keyed by official code: anyone reads every row.
+PROVINCES = Repository(
+    Province,
+    noun="province",
+    key=Province.code,
+    columns=(Province.code, Province.name, Province.division_type, _ward_count),
+    visible=Visible.all(),
+    keyset=Keyset("provinces", columns(Province.code)),
+    filters={"q": Filter(_words(Province.search_key), "like")},
+)
+WARDS = Repository(
+    Ward,
+    noun="ward",
+    key=Ward.code,
+    columns=(Ward.code, Ward.name, Ward.division_type, Ward.province_code),
+    visible=Visible.all(),
+    keyset=Keyset("wards", columns(Ward.code)),
+    filters={
+        "province_code": Ward.province_code,
+        "q": Filter(_words(Ward.search_key), "like"),
+    },
+)
 
 
 def name_matches(search_key: Any, q: str) -> ColumnElement[bool]:
@@ -43,22 +68,25 @@ def name_matches(search_key: Any, q: str) -> ColumnElement[bool]:
     return or_(search_key.like(at_start, escape="\\"), search_key.like(after_space, escape="\\"))
 
 
+def _word_prefix(q: str | None) -> str | None:
+    """The ``q`` filter's pattern: a word of the name starts with the folded ``q``, matched on
+    ``_words`` (as ``name_matches``); None when ``q`` folds to nothing, which every name
+    matches."""
+    if not q or not fold(q):
+        return None
+    return word_prefix_patterns(q)[1]
+
+
 async def list_provinces(
     session: AsyncSession, page: PageParams, codec: CursorCodec, *, q: str | None = None
 ) -> ListResult:
     """Official provinces in code order, optionally matching ``q`` without diacritics."""
-    statement = select(*_PROVINCE_COLUMNS)
-    if q:
-        statement = statement.where(name_matches(col(Province.search_key), q))
-    return await fetch_page(session, statement, PROVINCES, page, codec, {"q": fold(q or "")})
+    return await PROVINCES.page(session, None, page, codec, q=_word_prefix(q))
 
 
 async def get_province(session: AsyncSession, code: str) -> Any:
     """One province by its official code."""
-    row = await fetch_row(session, select(*_PROVINCE_COLUMNS).where(col(Province.code) == code))
-    if row is None:
-        raise NotFound(f"No province has the code {code!r}.")
-    return row
+    return await PROVINCES.get(session, None, code)
 
 
 async def list_wards(
@@ -70,21 +98,14 @@ async def list_wards(
     q: str | None = None,
 ) -> ListResult:
     """Official wards in code order, by province and/or a diacritic-free name match."""
-    statement = select(*_WARD_COLUMNS)
-    if province_code:
-        statement = statement.where(col(Ward.province_code) == province_code)
-    if q:
-        statement = statement.where(name_matches(col(Ward.search_key), q))
-    filters = {"province_code": province_code, "q": fold(q or "")}
-    return await fetch_page(session, statement, WARDS, page, codec, filters)
+    return await WARDS.page(
+        session, None, page, codec, province_code=province_code, q=_word_prefix(q)
+    )
 
 
 async def get_ward(session: AsyncSession, code: str) -> Any:
     """One ward by its official code."""
-    row = await fetch_row(session, select(*_WARD_COLUMNS).where(col(Ward.code) == code))
-    if row is None:
-        raise NotFound(f"No ward has the code {code!r}.")
-    return row
+    return await WARDS.get(session, None, code)
 
 
 @dataclass(frozen=True)

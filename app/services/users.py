@@ -6,15 +6,15 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, false
-from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.data.repository import Repository
+from app.data.visibility import Visible
 from app.db import columns, compare_and_set, utcnow
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models.users import User
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.pagination import CursorCodec, Keyset, PageParams
 from app.revocations import tokens_ended
 from app.schemas.users import UserCreate, UserUpdate
 from app.security import (
@@ -28,32 +28,39 @@ from app.services import audit as audit_service
 from app.services import auth as auth_service
 from app.services import units as unit_service
 
-USERS = Keyset("users", columns(User.username, User.id))
-_USER_COLUMNS = columns(
-    User.id,
-    User.username,
-    User.full_name,
-    User.phone,
-    User.role,
-    User.unit_code,
-    User.province_code,
-    User.ward_code,
-    User.is_active,
-    User.created_at,
-    User.updated_at,
-    User.version,
-)
 
-
-def _visible(principal: Principal) -> ColumnElement[bool]:
+def visible_users(principal: Principal) -> Visible:
     """The users a principal may see: admin all, officers their province or ward."""
     if principal.role is Role.ADMIN:
-        return col(User.deleted_at).is_(None)
+        return Visible.all()
     if principal.role is Role.PROVINCE_OFFICER and principal.province_code:
-        return (col(User.province_code) == principal.province_code) & col(User.deleted_at).is_(None)
+        return Visible.where(province_code=principal.province_code)
     if principal.role is Role.WARD_OFFICER and principal.ward_code:
-        return (col(User.ward_code) == principal.ward_code) & col(User.deleted_at).is_(None)
-    return false()
+        return Visible.where(ward_code=principal.ward_code)
+    return Visible.nothing()
+
+
+USERS = Repository(
+    User,
+    noun="user",
+    columns=(
+        User.id,
+        User.username,
+        User.full_name,
+        User.phone,
+        User.role,
+        User.unit_code,
+        User.province_code,
+        User.ward_code,
+        User.is_active,
+        User.created_at,
+        User.updated_at,
+        User.version,
+    ),
+    visible=visible_users,
+    keyset=Keyset("users", columns(User.username, User.id)),
+    filters={"role": User.role, "ward_code": User.ward_code},
+)
 
 
 def can_manage_user(principal: Principal, role: Role, ward_code: str | None) -> str | None:
@@ -101,23 +108,14 @@ async def list_users(
     ward_code: str | None = None,
 ) -> tuple[Sequence[Any], str | None]:
     """Accounts in the principal's scope, by username."""
-    statement = sa_select(*_USER_COLUMNS).where(_visible(principal))
-    if role:
-        statement = statement.where(col(User.role) == role.value)
-    if ward_code:
-        statement = statement.where(col(User.ward_code) == ward_code)
-    filters = {"role": role.value if role else None, "ward_code": ward_code}
-    return await fetch_page(session, statement, USERS, page, codec, filters)
+    return await USERS.page(
+        session, principal, page, codec, role=role.value if role else None, ward_code=ward_code
+    )
 
 
-async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
-    """One account in scope (404 outside it)."""
-    user = (
-        await session.exec(select(User).where(col(User.id) == user_id, _visible(principal)))
-    ).first()
-    if user is None:
-        raise NotFound(f"No user has the id {user_id}.")
-    return user
+async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> Any:
+    """One account in scope, as a row (404 outside it)."""
+    return await USERS.get(session, principal, user_id)
 
 
 async def get_me(session: AsyncSession, principal: Principal) -> User:
@@ -181,7 +179,7 @@ async def update_user(
     data: UserUpdate,
 ) -> User:
     """Change an account, if its version is still ``expected_version``."""
-    user = await get_user(session, principal, user_id)
+    user = await USERS.get_for_update(session, principal, user_id)
     reason = can_manage_user(principal, Role(user.role), user.ward_code)
     if reason:
         raise Forbidden(reason)
@@ -242,7 +240,7 @@ async def delete_user(
     session: AsyncSession, principal: Principal, user_id: uuid.UUID, expected_version: int
 ) -> None:
     """Delete (deactivate and hide) an account, if its version is still ``expected_version``."""
-    user = await get_user(session, principal, user_id)
+    user = await USERS.get_for_update(session, principal, user_id)
     reason = can_manage_user(principal, Role(user.role), user.ward_code)
     if reason:
         raise Forbidden(reason)

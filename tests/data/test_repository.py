@@ -3,20 +3,26 @@ record to change, soft deletes left out, statements built once per shape."""
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import String, func, literal_column, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.repository import Filter, Repository
+from app.data.repository import Filter, Present, Repository
 from app.data.visibility import Visible
 from app.db import columns, utcnow
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.errors import InvalidCursor, NotFound
-from app.models.units import Neighbourhood
+from app.models.drills import Drill
+from app.models.units import Neighbourhood, Province, ResidentialGroup, Ward
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.security import Principal, Role
-from tests.factories import make_neighbourhood
+from tests.factories import make_group, make_neighbourhood
+from tests.fire_factories import make_drill, make_team
 
 CODEC = CursorCodec("a test secret")
 
@@ -193,6 +199,244 @@ def test_visibility_shapes_depend_on_columns_not_values() -> None:
         "visible_0_ward_code": "1",
         "visible_1_neighbourhood_id": "n",
     }
+
+
+# --- a record read under its parent's id; whether a column holds a value -------------
+
+
+def groups() -> Repository[ResidentialGroup]:
+    return Repository(
+        ResidentialGroup,
+        noun="residential group",
+        columns=(ResidentialGroup.id, ResidentialGroup.neighbourhood_id, ResidentialGroup.name),
+        visible=by_ward,
+        keyset=Keyset("test-groups", columns(ResidentialGroup.name, ResidentialGroup.id)),
+        filters={"neighbourhood_id": ResidentialGroup.neighbourhood_id},
+        missing="The neighbourhood has no group with the id {id}.",
+    )
+
+
+class TestWithin:
+    async def test_a_record_is_found_under_its_parent(self, session: AsyncSession) -> None:
+        neighbourhood = await make_neighbourhood(session, HA_LONG)
+        group = await make_group(session, neighbourhood)
+        repo = groups()
+        row = await repo.get(session, officer(HA_LONG), group.id, neighbourhood_id=neighbourhood.id)
+        assert (row.id, row.neighbourhood_id) == (group.id, neighbourhood.id)
+        found = await repo.get_for_update(
+            session, officer(HA_LONG), group.id, neighbourhood_id=neighbourhood.id
+        )
+        assert isinstance(found, ResidentialGroup)
+        assert found.id == group.id
+
+    async def test_under_another_parent_it_is_the_declared_404(self, session: AsyncSession) -> None:
+        neighbourhood = await make_neighbourhood(session, HA_LONG)
+        other = await make_neighbourhood(session, HA_LONG)
+        group = await make_group(session, neighbourhood)
+        repo = groups()
+        message = re.escape(f"The neighbourhood has no group with the id {group.id}.")
+        with pytest.raises(NotFound, match=message):
+            await repo.get(session, officer(HA_LONG), group.id, neighbourhood_id=other.id)
+        with pytest.raises(NotFound, match=message):
+            await repo.get_for_update(
+                session, officer(HA_LONG), group.id, neighbourhood_id=other.id
+            )
+
+    async def test_a_parent_id_given_as_none_matches_nothing(self, session: AsyncSession) -> None:
+        group = await make_group(session, await make_neighbourhood(session, HA_LONG))
+        repo = groups()
+        with pytest.raises(NotFound):
+            await repo.get(session, officer(HA_LONG), group.id, neighbourhood_id=None)
+        with pytest.raises(NotFound):
+            await repo.get_for_update(session, officer(HA_LONG), group.id, neighbourhood_id=None)
+
+    async def test_under_its_parent_an_invisible_record_is_still_404(
+        self, session: AsyncSession
+    ) -> None:
+        neighbourhood = await make_neighbourhood(session, HA_LONG)
+        group = await make_group(session, neighbourhood)
+        repo = groups()
+        with pytest.raises(NotFound):
+            await repo.get(session, officer(BAI_CHAY), group.id, neighbourhood_id=neighbourhood.id)
+        with pytest.raises(NotFound):
+            await repo.get_for_update(
+                session, officer(BAI_CHAY), group.id, neighbourhood_id=neighbourhood.id
+            )
+
+    async def test_with_and_without_the_parent_are_two_statements(
+        self, session: AsyncSession
+    ) -> None:
+        neighbourhood = await make_neighbourhood(session, HA_LONG)
+        group = await make_group(session, neighbourhood)
+        repo = groups()
+        for _ in range(2):
+            await repo.get(session, officer(HA_LONG), group.id)
+            await repo.get(session, officer(HA_LONG), group.id, neighbourhood_id=neighbourhood.id)
+        assert len(repo._by_id) == 2
+
+    async def test_an_undeclared_filter_is_a_programming_error(self, session: AsyncSession) -> None:
+        repo = groups()
+        with pytest.raises(TypeError, match="no such filters"):
+            await repo.get(session, officer(HA_LONG), uuid.uuid4(), ward_code=HA_LONG)
+        with pytest.raises(TypeError, match="no such filters"):
+            await repo.get_for_update(session, officer(HA_LONG), uuid.uuid4(), ward_code=HA_LONG)
+
+
+class TestPresent:
+    async def test_true_keeps_rows_with_a_value_and_false_those_without(
+        self, session: AsyncSession
+    ) -> None:
+        team = await make_team(session, await make_neighbourhood(session, HA_LONG))
+        held = await make_drill(
+            session, team, date(2025, 1, 10), held_at=datetime(2025, 1, 10, 2, tzinfo=UTC)
+        )
+        planned = await make_drill(session, team, date(2025, 2, 10))
+        repo = Repository(
+            Drill,
+            noun="drill",
+            columns=(Drill.id, Drill.occurs_on),
+            visible=by_ward,
+            keyset=Keyset("test-drills", columns(Drill.occurs_on, Drill.id)),
+            filters={"team_id": Drill.team_id, "held": Present(Drill.held_at)},
+        )
+
+        async def listed(held: bool | None) -> list[uuid.UUID]:
+            rows, _ = await repo.page(
+                session,
+                officer(HA_LONG),
+                PageParams(limit=200, cursor=None),
+                CODEC,
+                team_id=team.id,
+                held=held,
+            )
+            return [row.id for row in rows]
+
+        assert await listed(True) == [held.id]
+        assert await listed(False) == [planned.id]
+        assert await listed(None) == [held.id, planned.id]
+        # True and False bind one statement; left out, the filter is not in it.
+        assert len(repo._pages) == 2
+
+
+# --- a table keyed by an official code, read by anyone, with a computed column -------
+
+
+def provinces() -> Repository[Province]:
+    ward_count = (
+        select(func.count())
+        .where(col(Ward.province_code) == col(Province.code))
+        .correlate(Province)
+        .scalar_subquery()
+        .label("ward_count")
+    )
+    return Repository(
+        Province,
+        noun="province",
+        key=Province.code,
+        columns=(Province.code, Province.name, ward_count),
+        visible=Visible.all(),
+        keyset=Keyset("test-provinces", columns(Province.code)),
+        filters={
+            "name_like": Filter(Province.name, "like"),
+            # Any word of the name starts with it: the name with a space before it.
+            "word": Filter(literal_column("' '", String) + col(Province.search_key), "like"),
+        },
+    )
+
+
+async def ward_count(session: AsyncSession, province_code: str) -> int:
+    statement = select(func.count()).where(col(Ward.province_code) == province_code)
+    return int((await session.exec(statement)).one()[0])
+
+
+class TestKeysAndPublicReads:
+    async def test_a_record_keyed_by_a_code_is_found_by_it_with_its_computed_column(
+        self, session: AsyncSession
+    ) -> None:
+        row = await provinces().get(session, None, "22")
+        assert (row.code, row.name) == ("22", "Quảng Ninh")
+        assert row.ward_count == await ward_count(session, "22") > 0
+        assert row._fields == ("code", "name", "ward_count")
+
+    async def test_a_missing_code_is_404_naming_the_code_quoted(
+        self, session: AsyncSession
+    ) -> None:
+        repo = provinces()
+        with pytest.raises(NotFound) as read:
+            await repo.get(session, None, "99")
+        assert read.value.detail == "No province has the code '99'."
+        with pytest.raises(NotFound) as changed:
+            await repo.get_for_update(session, officer(HA_LONG), "99")
+        assert changed.value.detail == "No province has the code '99'."
+
+    async def test_the_record_to_change_is_found_by_its_code(self, session: AsyncSession) -> None:
+        found = await provinces().get_for_update(session, None, "22")
+        assert isinstance(found, Province)
+        assert found.code == "22"
+
+    async def test_one_visible_serves_every_caller_signed_in_or_not(
+        self, session: AsyncSession
+    ) -> None:
+        repo = provinces()
+        anyone = await repo.get(session, None, "22")
+        assert await repo.get(session, officer(BAI_CHAY), "22") == anyone
+        assert len(repo._by_id) == 1
+
+    async def test_a_caller_without_a_token_sees_nothing_of_a_scoped_repository(
+        self, session: AsyncSession
+    ) -> None:
+        made = await make_neighbourhood(session, HA_LONG)
+        repo = repository()
+        with pytest.raises(NotFound):
+            await repo.get(session, None, made.id)
+        with pytest.raises(NotFound):
+            await repo.get_for_update(session, None, made.id)
+        rows, cursor = await repo.page(session, None, PageParams(limit=50, cursor=None), CODEC)
+        assert (rows, cursor) == ([], None)
+
+    async def test_pages_carry_the_computed_column(self, session: AsyncSession) -> None:
+        repo, seen, cursor = provinces(), [], None
+        while True:
+            rows, cursor = await repo.page(
+                session, None, PageParams(limit=10, cursor=cursor), CODEC
+            )
+            seen += rows
+            if cursor is None:
+                break
+        assert [row.code for row in seen] == sorted(row.code for row in seen)
+        assert len(seen) == 34
+        [quang_ninh] = [row for row in seen if row.code == "22"]
+        assert quang_ninh.ward_count == await ward_count(session, "22")
+
+    async def test_a_like_filter_matches_its_pattern_on_an_expression(
+        self, session: AsyncSession
+    ) -> None:
+        rows, _ = await provinces().page(
+            session, None, PageParams(limit=200, cursor=None), CODEC, word="% ninh%"
+        )
+        assert sorted(row.code for row in rows) == ["22", "24", "37", "80"]
+        rows, _ = await provinces().page(
+            session, None, PageParams(limit=200, cursor=None), CODEC, word="% inh%"
+        )
+        assert rows == []
+
+    async def test_a_like_filter_escapes_with_a_backslash(self, session: AsyncSession) -> None:
+        prefix = uuid.uuid4().hex[:6]
+        await make_neighbourhood(session, HA_LONG, name=f"{prefix} 10% xanh")
+        await make_neighbourhood(session, HA_LONG, name=f"{prefix} 10 xanh")
+        repo = Repository(
+            Neighbourhood,
+            noun="neighbourhood",
+            columns=(Neighbourhood.id, Neighbourhood.name),
+            visible=Visible.all(),
+            keyset=Keyset("test-names", columns(Neighbourhood.name, Neighbourhood.id)),
+            filters={"name_like": Filter(Neighbourhood.name, "like")},
+        )
+        everything = PageParams(limit=200, cursor=None)
+        rows, _ = await repo.page(session, None, everything, CODEC, name_like=f"{prefix} 10%")
+        assert set(names(rows)) == {f"{prefix} 10 xanh", f"{prefix} 10% xanh"}
+        rows, _ = await repo.page(session, None, everything, CODEC, name_like=f"{prefix} 10\\%%")
+        assert names(rows) == [f"{prefix} 10% xanh"]
 
 
 class TestFirst:

@@ -414,6 +414,31 @@ class TestListAuditEvents:
         )
         assert [item["id"] for item in response.json()["items"]] == [str(mine.id)]
 
+    async def test_an_empty_record_filter_filters_nothing(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast, record_type: str
+    ) -> None:
+        officer = auth_service.user_principal(cast.ward_officer)
+        events = [
+            await add_event(session, officer, record_type, created_at=at(h)) for h in range(2)
+        ]
+        await session.commit()
+        response = await client.get(
+            AUDIT,
+            params={
+                "record_type": "",
+                "record_id": "",
+                "actor_id": str(cast.ward_officer.id),
+                "from": at(0).isoformat(),
+                "to": at(2).isoformat(),
+            },
+            headers=cast.headers(cast.admin),
+        )
+        assert response.status_code == 200, response.text
+        assert [item["id"] for item in response.json()["items"]] == [
+            str(events[1].id),
+            str(events[0].id),
+        ]
+
     async def test_from_is_inclusive_and_to_exclusive(
         self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast, record_type: str
     ) -> None:

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.audit import AuditEvent
-from app.models.cameras import Camera
+from app.models.cameras import Camera, unit_vector
 from app.models.users import User
 from app.security import Role
 from tests import factories
@@ -782,6 +782,39 @@ class TestUpdateCamera:
             "2026-02-01",
             20.96,
             None,
+        )
+        # Its unit vector moved with it (the unit of write derives it on every path),
+        # so `near` finds it at its new place.
+        assert (stored.unit_x, stored.unit_y, stored.unit_z) == pytest.approx(
+            unit_vector(20.96, stored.lon)
+        )
+        near = await listed(
+            client, cast.headers(cast.ward_officer), near=f"20.96,{stored.lon}", radius_m=50
+        )
+        assert str(registry.others.id) in [item["id"] for item in near]
+
+    async def test_a_new_camera_is_placed_where_it_is_registered(
+        self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast
+    ) -> None:
+        response = await client.post(
+            CAMERAS,
+            json={
+                "ward_code": HA_LONG,
+                "owner_kind": "business",
+                "owner_name": "Cửa hàng Thử",
+                "label": "Camera cổng",
+                "address": "3 Lê Thánh Tông",
+                "lat": 20.9511,
+                "lon": 107.0799,
+                "retention_days": 15,
+                "sharing": "on_request",
+            },
+            headers=cast.headers(cast.ward_officer),
+        )
+        assert response.status_code == 201, response.text
+        stored = await fresh(session, uuid.UUID(response.json()["id"]))
+        assert (stored.unit_x, stored.unit_y, stored.unit_z) == pytest.approx(
+            unit_vector(20.9511, 107.0799)
         )
 
     @pytest.mark.parametrize(
