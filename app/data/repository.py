@@ -26,7 +26,14 @@ from app.data.visibility import Visible, predicate
 from app.data.writes import UnitOfWrite
 from app.db import Prepared
 from app.errors import NotFound
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_prepared_page, prepared_page
+from app.pagination import (
+    PAGE_LIMIT,
+    CursorCodec,
+    Keyset,
+    PageParams,
+    fetch_prepared_page,
+    prepared_page,
+)
 from app.security import Principal
 
 M = TypeVar("M", bound=SQLModel)
@@ -221,6 +228,20 @@ class Repository(Generic[M]):
         )
         make = self.row_type._make
         return [make(row) for row in rows], next_cursor
+
+    async def first(
+        self, session: AsyncSession, principal: Principal | None, **filters: Any
+    ) -> Any:
+        """The first visible record in the keyset's order that the filters given (not None)
+        select, as a row (None when there is none): a list's first page of one."""
+        unknown = filters.keys() - self.filters.keys()
+        if unknown:
+            raise TypeError(f"no such filters: {sorted(unknown)}")
+        visible = self.visible_to(principal)
+        given = frozenset(name for name, value in filters.items() if value is not None)
+        bound = {**visible.values(), **{name: filters[name] for name in given}, PAGE_LIMIT: 1}
+        row = await self._page(visible.shape, given, False).row(session, bound)
+        return None if row is None else self.row_type._make(row)
 
     async def get_for_update(
         self,

@@ -253,4 +253,4 @@ async def certification_history(
     rows, next_cursor = await certification_service.list_history(
         session, principal, certification_id, page, codec
     )
-    return {"items": [row._mapping for row in rows], "next_cursor": next_cursor}
+    return {"items": [row._asdict() for row in rows], "next_cursor": next_cursor}

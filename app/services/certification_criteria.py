@@ -10,13 +10,14 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlmodel import col
-from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.data.repository import Repository
+from app.data.visibility import Visible
 from app.db import columns, fetch_row, utcnow
-from app.errors import Conflict, FieldErrorType, NotFound, PreconditionFailed, ValidationFailed
+from app.errors import Conflict, FieldErrorType, PreconditionFailed, ValidationFailed
 from app.models.certification_criteria import CriteriaSet
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.certification_criteria import (
     CriteriaSetCreate,
     CriteriaSetUpdate,
@@ -28,24 +29,32 @@ from app.schemas.certification_criteria import (
 from app.security import Principal
 from app.services import audit as audit_service
 
-# Newest year first, and within a year the latest set first.
-CRITERIA_SETS = Keyset(
-    "certification-criteria-sets",
-    columns(CriteriaSet.year, CriteriaSet.set_version, CriteriaSet.id),
-    descending=True,
-)
-_COLUMNS = columns(
-    CriteriaSet.id,
-    CriteriaSet.created_at,
-    CriteriaSet.updated_at,
-    CriteriaSet.version,
-    CriteriaSet.year,
-    CriteriaSet.set_version,
-    CriteriaSet.name,
-    CriteriaSet.legal_basis,
-    CriteriaSet.criteria,
-    CriteriaSet.pass_rule,
-    CriteriaSet.in_use,
+CRITERIA_SETS = Repository(
+    CriteriaSet,
+    noun="criteria set",
+    columns=(
+        CriteriaSet.id,
+        CriteriaSet.created_at,
+        CriteriaSet.updated_at,
+        CriteriaSet.version,
+        CriteriaSet.year,
+        CriteriaSet.set_version,
+        CriteriaSet.name,
+        CriteriaSet.legal_basis,
+        CriteriaSet.criteria,
+        CriteriaSet.pass_rule,
+        CriteriaSet.in_use,
+    ),
+    # National reference data: every live set, whoever asks (the routes' scopes decide
+    # who may ask).
+    visible=Visible.all(),
+    # Newest year first, and within a year the latest set first.
+    keyset=Keyset(
+        "certification-criteria-sets",
+        columns(CriteriaSet.year, CriteriaSet.set_version, CriteriaSet.id),
+        descending=True,
+    ),
+    filters={"year": CriteriaSet.year},
 )
 _FROZEN = (
     "A certification already uses this criteria set, so it can no longer change; "
@@ -161,36 +170,23 @@ async def list_sets(
     session: AsyncSession, page: PageParams, codec: CursorCodec, *, year: int | None = None
 ) -> tuple[Sequence[Any], str | None]:
     """Live criteria sets, newest year and version first."""
-    statement = select(*_COLUMNS).where(col(CriteriaSet.deleted_at).is_(None))
-    if year is not None:
-        statement = statement.where(col(CriteriaSet.year) == year)
-    return await fetch_page(session, statement, CRITERIA_SETS, page, codec, {"year": year})
+    return await CRITERIA_SETS.page(session, None, page, codec, year=year)
 
 
-async def get_set(session: AsyncSession, set_id: uuid.UUID) -> CriteriaSet:
-    """One live criteria set (404 otherwise)."""
-    found = (
-        await session.exec(
-            select_model(CriteriaSet).where(
-                col(CriteriaSet.id) == set_id, col(CriteriaSet.deleted_at).is_(None)
-            )
-        )
-    ).first()
-    if found is None:
-        raise NotFound(f"No criteria set has the id {set_id}.")
-    return found
+async def get_set(session: AsyncSession, set_id: uuid.UUID) -> Any:
+    """One live criteria set, as a row (404 otherwise)."""
+    return await CRITERIA_SETS.get(session, None, set_id)
 
 
-async def latest_set(session: AsyncSession, year: int) -> CriteriaSet | None:
-    """The highest ``set_version`` of ``year`` still live, if any."""
-    return (
-        await session.exec(
-            select_model(CriteriaSet)
-            .where(col(CriteriaSet.year) == year, col(CriteriaSet.deleted_at).is_(None))
-            .order_by(col(CriteriaSet.set_version).desc())
-            .limit(1)
-        )
-    ).first()
+async def get_set_for_update(session: AsyncSession, set_id: uuid.UUID) -> CriteriaSet:
+    """One live criteria set, as the record to change (404 otherwise)."""
+    return await CRITERIA_SETS.get_for_update(session, None, set_id)
+
+
+async def latest_set(session: AsyncSession, year: int) -> Any | None:
+    """The highest ``set_version`` of ``year`` still live, as a row, if any."""
+    # The list's order (newest year, then latest version, first) puts it first.
+    return await CRITERIA_SETS.first(session, None, year=year)
 
 
 async def mark_in_use(session: AsyncSession, set_id: uuid.UUID) -> None:
@@ -290,7 +286,7 @@ async def update_set(
     data: CriteriaSetUpdate,
 ) -> CriteriaSet:
     """Change a set no certification uses yet, if it is still at ``expected_version``."""
-    criteria_set = await get_set(session, set_id)
+    criteria_set = await get_set_for_update(session, set_id)
     changes = data.model_dump(exclude_unset=True, mode="json")
     nulls = [
         name
@@ -325,7 +321,7 @@ async def delete_set(
     session: AsyncSession, principal: Principal, set_id: uuid.UUID, expected_version: int
 ) -> None:
     """Withdraw a set no certification uses yet."""
-    criteria_set = await get_set(session, set_id)
+    criteria_set = await get_set_for_update(session, set_id)
     await _write_unused(session, criteria_set, expected_version, {"deleted_at": utcnow()})
     audit_service.record(
         session,

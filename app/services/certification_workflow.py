@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
@@ -25,7 +25,6 @@ from app.errors import (
     PreconditionFailed,
     ValidationFailed,
 )
-from app.models.certification_criteria import CriteriaSet
 from app.models.certifications import (
     TRANSITIONS,
     CertificateCounter,
@@ -36,8 +35,8 @@ from app.models.certifications import (
 )
 from app.schemas.certifications import DecideBody, Outcome, ReviewBody, RevokeBody, SubmitBody
 from app.security import Principal
-from app.services import audit as audit_service
 from app.services import certification_criteria as criteria_service
+from app.services import certification_policies as policies
 from app.services import certifications as certification_service
 
 Policy = Callable[[Principal, Certification], str | None]
@@ -62,7 +61,7 @@ async def _load(
     policy: Policy,
     expected_version: int | None,
 ) -> Certification:
-    certification = await certification_service.get_certification(
+    certification = await certification_service.get_certification_for_update(
         session, principal, certification_id
     )
     reason = policy(principal, certification)
@@ -79,11 +78,9 @@ async def _load(
     return certification
 
 
-async def _criteria_set(session: AsyncSession, certification: Certification) -> CriteriaSet:
+async def _criteria_set(session: AsyncSession, certification: Certification) -> Any:
     # A set in use is frozen and cannot be deleted, so it is always there.
-    criteria_set = await session.get(CriteriaSet, certification.criteria_set_id)
-    assert criteria_set is not None
-    return criteria_set
+    return await criteria_service.get_set(session, certification.criteria_set_id)
 
 
 async def _move(
@@ -95,48 +92,36 @@ async def _move(
     values: dict[str, Any],
     note: str | None,
 ) -> Certification:
-    """Take the step if the row is still where it was read: of concurrent callers one wins."""
+    """Take the step if the row is still where it was read: of concurrent callers one wins.
+
+    The compare-and-set on ``version`` also holds the status (every write moves
+    the version on); a loser learns the status it lost to, as a 409."""
     from_status = certification.status
-    result = await session.exec(
-        update(Certification)
-        .where(
-            col(Certification.id) == certification.id,
-            col(Certification.status) == from_status,
-            col(Certification.version) == certification.version,
+    try:
+        await certification_service.CERTIFICATIONS.update(
+            session,
+            principal,
+            certification,
+            certification.version,
+            {**values, "status": to_status.value},
+            fields={"status", *values},
+            action=step.value,
         )
-        .values(
-            **values,
-            status=to_status.value,
-            version=col(Certification.version) + 1,
-            updated_at=utcnow(),
-        )
-    )
-    if result.rowcount != 1:
+    except PreconditionFailed:
         row = await fetch_row(
             session,
             select(col(Certification.status)).where(col(Certification.id) == certification.id),
         )
         now = row[0] if row else from_status
         if now != from_status:
-            raise refused(step, now)
+            raise refused(step, now) from None
         raise Conflict(
             "The certification changed meanwhile; read it again and retry.",
             current_status=now,
             allowed=allowed_transitions(now),
-        )
-    await session.refresh(certification)
+        ) from None
     certification_service.record_event(
         session, principal, certification, step.value, from_status, to_status.value, note
-    )
-    audit_service.record(
-        session,
-        principal,
-        step.value,
-        "certification",
-        certification.id,
-        province_code=certification.province_code,
-        ward_code=certification.ward_code,
-        changed_fields={"status", *values},
     )
     return certification
 
@@ -154,7 +139,7 @@ async def submit(
         principal,
         certification_id,
         Transition.SUBMIT,
-        certification_service.can_edit,
+        policies.can_edit,
         expected_version,
     )
     criteria_set = await _criteria_set(session, certification)
@@ -200,7 +185,7 @@ async def review(
         principal,
         certification_id,
         Transition.REVIEW,
-        certification_service.can_review,
+        policies.can_review,
         expected_version,
     )
     criteria_set = await _criteria_set(session, certification)
@@ -289,7 +274,7 @@ async def decide(
         principal,
         certification_id,
         Transition.DECIDE,
-        certification_service.can_review,
+        policies.can_review,
         expected_version,
     )
     passed = bool(certification.review_passed)
@@ -346,7 +331,7 @@ async def revoke(
         principal,
         certification_id,
         Transition.REVOKE,
-        certification_service.can_revoke,
+        policies.can_revoke,
         expected_version,
     )
     revoked_on: date = body.revoked_on or utcnow().date()

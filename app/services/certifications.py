@@ -1,6 +1,7 @@
-"""Safe-zone certifications: who sees and edits which, registration, drafts, history, counts.
+"""Safe-zone certifications: the records in scope, registration, drafts, history.
 
-The workflow steps (submit, review, decide, revoke) are in ``certification_workflow``."""
+Who sees and does what is in ``certification_policies``; the workflow steps
+(submit, review, decide, revoke) are in ``certification_workflow``."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, select
+from sqlalchemy import select
 from sqlmodel import col
-from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import columns, compare_and_set, fetch_row, utcnow
+from app.data.repository import Repository
+from app.data.visibility import Visible
+from app.data.writes import UnitOfWrite
+from app.db import columns, fetch_row, utcnow
 from app.errors import Conflict, FieldErrorType, Forbidden, NotFound, ValidationFailed
-from app.models.certification_criteria import CriteriaSet
 from app.models.certifications import (
     Certification,
     CertificationEvent,
@@ -23,87 +25,57 @@ from app.models.certifications import (
     allowed_transitions,
 )
 from app.models.units import Neighbourhood
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.certifications import CertificationCreate, CertificationUpdate
-from app.security import Principal, Role
-from app.services import audit as audit_service
+from app.security import Principal
 from app.services import certification_criteria as criteria_service
+from app.services import certification_policies as policies
 
-CERTIFICATIONS = Keyset("certifications", columns(Certification.created_at, Certification.id))
-HISTORY = Keyset(
-    "certification-history", columns(CertificationEvent.created_at, CertificationEvent.id)
+
+def _through_the_certification(principal: Principal) -> Visible:
+    # A step is seen through its certification: list_history reads that first
+    # (404 when invisible) and pages only its steps. (Steps carry no
+    # neighbourhood, so the rule could not be written on them anyway.)
+    return Visible.all()
+
+
+CERTIFICATIONS = Repository(
+    Certification,
+    noun="certification",
+    # Every column: the list answers whole records (review, decision and all).
+    columns=[getattr(Certification, name) for name in Certification.model_fields],
+    visible=policies.visibility,
+    keyset=Keyset("certifications", columns(Certification.created_at, Certification.id)),
+    filters={
+        "year": Certification.year,
+        "status": Certification.status,
+        "ward_code": Certification.ward_code,
+        "neighbourhood_id": Certification.neighbourhood_id,
+        "criteria_set_id": Certification.criteria_set_id,
+    },
+    writes=UnitOfWrite("certification"),
 )
-# Every column: the list answers whole records (review, decision and all).
-_COLUMNS = columns(*(getattr(Certification, name) for name in Certification.model_fields))
-_EVENT_COLUMNS = columns(
-    CertificationEvent.id,
-    CertificationEvent.certification_id,
-    CertificationEvent.action,
-    CertificationEvent.from_status,
-    CertificationEvent.to_status,
-    CertificationEvent.actor_id,
-    CertificationEvent.actor_kind,
-    CertificationEvent.actor_role,
-    CertificationEvent.note,
-    CertificationEvent.created_at,
+CERTIFICATION_HISTORY = Repository(
+    CertificationEvent,
+    noun="certification step",
+    columns=(
+        CertificationEvent.id,
+        CertificationEvent.certification_id,
+        CertificationEvent.action,
+        CertificationEvent.from_status,
+        CertificationEvent.to_status,
+        CertificationEvent.actor_id,
+        CertificationEvent.actor_kind,
+        CertificationEvent.actor_role,
+        CertificationEvent.note,
+        CertificationEvent.created_at,
+    ),
+    visible=_through_the_certification,
+    keyset=Keyset(
+        "certification-history", columns(CertificationEvent.created_at, CertificationEvent.id)
+    ),
+    filters={"certification_id": CertificationEvent.certification_id},
 )
-
-
-# --- who sees and does what ---------------------------------------------------------
-
-
-def visible(principal: Principal) -> ColumnElement[bool]:
-    """The certifications ``principal`` may see (deleted ones never); default deny."""
-    live = col(Certification.deleted_at).is_(None)
-    role = principal.role
-    if role is Role.ADMIN:
-        return live
-    if role is Role.PROVINCE_OFFICER and principal.province_code:
-        return live & (col(Certification.province_code) == principal.province_code)
-    if role in (Role.WARD_OFFICER, Role.WARD_SYSTEM) and principal.ward_code:
-        return live & (col(Certification.ward_code) == principal.ward_code)
-    if role is Role.WARD_SYSTEM and principal.province_code:
-        return live & (col(Certification.province_code) == principal.province_code)
-    if role in (Role.NEIGHBOURHOOD_HEAD, Role.GROUP_LEADER) and principal.neighbourhood_id:
-        return live & (col(Certification.neighbourhood_id) == principal.neighbourhood_id)
-    return false()
-
-
-def can_register(principal: Principal, neighbourhood_id: uuid.UUID) -> str | None:
-    """Why ``principal`` may not register ``neighbourhood_id`` (None: it may)."""
-    if principal.role is Role.ADMIN:
-        return None
-    if principal.role is Role.NEIGHBOURHOOD_HEAD and principal.neighbourhood_id == neighbourhood_id:
-        return None
-    return "A neighbourhood head registers only their own neighbourhood."
-
-
-def can_edit(principal: Principal, certification: Certification) -> str | None:
-    """Why ``principal`` may not edit, delete or submit this draft (None: it may)."""
-    return can_register(principal, certification.neighbourhood_id)
-
-
-def can_review(principal: Principal, certification: Certification) -> str | None:
-    """Why ``principal`` may not review or decide this certification (None: it may)."""
-    if principal.role is Role.ADMIN:
-        return None
-    if principal.role is Role.WARD_OFFICER and principal.ward_code == certification.ward_code:
-        return None
-    return "Only officers of the ward review and decide its certifications."
-
-
-def can_revoke(principal: Principal, certification: Certification) -> str | None:
-    """Why ``principal`` may not revoke this certificate (None: it may)."""
-    if principal.role is Role.ADMIN:
-        return None
-    if principal.role is Role.WARD_OFFICER and principal.ward_code == certification.ward_code:
-        return None
-    if (
-        principal.role is Role.PROVINCE_OFFICER
-        and principal.province_code == certification.province_code
-    ):
-        return None
-    return "Only officers of the ward or the province revoke its certificates."
 
 
 # --- reads --------------------------------------------------------------------------
@@ -122,41 +94,31 @@ async def list_certifications(
     criteria_set_id: uuid.UUID | None = None,
 ) -> tuple[Sequence[Any], str | None]:
     """Certifications in the principal's scope, oldest registration first."""
-    statement = select(*_COLUMNS).where(visible(principal))
-    if year is not None:
-        statement = statement.where(col(Certification.year) == year)
-    if status is not None:
-        statement = statement.where(col(Certification.status) == status.value)
-    if ward_code:
-        statement = statement.where(col(Certification.ward_code) == ward_code)
-    if neighbourhood_id:
-        statement = statement.where(col(Certification.neighbourhood_id) == neighbourhood_id)
-    if criteria_set_id:
-        statement = statement.where(col(Certification.criteria_set_id) == criteria_set_id)
-    filters = {
-        "year": year,
-        "status": status.value if status else None,
-        "ward_code": ward_code,
-        "neighbourhood_id": neighbourhood_id,
-        "criteria_set_id": criteria_set_id,
-    }
-    return await fetch_page(session, statement, CERTIFICATIONS, page, codec, filters)
+    return await CERTIFICATIONS.page(
+        session,
+        principal,
+        page,
+        codec,
+        year=year,
+        status=status.value if status else None,
+        ward_code=ward_code,
+        neighbourhood_id=neighbourhood_id,
+        criteria_set_id=criteria_set_id,
+    )
 
 
 async def get_certification(
     session: AsyncSession, principal: Principal, certification_id: uuid.UUID
+) -> Any:
+    """One certification in scope, as a row (404 outside it)."""
+    return await CERTIFICATIONS.get(session, principal, certification_id)
+
+
+async def get_certification_for_update(
+    session: AsyncSession, principal: Principal, certification_id: uuid.UUID
 ) -> Certification:
-    """One certification in scope (404 outside it)."""
-    found = (
-        await session.exec(
-            select_model(Certification).where(
-                col(Certification.id) == certification_id, visible(principal)
-            )
-        )
-    ).first()
-    if found is None:
-        raise NotFound(f"No certification has the id {certification_id}.")
-    return found
+    """One certification in scope, as the record to change (404 outside it)."""
+    return await CERTIFICATIONS.get_for_update(session, principal, certification_id)
 
 
 async def list_history(
@@ -168,11 +130,9 @@ async def list_history(
 ) -> tuple[Sequence[Any], str | None]:
     """Every step of one certification, oldest first."""
     await get_certification(session, principal, certification_id)
-    statement = select(*_EVENT_COLUMNS).where(
-        col(CertificationEvent.certification_id) == certification_id
+    return await CERTIFICATION_HISTORY.page(
+        session, principal, page, codec, certification_id=certification_id
     )
-    filters = {"certification_id": certification_id}
-    return await fetch_page(session, statement, HISTORY, page, codec, filters)
 
 
 def record_event(
@@ -215,7 +175,7 @@ def not_draft(certification: Certification, doing: str) -> Conflict:
 
 async def _criteria_set_for(
     session: AsyncSession, year: int, criteria_set_id: uuid.UUID | None
-) -> CriteriaSet:
+) -> Any:
     if criteria_set_id is None:
         latest = await criteria_service.latest_set(session, year)
         if latest is None:
@@ -272,7 +232,7 @@ async def create_certification(
             f"No neighbourhood has the id {data.neighbourhood_id}.",
             FieldErrorType.NOT_FOUND,
         )
-    reason = can_register(principal, data.neighbourhood_id)
+    reason = policies.can_register(principal, data.neighbourhood_id)
     if reason:
         raise Forbidden(reason)
     existing = await fetch_row(
@@ -309,19 +269,13 @@ async def create_certification(
         households_total=households_total,
         self_assessment=self_assessment,
     )
-    session.add(certification)
-    await session.flush()
-    record_event(session, principal, certification, "register", None, "draft", None)
-    audit_service.record(
+    await CERTIFICATIONS.insert(
         session,
         principal,
-        "create",
-        "certification",
-        certification.id,
-        province_code=certification.province_code,
-        ward_code=certification.ward_code,
-        changed_fields=data.model_fields_set | {"neighbourhood_id", "year", "criteria_set_id"},
+        certification,
+        fields=data.model_fields_set | {"neighbourhood_id", "year", "criteria_set_id"},
     )
+    record_event(session, principal, certification, "register", None, "draft", None)
     return certification
 
 
@@ -342,8 +296,8 @@ async def update_certification(
     data: CertificationUpdate,
 ) -> Certification:
     """Change a draft's registration or self-assessment, if still at ``expected_version``."""
-    certification = await get_certification(session, principal, certification_id)
-    reason = can_edit(principal, certification)
+    certification = await get_certification_for_update(session, principal, certification_id)
+    reason = policies.can_edit(principal, certification)
     if reason:
         raise Forbidden(reason)
     if certification.status != CertificationStatus.DRAFT:
@@ -372,37 +326,19 @@ async def update_certification(
         )
         if new_set:
             await criteria_service.mark_in_use(session, criteria_set.id)
-    await compare_and_set(session, certification, expected_version, changes)
-    audit_service.record(
-        session,
-        principal,
-        "update",
-        "certification",
-        certification.id,
-        province_code=certification.province_code,
-        ward_code=certification.ward_code,
-        changed_fields=changes,
+    return await CERTIFICATIONS.update(
+        session, principal, certification, expected_version, changes, fields=changes
     )
-    return certification
 
 
 async def delete_certification(
     session: AsyncSession, principal: Principal, certification_id: uuid.UUID, expected_version: int
 ) -> None:
     """Withdraw a draft registration (the neighbourhood may register again that year)."""
-    certification = await get_certification(session, principal, certification_id)
-    reason = can_edit(principal, certification)
+    certification = await get_certification_for_update(session, principal, certification_id)
+    reason = policies.can_edit(principal, certification)
     if reason:
         raise Forbidden(reason)
     if certification.status != CertificationStatus.DRAFT:
         raise not_draft(certification, "deleted")
-    await compare_and_set(session, certification, expected_version, {"deleted_at": utcnow()})
-    audit_service.record(
-        session,
-        principal,
-        "delete",
-        "certification",
-        certification.id,
-        province_code=certification.province_code,
-        ward_code=certification.ward_code,
-    )
+    await CERTIFICATIONS.delete(session, principal, certification, expected_version)

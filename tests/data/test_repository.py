@@ -437,3 +437,36 @@ class TestKeysAndPublicReads:
         assert set(names(rows)) == {f"{prefix} 10 xanh", f"{prefix} 10% xanh"}
         rows, _ = await repo.page(session, None, everything, CODEC, name_like=f"{prefix} 10\\%%")
         assert names(rows) == [f"{prefix} 10% xanh"]
+
+
+class TestFirst:
+    async def test_the_first_visible_record_in_the_keysets_order_matching_the_filters(
+        self, session: AsyncSession
+    ) -> None:
+        prefix, many = uuid.uuid4().hex[:6], 5_000_000  # more households than any other row
+        await make_neighbourhood(session, HA_LONG, name=f"{prefix} d", households=many)
+        await make_neighbourhood(session, BAI_CHAY, name=f"{prefix} a", households=many)
+        await make_neighbourhood(session, HA_LONG, name=f"{prefix} c", households=many)
+        await make_neighbourhood(session, HA_LONG, name=f"{prefix} b", households=20)
+        await make_neighbourhood(
+            session, HA_LONG, name=f"{prefix} a", households=many, deleted_at=utcnow()
+        )
+        repo = repository()
+        first = await repo.first(session, officer(HA_LONG), households_at_least=many)
+        assert first is not None
+        assert first.name == f"{prefix} c"
+        assert first._fields == ("id", "ward_code", "name")
+        assert (await repo.first(session, officer(HA_LONG), name=f"{prefix} b")).name == (
+            f"{prefix} b"
+        )
+
+    async def test_none_when_nothing_visible_matches(self, session: AsyncSession) -> None:
+        made = await make_neighbourhood(session, HA_LONG, name=uuid.uuid4().hex)
+        repo = repository()
+        assert await repo.first(session, officer(BAI_CHAY), name=made.name) is None
+        assert await repo.first(session, officer(None)) is None
+        assert await repo.first(session, officer(HA_LONG), name="no such name") is None
+
+    async def test_an_undeclared_filter_is_a_programming_error(self, session: AsyncSession) -> None:
+        with pytest.raises(TypeError, match="no such filters"):
+            await repository().first(session, officer(HA_LONG), code="x")

@@ -1,0 +1,62 @@
+"""Safe-zone certifications' rules of who sees and does what: one place for each role."""
+
+from __future__ import annotations
+
+import uuid
+
+from app.data.visibility import Visible
+from app.models.certifications import Certification
+from app.security import Principal, Role
+
+
+def visibility(principal: Principal) -> Visible:
+    """The certifications ``principal`` may see, by the columns that place one; default deny."""
+    role = principal.role
+    if role is Role.ADMIN:
+        return Visible.all()
+    if role is Role.PROVINCE_OFFICER and principal.province_code:
+        return Visible.where(province_code=principal.province_code)
+    if role in (Role.WARD_OFFICER, Role.WARD_SYSTEM) and principal.ward_code:
+        return Visible.where(ward_code=principal.ward_code)
+    if role is Role.WARD_SYSTEM and principal.province_code:
+        return Visible.where(province_code=principal.province_code)
+    if role in (Role.NEIGHBOURHOOD_HEAD, Role.GROUP_LEADER) and principal.neighbourhood_id:
+        return Visible.where(neighbourhood_id=principal.neighbourhood_id)
+    return Visible.nothing()
+
+
+def can_register(principal: Principal, neighbourhood_id: uuid.UUID) -> str | None:
+    """Why ``principal`` may not register ``neighbourhood_id`` (None: it may)."""
+    if principal.role is Role.ADMIN:
+        return None
+    if principal.role is Role.NEIGHBOURHOOD_HEAD and principal.neighbourhood_id == neighbourhood_id:
+        return None
+    return "A neighbourhood head registers only their own neighbourhood."
+
+
+def can_edit(principal: Principal, certification: Certification) -> str | None:
+    """Why ``principal`` may not edit, delete or submit this draft (None: it may)."""
+    return can_register(principal, certification.neighbourhood_id)
+
+
+def can_review(principal: Principal, certification: Certification) -> str | None:
+    """Why ``principal`` may not review or decide this certification (None: it may)."""
+    if principal.role is Role.ADMIN:
+        return None
+    if principal.role is Role.WARD_OFFICER and principal.ward_code == certification.ward_code:
+        return None
+    return "Only officers of the ward review and decide its certifications."
+
+
+def can_revoke(principal: Principal, certification: Certification) -> str | None:
+    """Why ``principal`` may not revoke this certificate (None: it may)."""
+    if principal.role is Role.ADMIN:
+        return None
+    if principal.role is Role.WARD_OFFICER and principal.ward_code == certification.ward_code:
+        return None
+    if (
+        principal.role is Role.PROVINCE_OFFICER
+        and principal.province_code == certification.province_code
+    ):
+        return None
+    return "Only officers of the ward or the province revoke its certificates."
