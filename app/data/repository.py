@@ -17,12 +17,12 @@ from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Boolean, ColumnElement, Select, bindparam, select
+from sqlalchemy import BindParameter, Boolean, ColumnElement, Select, bindparam, select
 from sqlmodel import SQLModel, col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.visibility import Visible, predicate
+from app.data.visibility import Through, Visible, predicate
 from app.data.writes import UnitOfWrite
 from app.db import Prepared
 from app.errors import NotFound
@@ -87,6 +87,21 @@ class Present(Filter):
         return self.column.is_not(None) == bindparam(name, type_=Boolean())  # type: ignore[no-any-return]
 
 
+class Where(Filter):
+    """A filter the operators cannot say: ``build`` writes its SQL from the bound value
+    (``type_`` that value's type), e.g. a word-prefix match."""
+
+    def __init__(
+        self, build: Callable[[BindParameter[Any]], ColumnElement[bool]], type_: Any = None
+    ) -> None:
+        self.build = build
+        self.type_ = type_
+
+    def clause(self, name: str) -> ColumnElement[bool]:
+        """This filter as SQL, its value bound as ``name``."""
+        return self.build(bindparam(name, type_=self.type_))
+
+
 class Repository(Generic[M]):
     """The reads of one domain's table, scoped to the caller."""
 
@@ -102,6 +117,7 @@ class Repository(Generic[M]):
         missing: str | None = None,
         key: Any = None,
         writes: UnitOfWrite | None = None,
+        through: Through | None = None,
     ) -> None:
         self.model = model
         self.writes = writes
@@ -123,6 +139,8 @@ class Repository(Generic[M]):
             name: given if isinstance(given, Filter) else Filter(given)
             for name, given in (filters or {}).items()
         }
+        # Names the visibility uses that are no columns of the table (see visibility.Through).
+        self.through = through
         self._select: Select[Any] = select(*(_expression(column) for column in columns))
         names = tuple(str(column.key) for column in self._select.selected_columns)
         # Rows read by attribute (``row.ward_code``) or position, whichever driver ran them.
@@ -134,7 +152,7 @@ class Repository(Generic[M]):
         self._pages: dict[tuple[Any, ...], Prepared[Select[Any]]] = {}
 
     def _scoped(self, statement: Select[Any], shape: tuple[Any, ...]) -> Select[Any]:
-        statement = statement.where(predicate(self.table, shape))
+        statement = statement.where(predicate(self.table, shape, self.through))
         return statement if self._live is None else statement.where(self._live)
 
     def _one(
@@ -255,7 +273,7 @@ class Repository(Generic[M]):
         visible = self.visible_to(principal)
         held = self._within(within)
         statement = select_model(self.model).where(
-            self.key == record_id, predicate(self.table, visible.shape)
+            self.key == record_id, predicate(self.table, visible.shape, self.through)
         )
         if self._live is not None:
             statement = statement.where(self._live)

@@ -3,11 +3,15 @@ about scoping (its ``visible(principal)``), which the repository turns into SQL.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, bindparam, false, or_, true
+
+# Names a visibility may use that are not columns of the table, each the SQL of its
+# value: a membership, e.g. ``{"leader": lambda user_id: table.c.id.in_(led_by(user_id))}``.
+Through = Mapping[str, Callable[[Any], ColumnElement[bool]]]
 
 
 @dataclass(frozen=True)
@@ -58,8 +62,11 @@ class Visible:
         }
 
 
-def predicate(table: Table, shape: tuple[Any, ...]) -> ColumnElement[bool]:
-    """The SQL for a ``Visible.shape`` on ``table``, its values as bound parameters."""
+def predicate(
+    table: Table, shape: tuple[Any, ...], through: Through | None = None
+) -> ColumnElement[bool]:
+    """The SQL for a ``Visible.shape`` on ``table``, its values as bound parameters
+    (a name in ``through`` given its parameter)."""
     if shape == ("all",):
         return true()
     if not shape:
@@ -67,6 +74,8 @@ def predicate(table: Table, shape: tuple[Any, ...]) -> ColumnElement[bool]:
     columns: Any = table.c
 
     def equal(position: int, name: str) -> ColumnElement[bool]:
+        if through and name in through:
+            return through[name](bindparam(f"visible_{position}_{name}"))
         column = columns[name]
         return column == bindparam(f"visible_{position}_{name}", type_=column.type)  # type: ignore[no-any-return]
 
@@ -75,16 +84,24 @@ def predicate(table: Table, shape: tuple[Any, ...]) -> ColumnElement[bool]:
     )
 
 
-def inline_predicate(visible: Visible, columns: Mapping[str, Any]) -> ColumnElement[bool]:
+def inline_predicate(
+    visible: Visible, columns: Mapping[str, Any], through: Through | None = None
+) -> ColumnElement[bool]:
     """``visible`` as SQL on these columns (by name), its values written in: for a
-    statement built per request, such as one that joins another table."""
+    statement built per request, such as one that joins another table (a name in
+    ``through`` given its value)."""
     if visible.everything:
         return true()
     if not visible.alternatives:
         return false()
     return or_(
         *(
-            and_(*(columns[name] == value for name, value in alternative))
+            and_(
+                *(
+                    through[name](value) if through and name in through else columns[name] == value
+                    for name, value in alternative
+                )
+            )
             for alternative in visible.alternatives
         )
     )

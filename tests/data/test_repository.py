@@ -12,8 +12,8 @@ from sqlalchemy import String, func, literal_column, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.repository import Filter, Present, Repository
-from app.data.visibility import Visible
+from app.data.repository import Filter, Present, Repository, Where
+from app.data.visibility import Through, Visible, inline_predicate
 from app.db import columns, utcnow
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.errors import InvalidCursor, NotFound
@@ -21,7 +21,7 @@ from app.models.drills import Drill
 from app.models.units import Neighbourhood, Province, ResidentialGroup, Ward
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.security import Principal, Role
-from tests.factories import make_group, make_neighbourhood
+from tests.factories import make_group, make_neighbourhood, unique
 from tests.fire_factories import make_drill, make_team
 
 CODEC = CursorCodec("a test secret")
@@ -470,3 +470,120 @@ class TestFirst:
     async def test_an_undeclared_filter_is_a_programming_error(self, session: AsyncSession) -> None:
         with pytest.raises(TypeError, match="no such filters"):
             await repository().first(session, officer(HA_LONG), code="x")
+
+
+# --- a visibility through another table, filters written as SQL -----------------
+
+
+def with_group_code(principal: Principal) -> Visible:
+    """Neighbourhoods of the officer's ward, and those holding a residential group whose
+    code is the principal's unit code (a membership: no column of the table)."""
+    visible = Visible.where(ward_code=principal.ward_code) if principal.ward_code else None
+    if principal.unit_code is None:
+        return visible or Visible.nothing()
+    if visible is None:
+        return Visible.where(holds=principal.unit_code)
+    return visible.or_where(holds=principal.unit_code)
+
+
+HOLDS: Through = {
+    "holds": lambda code: col(Neighbourhood.id).in_(
+        select(col(ResidentialGroup.neighbourhood_id)).where(col(ResidentialGroup.code) == code)
+    )
+}
+
+
+def member(unit_code: str | None, ward_code: str | None = None) -> Principal:
+    return Principal(
+        subject=uuid.uuid4(),
+        kind="user",
+        role=Role.WARD_OFFICER,
+        unit_code=unit_code,
+        province_code="22",
+        ward_code=ward_code,
+        neighbourhood_id=None,
+    )
+
+
+def through_repository() -> Repository[Neighbourhood]:
+    return Repository(
+        Neighbourhood,
+        noun="neighbourhood",
+        columns=(Neighbourhood.id, Neighbourhood.name),
+        visible=with_group_code,
+        keyset=Keyset("test-held", columns(Neighbourhood.name, Neighbourhood.id)),
+        filters={
+            "name_starts": Where(lambda start: col(Neighbourhood.name).like(start + "%"), String())
+        },
+        through=HOLDS,
+    )
+
+
+class TestThrough:
+    async def test_a_record_is_visible_through_a_name_that_is_no_column(
+        self, session: AsyncSession
+    ) -> None:
+        code = unique("TDP-")
+        holding = await make_neighbourhood(session, BAI_CHAY)
+        await make_group(session, holding, code)
+        other = await make_neighbourhood(session, BAI_CHAY)
+        repo = through_repository()
+        assert (await repo.get(session, member(code), holding.id)).id == holding.id
+        assert (await repo.get_for_update(session, member(code), holding.id)).id == holding.id
+        for find in (repo.get, repo.get_for_update):
+            with pytest.raises(NotFound):
+                await find(session, member(code), other.id)
+            with pytest.raises(NotFound):
+                await find(session, member(unique("TDP-")), holding.id)
+
+    async def test_through_joins_the_other_alternatives_in_a_page(
+        self, session: AsyncSession
+    ) -> None:
+        code, prefix = unique("TDP-"), uuid.uuid4().hex[:6]
+        holding = await make_neighbourhood(session, BAI_CHAY, name=f"{prefix} held")
+        await make_group(session, holding, code)
+        await make_neighbourhood(session, BAI_CHAY, name=f"{prefix} not held")
+        await make_neighbourhood(session, HA_LONG, name=f"{prefix} of the ward")
+        rows, _ = await through_repository().page(
+            session, member(code, HA_LONG), PageParams(limit=200, cursor=None), CODEC
+        )
+        assert sorted(n for n in names(rows) if n.startswith(prefix)) == [
+            f"{prefix} held",
+            f"{prefix} of the ward",
+        ]
+
+    def test_inline_predicate_writes_the_through_value_in(self) -> None:
+        predicate = inline_predicate(
+            Visible.where(holds="TDP-9"), {"ward_code": col(Neighbourhood.ward_code)}, HOLDS
+        )
+        sql = str(predicate.compile(compile_kwargs={"literal_binds": True}))
+        assert "residential_groups.code = 'TDP-9'" in sql
+        assert "neighbourhoods.id IN" in sql
+
+
+class TestWhere:
+    async def test_a_filter_written_as_sql_narrows_the_page_and_scopes_its_cursor(
+        self, session: AsyncSession
+    ) -> None:
+        prefix = uuid.uuid4().hex[:6]
+        for letter in "abc":
+            await make_neighbourhood(session, HA_LONG, name=f"{prefix} {letter}")
+        await make_neighbourhood(session, HA_LONG, name=f"x{prefix} d")
+        repo, seen, cursor = through_repository(), [], None
+        while True:
+            rows, cursor = await repo.page(
+                session,
+                member(None, HA_LONG),
+                PageParams(limit=2, cursor=cursor),
+                CODEC,
+                name_starts=prefix,
+            )
+            seen += names(rows)
+            if cursor is None:
+                break
+            first_cursor = cursor
+        assert seen == [f"{prefix} {letter}" for letter in "abc"]
+        with pytest.raises(InvalidCursor):
+            await repo.page(
+                session, member(None, HA_LONG), PageParams(limit=2, cursor=first_cursor), CODEC
+            )
