@@ -18,6 +18,7 @@ from app.schemas.exemplary_models import ExemplaryModelCreate, ExemplaryModelUpd
 from app.schemas.groups import GroupKind
 from app.security import Principal, Role
 from app.services import audit as audit_service
+from app.services import group_policies as policies
 from app.services import groups as group_service
 
 Group = SelfManagedGroup
@@ -49,7 +50,7 @@ def _base() -> Select[Any]:
     return select(*_COLUMNS).join(Group, col(Group.id) == col(ExemplaryModel.group_id))
 
 
-def can_designate(principal: Principal, group: SelfManagedGroup) -> str | None:
+def can_designate(principal: Principal, group: policies.GroupRow) -> str | None:
     """Why ``principal`` may not record designations of this group (None: it may)."""
     if principal.role is Role.ADMIN:
         return None

@@ -6,45 +6,58 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Boolean, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
-from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.data.repository import Repository, Where
 from app.db import columns, compare_and_set, fetch_row, utcnow
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.models.groups import GroupMember, SelfManagedGroup
+from app.models.groups import GroupMember
 from app.models.users import User
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.group_members import MemberCreate, MemberPosition, MemberUpdate
 from app.schemas.groups import GroupStatus
 from app.security import Principal, Role
 from app.services import audit as audit_service
+from app.services import group_policies as policies
 from app.services import groups as group_service
 from app.services.group_member_rules import check_member, mask_phone
 
 T = TypeVar("T")
 
-MEMBERS = Keyset("group-members", columns(GroupMember.created_at, GroupMember.id))
-_COLUMNS = columns(
-    GroupMember.id,
-    GroupMember.created_at,
-    GroupMember.updated_at,
-    GroupMember.version,
-    GroupMember.province_code,
-    GroupMember.ward_code,
-    GroupMember.group_id,
-    GroupMember.full_name,
-    GroupMember.phone,
-    GroupMember.birth_year,
-    GroupMember.position,
-    GroupMember.joined_on,
-    GroupMember.resident_since,
-    GroupMember.elected_on,
-    GroupMember.exception_approved_by,
-    GroupMember.left_on,
-    GroupMember.user_id,
+MEMBERS = Repository(
+    GroupMember,
+    noun="group member",
+    columns=(
+        GroupMember.id,
+        GroupMember.created_at,
+        GroupMember.updated_at,
+        GroupMember.version,
+        GroupMember.province_code,
+        GroupMember.ward_code,
+        GroupMember.group_id,
+        GroupMember.full_name,
+        GroupMember.phone,
+        GroupMember.birth_year,
+        GroupMember.position,
+        GroupMember.joined_on,
+        GroupMember.resident_since,
+        GroupMember.elected_on,
+        GroupMember.exception_approved_by,
+        GroupMember.left_on,
+        GroupMember.user_id,
+    ),
+    visible=policies.visibility,
+    keyset=Keyset("group-members", columns(GroupMember.created_at, GroupMember.id)),
+    filters={
+        "group_id": GroupMember.group_id,
+        "position": GroupMember.position,
+        # True: still a member (no left_on); False: left.
+        "active": Where(lambda active: col(GroupMember.left_on).is_(None) == active, Boolean()),
+    },
+    through=policies.MEMBER_THROUGH,
 )
 
 
@@ -57,12 +70,14 @@ async def _leads(session: AsyncSession, principal: Principal, group_id: uuid.UUI
         return False
     row = await fetch_row(
         session,
-        group_service.led_group_ids(principal).where(col(GroupMember.group_id) == group_id),
+        policies.led_group_ids(principal).where(col(GroupMember.group_id) == group_id),
     )
     return row is not None
 
 
-async def sees_phones(session: AsyncSession, principal: Principal, group: SelfManagedGroup) -> bool:
+async def sees_phones(
+    session: AsyncSession, principal: Principal, group: policies.GroupRow
+) -> bool:
     """Officers of the group's ward, admins and the group's own leader see phone numbers."""
     if principal.role is Role.ADMIN:
         return True
@@ -74,7 +89,7 @@ async def sees_phones(session: AsyncSession, principal: Principal, group: SelfMa
 
 
 def _present(row: Any, reveal: bool) -> dict[str, Any]:
-    item = dict(row._mapping)
+    item: dict[str, Any] = row._asdict()
     item["phone_masked"] = not reveal and item["phone"] is not None
     if not reveal:
         item["phone"] = mask_phone(item["phone"])
@@ -85,7 +100,7 @@ def _present(row: Any, reveal: bool) -> dict[str, Any]:
 
 
 async def can_manage_members(
-    session: AsyncSession, principal: Principal, group: SelfManagedGroup
+    session: AsyncSession, principal: Principal, group: policies.GroupRow
 ) -> str | None:
     """Why ``principal`` may not manage this group's members (None: it may)."""
     if principal.role is Role.ADMIN:
@@ -107,16 +122,16 @@ async def can_manage_members(
 
 async def _readable_group(
     session: AsyncSession, principal: Principal, group_id: uuid.UUID
-) -> SelfManagedGroup:
+) -> policies.GroupRow:
     group = await group_service.visible_group(session, principal, group_id)
-    if group_service.summary_only(principal):
+    if policies.summary_only(principal):
         raise Forbidden("Residents and camera owners see group names and kinds only, not members.")
     return group
 
 
 async def _manageable_group(
     session: AsyncSession, principal: Principal, group_id: uuid.UUID
-) -> SelfManagedGroup:
+) -> policies.GroupRow:
     group = await _readable_group(session, principal, group_id)
     reason = await can_manage_members(session, principal, group)
     if reason:
@@ -139,35 +154,32 @@ async def list_members(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A group's members, oldest first; phones masked unless the principal may see them."""
     group = await _readable_group(session, principal, group_id)
-    statement = select(*_COLUMNS).where(
-        col(GroupMember.group_id) == group.id, col(GroupMember.deleted_at).is_(None)
-    )
-    if position:
-        statement = statement.where(col(GroupMember.position) == position.value)
-    if active is not None:
-        left = col(GroupMember.left_on)
-        statement = statement.where(left.is_(None) if active else left.is_not(None))
-    filters = {"group_id": group.id, "position": position.value if position else None}
-    rows, next_cursor = await fetch_page(
-        session, statement, MEMBERS, page, codec, {**filters, "active": active}
+    rows, next_cursor = await MEMBERS.page(
+        session,
+        principal,
+        page,
+        codec,
+        group_id=group.id,
+        position=position.value if position else None,
+        active=active,
     )
     reveal = await sees_phones(session, principal, group)
     return [_present(row, reveal) for row in rows], next_cursor
 
 
+def _not_a_member(member_id: uuid.UUID) -> NotFound:
+    return NotFound(f"The group has no member with the id {member_id}.")
+
+
 async def _read(
-    session: AsyncSession, principal: Principal, group: SelfManagedGroup, member_id: uuid.UUID
+    session: AsyncSession, principal: Principal, group: policies.GroupRow, member_id: uuid.UUID
 ) -> dict[str, Any]:
-    row = await fetch_row(
-        session,
-        select(*_COLUMNS).where(
-            col(GroupMember.id) == member_id,
-            col(GroupMember.group_id) == group.id,
-            col(GroupMember.deleted_at).is_(None),
-        ),
-    )
-    if row is None:
-        raise NotFound(f"The group has no member with the id {member_id}.")
+    try:
+        row = await MEMBERS.get(session, principal, member_id)
+    except NotFound:
+        raise _not_a_member(member_id) from None
+    if row.group_id != group.id:
+        raise _not_a_member(member_id)
     return _present(row, await sees_phones(session, principal, group))
 
 
@@ -229,7 +241,7 @@ async def _one_leader(
 async def _check_account(
     session: AsyncSession,
     principal: Principal,
-    group: SelfManagedGroup,
+    group: policies.GroupRow,
     user_id: uuid.UUID | None,
     member_id: uuid.UUID | None,
 ) -> None:
@@ -261,7 +273,7 @@ async def _check_account(
         raise Conflict("That account is already linked to another member of the group.")
 
 
-def _not_dissolved(group: SelfManagedGroup) -> None:
+def _not_dissolved(group: policies.GroupRow) -> None:
     if group.status == GroupStatus.DISSOLVED.value:
         raise Conflict("The group is dissolved; it takes no new members.", rule="group_dissolved")
 
@@ -303,19 +315,14 @@ async def create_member(
 
 
 async def _stored_member(
-    session: AsyncSession, group: SelfManagedGroup, member_id: uuid.UUID
+    session: AsyncSession, principal: Principal, group: policies.GroupRow, member_id: uuid.UUID
 ) -> GroupMember:
-    member = (
-        await session.exec(
-            select_model(GroupMember).where(
-                col(GroupMember.id) == member_id,
-                col(GroupMember.group_id) == group.id,
-                col(GroupMember.deleted_at).is_(None),
-            )
-        )
-    ).first()
-    if member is None:
-        raise NotFound(f"The group has no member with the id {member_id}.")
+    try:
+        member = await MEMBERS.get_for_update(session, principal, member_id)
+    except NotFound:
+        raise _not_a_member(member_id) from None
+    if member.group_id != group.id:
+        raise _not_a_member(member_id)
     return member
 
 
@@ -332,7 +339,7 @@ async def update_member(
 ) -> dict[str, Any]:
     """Change a member, if still at ``expected_version``; the group's rules are checked again."""
     group = await _manageable_group(session, principal, group_id)
-    member = await _stored_member(session, group, member_id)
+    member = await _stored_member(session, principal, group, member_id)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     nulls = sorted(name for name in _REQUIRED if name in changes and changes[name] is None)
     if nulls:
@@ -370,7 +377,7 @@ async def delete_member(
 ) -> None:
     """Delete a member entered by mistake (one who left gets ``left_on`` instead)."""
     group = await _manageable_group(session, principal, group_id)
-    member = await _stored_member(session, group, member_id)
+    member = await _stored_member(session, principal, group, member_id)
     await compare_and_set(session, member, expected_version, {"deleted_at": utcnow()})
     audit_service.record(
         session,

@@ -1,4 +1,4 @@
-"""Self-managed groups: who sees and manages which, and the register itself."""
+"""Self-managed groups: the register (who sees and manages which: ``group_policies``)."""
 
 from __future__ import annotations
 
@@ -6,30 +6,28 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, update
+from sqlalchemy import ColumnElement, String, func, or_, select, update
 from sqlmodel import col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.data.repository import Repository, Where
+from app.data.visibility import inline_predicate
 from app.db import columns, compare_and_set, fetch_row, utcnow
-from app.errors import Conflict, FieldErrorType, Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, FieldErrorType, Forbidden, ValidationFailed
 from app.models.groups import ExemplaryModel, GroupMember, GroupResidentialGroup, SelfManagedGroup
 from app.models.units import Neighbourhood, Ward
-from app.pagination import CursorCodec, Keyset, PageParams, fetch_page
+from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.groups import GroupCreate, GroupKind, GroupStatus, GroupUpdate
-from app.security import Principal, Role
+from app.security import Principal
 from app.services import audit as audit_service
 from app.services import group_coverage as coverage
-from app.services import units as unit_service
-from app.text import fold
+from app.services import group_policies as policies
+from app.text import fold, word_prefix_patterns
 
 Group = SelfManagedGroup
-GROUPS = Keyset("groups", columns(Group.created_at, Group.id))
 
-# Residents and camera owners read names and kinds only (GroupSummaryRead).
-SUMMARY_ROLES = frozenset({Role.RESIDENT, Role.CAMERA_OWNER})
-
-_SUMMARY_COLUMNS = columns(
+_SUMMARY_COLUMNS = (
     Group.id,
     Group.created_at,
     Group.updated_at,
@@ -45,87 +43,72 @@ _SUMMARY_COLUMNS = columns(
 
 _FULL_COLUMNS = (
     *_SUMMARY_COLUMNS,
-    *columns(
-        Group.households_covered,
-        Group.founded_on,
-        Group.founding_decision_no,
-        Group.charter_notes,
-        Group.households_linked,
-    ),
+    Group.households_covered,
+    Group.founded_on,
+    Group.founding_decision_no,
+    Group.charter_notes,
+    Group.households_linked,
     coverage.area_households(),
 )
 
 
-# --- who sees and manages what ------------------------------------------------
-
-
-def led_group_ids(principal: Principal) -> Select[Any]:
-    """Ids of the groups whose active leader signs in as ``principal``."""
-    return select(col(GroupMember.group_id)).where(
-        col(GroupMember.user_id) == principal.subject,
-        col(GroupMember.position) == "leader",
-        col(GroupMember.left_on).is_(None),
-        col(GroupMember.deleted_at).is_(None),
-    )
+# --- the groups each principal sees, in the view it gets -----------------------
 
 
 def visible(principal: Principal) -> ColumnElement[bool]:
-    """The groups ``principal`` may see (deleted ones never); default deny."""
-    live = col(Group.deleted_at).is_(None)
-    role = principal.role
-    if role is Role.ADMIN:
-        return live
-    if role is Role.PROVINCE_OFFICER and principal.province_code:
-        return live & (col(Group.province_code) == principal.province_code)
-    if role in (Role.WARD_OFFICER, Role.WARD_SYSTEM, *SUMMARY_ROLES) and principal.ward_code:
-        return live & (col(Group.ward_code) == principal.ward_code)
-    if role is Role.WARD_SYSTEM and principal.province_code:
-        return live & (col(Group.province_code) == principal.province_code)
-    if role is Role.NEIGHBOURHOOD_HEAD and principal.neighbourhood_id:
-        return live & (col(Group.neighbourhood_id) == principal.neighbourhood_id)
-    if role is Role.GROUP_LEADER and principal.kind == "user":
-        # Their neighbourhood's groups, and whatever group they lead (a ward-wide team).
-        mine: ColumnElement[bool] = col(Group.id).in_(led_group_ids(principal))
-        if principal.neighbourhood_id:
-            mine = or_(col(Group.neighbourhood_id) == principal.neighbourhood_id, mine)
-        return live & mine
-    return false()
+    """``visibility`` as a predicate on the groups table (deleted ones never), for joins."""
+    place = {
+        "province_code": col(Group.province_code),
+        "ward_code": col(Group.ward_code),
+        "neighbourhood_id": col(Group.neighbourhood_id),
+    }
+    return col(Group.deleted_at).is_(None) & inline_predicate(
+        policies.visibility(principal), place, policies.THROUGH
+    )
 
 
-def summary_only(principal: Principal) -> bool:
-    """Whether ``principal`` sees groups' names and kinds only."""
-    return principal.role in SUMMARY_ROLES
+def _word_starts(pattern: Any) -> ColumnElement[bool]:
+    # ``pattern`` is the query's start-of-name pattern (see ``word_prefix_patterns``);
+    # after a space, the same pattern finds it at the start of a later word.
+    search_key = col(Group.search_key)
+    return or_(search_key.like(pattern, escape="\\"), search_key.like("% " + pattern, escape="\\"))
 
 
-def can_manage_group(
-    principal: Principal, ward_code: str, neighbourhood_id: uuid.UUID | None
-) -> str | None:
-    """Why ``principal`` may not manage a group of this ward and neighbourhood (None: it may)."""
-    if principal.role is Role.ADMIN:
-        return None
-    if principal.role is Role.WARD_OFFICER:
-        if principal.ward_code == ward_code:
-            return None
-        return "A ward officer manages only the groups of their own ward."
-    if principal.role is Role.NEIGHBOURHOOD_HEAD:
-        if neighbourhood_id is not None and neighbourhood_id == principal.neighbourhood_id:
-            return None
-        if neighbourhood_id is None:
-            return "Ward-wide groups are managed by ward officers; give your neighbourhood_id."
-        return "A neighbourhood head manages only the groups of their own neighbourhood."
-    return "Only ward officers, neighbourhood heads and administrators manage groups."
+_FILTERS = {
+    "kind": Group.kind,
+    "ward_code": Group.ward_code,
+    "neighbourhood_id": Group.neighbourhood_id,
+    "status": Group.status,
+    "q": Where(_word_starts, String()),
+}
+
+# Two views, two lists: a cursor of one is refused by the other.
+GROUP_SUMMARIES = Repository(
+    Group,
+    noun="group",
+    columns=_SUMMARY_COLUMNS,
+    visible=policies.visibility,
+    keyset=Keyset("groups-summary", columns(Group.created_at, Group.id)),
+    filters=_FILTERS,
+    through=policies.THROUGH,
+)
+GROUPS = Repository(
+    Group,
+    noun="group",
+    columns=_FULL_COLUMNS,
+    visible=policies.visibility,
+    keyset=Keyset("groups", columns(Group.created_at, Group.id)),
+    filters=_FILTERS,
+    through=policies.THROUGH,
+)
 
 
 async def visible_group(
     session: AsyncSession, principal: Principal, group_id: uuid.UUID
-) -> SelfManagedGroup:
-    """One group ``principal`` may see, as an ORM object (404 otherwise)."""
-    group = (
-        await session.exec(select_model(Group).where(col(Group.id) == group_id, visible(principal)))
-    ).first()
-    if group is None:
-        raise NotFound(f"No group has the id {group_id}.")
-    return group
+) -> policies.GroupRow:
+    """One group ``principal`` may see, as a row of its summary's columns (404 otherwise)."""
+    row: policies.GroupRow = await GROUP_SUMMARIES.get(session, principal, group_id)
+    return row
 
 
 # --- reads ---------------------------------------------------------------------
@@ -134,7 +117,7 @@ async def visible_group(
 async def _present(
     session: AsyncSession, rows: Sequence[Any], *, summary: bool
 ) -> list[dict[str, Any]]:
-    items = [dict(row._mapping) for row in rows]
+    items = [row._asdict() for row in rows]
     if summary:
         for item in items:
             item["view"] = "summary"
@@ -159,27 +142,18 @@ async def list_groups(
     q: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Groups ``principal`` may see, oldest first, by kind, unit, status and name."""
-    summary = summary_only(principal)
-    statement = select(*(_SUMMARY_COLUMNS if summary else _FULL_COLUMNS)).where(visible(principal))
-    if kind:
-        statement = statement.where(col(Group.kind) == kind.value)
-    if ward_code:
-        statement = statement.where(col(Group.ward_code) == ward_code)
-    if neighbourhood_id:
-        statement = statement.where(col(Group.neighbourhood_id) == neighbourhood_id)
-    if status:
-        statement = statement.where(col(Group.status) == status.value)
-    if q:
-        statement = statement.where(unit_service.name_matches(col(Group.search_key), q))
-    filters = {
-        "kind": kind.value if kind else None,
-        "ward_code": ward_code,
-        "neighbourhood_id": neighbourhood_id,
-        "status": status.value if status else None,
-        "q": fold(q or "") or None,
-        "view": "summary" if summary else "full",
-    }
-    rows, next_cursor = await fetch_page(session, statement, GROUPS, page, codec, filters)
+    summary = policies.summary_only(principal)
+    rows, next_cursor = await (GROUP_SUMMARIES if summary else GROUPS).page(
+        session,
+        principal,
+        page,
+        codec,
+        kind=kind.value if kind else None,
+        ward_code=ward_code or None,
+        neighbourhood_id=neighbourhood_id,
+        status=status.value if status else None,
+        q=word_prefix_patterns(q)[0] if q else None,
+    )
     return await _present(session, rows, summary=summary), next_cursor
 
 
@@ -187,21 +161,14 @@ async def get_group(
     session: AsyncSession, principal: Principal, group_id: uuid.UUID
 ) -> dict[str, Any]:
     """One group in the view ``principal`` gets (404 outside their units)."""
-    summary = summary_only(principal)
-    row = await fetch_row(
-        session,
-        select(*(_SUMMARY_COLUMNS if summary else _FULL_COLUMNS)).where(
-            col(Group.id) == group_id, visible(principal)
-        ),
-    )
-    if row is None:
-        raise NotFound(f"No group has the id {group_id}.")
+    summary = policies.summary_only(principal)
+    row = await (GROUP_SUMMARIES if summary else GROUPS).get(session, principal, group_id)
     return (await _present(session, [row], summary=summary))[0]
 
 
-async def _full(session: AsyncSession, group_id: uuid.UUID) -> dict[str, Any]:
-    row = await fetch_row(session, select(*_FULL_COLUMNS).where(col(Group.id) == group_id))
-    assert row is not None
+async def _full(session: AsyncSession, principal: Principal, group_id: uuid.UUID) -> dict[str, Any]:
+    # Whoever may manage a group may see it, in the full view.
+    row = await GROUPS.get(session, principal, group_id)
     return (await _present(session, [row], summary=False))[0]
 
 
@@ -256,7 +223,7 @@ async def create_group(
             [("body", "neighbourhood_id"), ("body", "ward_code")],
             "Give neighbourhood_id, or ward_code for a ward-wide group.",
         )
-    reason = can_manage_group(principal, ward_code, data.neighbourhood_id)
+    reason = policies.can_manage_group(principal, ward_code, data.neighbourhood_id)
     if reason:
         raise Forbidden(reason)
     _check_households_linked(data.kind.value, data.households_linked)
@@ -287,14 +254,14 @@ async def create_group(
         ward_code=ward_code,
         changed_fields=data.model_fields_set | {"kind", "name", "status"},
     )
-    return await _full(session, group.id)
+    return await _full(session, principal, group.id)
 
 
 async def _manageable_group(
     session: AsyncSession, principal: Principal, group_id: uuid.UUID
 ) -> SelfManagedGroup:
-    group = await visible_group(session, principal, group_id)
-    reason = can_manage_group(principal, group.ward_code, group.neighbourhood_id)
+    group = await GROUPS.get_for_update(session, principal, group_id)
+    reason = policies.can_manage_group(principal, group.ward_code, group.neighbourhood_id)
     if reason:
         raise Forbidden(reason)
     return group
@@ -327,7 +294,7 @@ async def update_group(
                     f"A group stays in its ward ({group.ward_code}); "
                     f"neighbourhood {neighbourhood_id} is in {neighbourhood.ward_code}.",
                 )
-        reason = can_manage_group(principal, group.ward_code, neighbourhood_id)
+        reason = policies.can_manage_group(principal, group.ward_code, neighbourhood_id)
         if reason:
             raise Forbidden(reason)
     _check_households_linked(group.kind, changes.get("households_linked"))
@@ -355,7 +322,7 @@ async def update_group(
         ward_code=group.ward_code,
         changed_fields=data.model_fields_set,
     )
-    return await _full(session, group.id)
+    return await _full(session, principal, group.id)
 
 
 async def delete_group(
