@@ -43,6 +43,22 @@ CAMERA_COLUMNS = (
     "owner_kind, owner_user_id, owner_name, owner_phone, label, address, lat, lon, "
     "bearing_deg, covers, retention_days, sharing, status, last_verified_on"
 )
+GROUP_COLUMNS = (
+    "id, created_at, updated_at, version, province_code, ward_code, neighbourhood_id, kind, "
+    "name, status, households_covered, founded_on, founding_decision_no, charter_notes, "
+    "households_linked"
+)
+# A crime-prevention channel's area, as group_coverage.area_households: its residential
+# groups' households, else its neighbourhood's, else its ward's neighbourhoods'.
+GROUP_AREA_HOUSEHOLDS = (
+    "CASE WHEN g.kind = 'crime_prevention_channel' THEN coalesce("
+    "(SELECT sum(r.households) FROM group_residential_groups c JOIN residential_groups r "
+    "ON r.id = c.residential_group_id WHERE c.group_id = g.id AND r.deleted_at IS NULL), "
+    "(SELECT n.households FROM neighbourhoods n WHERE n.id = g.neighbourhood_id "
+    "AND n.deleted_at IS NULL), "
+    "(SELECT sum(n.households) FROM neighbourhoods n WHERE n.ward_code = g.ward_code "
+    "AND n.deleted_at IS NULL)) END AS area_households"
+)
 EARTH_RADIUS_M = 6_371_008.8
 POOL: dict[str, asyncpg.Pool] = {}
 
@@ -141,6 +157,38 @@ async def near(request: Request) -> Response:
             2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(max(chord2_value, 0)) / 2)), 1
         )
         items.append(item)
+    return _json({"items": items, "next_cursor": "x" if len(rows) > 50 else None})
+
+
+async def groups(request: Request) -> Response:
+    """The ward's groups in the full view, then the residential groups the page's cover
+    (wardsafe's second statement), and ``coverage_ratio`` as GroupRead computes it."""
+    ward = request.query_params["ward_code"]
+    async with POOL["db"].acquire() as conn:
+        rows = await conn.fetch(
+            f"SELECT {GROUP_COLUMNS}, {GROUP_AREA_HOUSEHOLDS} FROM self_managed_groups g "
+            "WHERE ward_code = $1 AND deleted_at IS NULL ORDER BY created_at, id LIMIT 51",
+            ward,
+        )
+        items = _rows(rows[:50])
+        covered = await conn.fetch(
+            "SELECT c.group_id, c.residential_group_id FROM group_residential_groups c "
+            "JOIN residential_groups r ON r.id = c.residential_group_id "
+            "WHERE c.group_id = ANY($1::uuid[]) AND r.deleted_at IS NULL ORDER BY r.code, r.id",
+            [item["id"] for item in items],
+        )
+    by_group: dict[uuid.UUID, list[uuid.UUID]] = {item["id"]: [] for item in items}
+    for row in covered:
+        by_group[row["group_id"]].append(row["residential_group_id"])
+    for item in items:
+        item["view"] = "full"
+        item["covered_residential_group_ids"] = by_group[item["id"]]
+        linked, area = item["households_linked"], item["area_households"]
+        item["coverage_ratio"] = (
+            round(linked / area, 4)
+            if item["kind"] == "crime_prevention_channel" and linked is not None and area
+            else None
+        )
     return _json({"items": items, "next_cursor": "x" if len(rows) > 50 else None})
 
 
@@ -346,6 +394,7 @@ app = Starlette(
         Route("/floor", floor),
         Route("/cameras", cameras),
         Route("/cameras/near", near),
+        Route("/groups", groups),
         Route("/reports", reports),
         Route("/reports/one", report),
         Route("/reports/create", create_report, methods=["POST"]),

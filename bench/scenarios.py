@@ -107,6 +107,13 @@ def build(fixture: Fixture, deep: Position) -> list[Scenario]:
             "/cameras/near?" + urlencode({**near, "ward_code": ward}),
         ),
         Scenario(
+            "groups page 1",
+            "read",
+            "/api/v1/groups?limit=50",
+            "officer",
+            f"/groups?ward_code={ward}",
+        ),
+        Scenario(
             "open311 requests (anonymous)",
             "read",
             f"/open311/v2/requests.json?{window}",
