@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.repository import Repository, Where
 from app.db import columns, compare_and_set, fetch_row, utcnow
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, Forbidden, ValidationFailed
 from app.models.groups import GroupMember
 from app.models.users import User
 from app.pagination import CursorCodec, Keyset, PageParams
@@ -54,9 +54,11 @@ MEMBERS = Repository(
     filters={
         "group_id": GroupMember.group_id,
         "position": GroupMember.position,
-        # True: still a member (no left_on); False: left.
+        # True: still a member (no left_on); False: left. Present's inverse, kept under
+        # the query parameter's name and values so that cursors keep their scope.
         "active": Where(lambda active: col(GroupMember.left_on).is_(None) == active, Boolean()),
     },
+    missing="The group has no member with the id {id}.",
     through=policies.MEMBER_THROUGH,
 )
 
@@ -167,19 +169,10 @@ async def list_members(
     return [_present(row, reveal) for row in rows], next_cursor
 
 
-def _not_a_member(member_id: uuid.UUID) -> NotFound:
-    return NotFound(f"The group has no member with the id {member_id}.")
-
-
 async def _read(
     session: AsyncSession, principal: Principal, group: policies.GroupRow, member_id: uuid.UUID
 ) -> dict[str, Any]:
-    try:
-        row = await MEMBERS.get(session, principal, member_id)
-    except NotFound:
-        raise _not_a_member(member_id) from None
-    if row.group_id != group.id:
-        raise _not_a_member(member_id)
+    row = await MEMBERS.get(session, principal, member_id, group_id=group.id)
     return _present(row, await sees_phones(session, principal, group))
 
 
@@ -314,18 +307,6 @@ async def create_member(
     return await _read(session, principal, group, member.id)
 
 
-async def _stored_member(
-    session: AsyncSession, principal: Principal, group: policies.GroupRow, member_id: uuid.UUID
-) -> GroupMember:
-    try:
-        member = await MEMBERS.get_for_update(session, principal, member_id)
-    except NotFound:
-        raise _not_a_member(member_id) from None
-    if member.group_id != group.id:
-        raise _not_a_member(member_id)
-    return member
-
-
 _REQUIRED = ("full_name", "birth_year", "position", "joined_on")
 
 
@@ -339,7 +320,7 @@ async def update_member(
 ) -> dict[str, Any]:
     """Change a member, if still at ``expected_version``; the group's rules are checked again."""
     group = await _manageable_group(session, principal, group_id)
-    member = await _stored_member(session, principal, group, member_id)
+    member = await MEMBERS.get_for_update(session, principal, member_id, group_id=group.id)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     nulls = sorted(name for name in _REQUIRED if name in changes and changes[name] is None)
     if nulls:
@@ -377,7 +358,7 @@ async def delete_member(
 ) -> None:
     """Delete a member entered by mistake (one who left gets ``left_on`` instead)."""
     group = await _manageable_group(session, principal, group_id)
-    member = await _stored_member(session, principal, group, member_id)
+    member = await MEMBERS.get_for_update(session, principal, member_id, group_id=group.id)
     await compare_and_set(session, member, expected_version, {"deleted_at": utcnow()})
     audit_service.record(
         session,
