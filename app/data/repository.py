@@ -17,7 +17,7 @@ from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import BindParameter, Boolean, ColumnElement, Select, bindparam, select
+from sqlalchemy import Boolean, ColumnElement, Select, bindparam, select
 from sqlmodel import SQLModel, col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -85,21 +85,6 @@ class Present(Filter):
     def clause(self, name: str) -> ColumnElement[bool]:
         """``(column IS NOT NULL) = :name``."""
         return self.column.is_not(None) == bindparam(name, type_=Boolean())  # type: ignore[no-any-return]
-
-
-class Where(Filter):
-    """A filter the operators cannot say: ``build`` writes its SQL from the bound value
-    (``type_`` that value's type), e.g. a word-prefix match."""
-
-    def __init__(
-        self, build: Callable[[BindParameter[Any]], ColumnElement[bool]], type_: Any = None
-    ) -> None:
-        self.build = build
-        self.type_ = type_
-
-    def clause(self, name: str) -> ColumnElement[bool]:
-        """This filter as SQL, its value bound as ``name``."""
-        return self.build(bindparam(name, type_=self.type_))
 
 
 class Repository(Generic[M]):

@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, Select, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.repository import Repository, Where
+from app.data.repository import Filter, Repository
 from app.db import columns, compare_and_set, fetch_row, utcnow
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.models.groups import GroupMember
@@ -56,7 +56,7 @@ MEMBERS = Repository(
         "position": GroupMember.position,
         # True: still a member (no left_on); False: left. Present's inverse, kept under
         # the query parameter's name and values so that cursors keep their scope.
-        "active": Where(lambda active: col(GroupMember.left_on).is_(None) == active, Boolean()),
+        "active": Filter(col(GroupMember.left_on).is_(None)),
     },
     missing="The group has no member with the id {id}.",
     through=policies.MEMBER_THROUGH,

@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, func, or_, select, update
+from sqlalchemy import ColumnElement, String, func, literal_column, select, update
 from sqlmodel import col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.repository import Repository, Where
+from app.data.repository import Filter, Repository
 from app.data.visibility import inline_predicate
 from app.db import columns, compare_and_set, fetch_row, utcnow
 from app.errors import Conflict, FieldErrorType, Forbidden, ValidationFailed
@@ -67,19 +67,16 @@ def visible(principal: Principal) -> ColumnElement[bool]:
     )
 
 
-def _word_starts(pattern: Any) -> ColumnElement[bool]:
-    # ``pattern`` is the query's start-of-name pattern (see ``word_prefix_patterns``);
-    # after a space, the same pattern finds it at the start of a later word.
-    search_key = col(Group.search_key)
-    return or_(search_key.like(pattern, escape="\\"), search_key.like("% " + pattern, escape="\\"))
-
+# A space before the folded name: every word of it, the first too, follows a space, so
+# one LIKE (``% word%``) finds a word's start, as units' name search does.
+_WORDS = literal_column("' '", String) + col(Group.search_key)
 
 _FILTERS = {
     "kind": Group.kind,
     "ward_code": Group.ward_code,
     "neighbourhood_id": Group.neighbourhood_id,
     "status": Group.status,
-    "q": Where(_word_starts, String()),
+    "q": Filter(_WORDS, "like"),
 }
 
 # Two views, two lists: a cursor of one is refused by the other.
@@ -152,7 +149,8 @@ async def list_groups(
         ward_code=ward_code or None,
         neighbourhood_id=neighbourhood_id,
         status=status.value if status else None,
-        q=word_prefix_patterns(q)[0] if q else None,
+        # A q that folds to nothing filters nothing (every name matched its patterns).
+        q=word_prefix_patterns(q)[1] if q and fold(q) else None,
     )
     return await _present(session, rows, summary=summary), next_cursor
 

@@ -12,7 +12,7 @@ from sqlalchemy import String, func, literal_column, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.repository import Filter, Present, Repository, Where
+from app.data.repository import Filter, Present, Repository
 from app.data.visibility import Through, Visible, inline_predicate
 from app.db import columns, utcnow
 from app.demo.places import BAI_CHAY, HA_LONG
@@ -472,7 +472,7 @@ class TestFirst:
             await repository().first(session, officer(HA_LONG), code="x")
 
 
-# --- a visibility through another table, filters written as SQL -----------------
+# --- a visibility through another table ------------------------------------------
 
 
 def with_group_code(principal: Principal) -> Visible:
@@ -512,9 +512,6 @@ def through_repository() -> Repository[Neighbourhood]:
         columns=(Neighbourhood.id, Neighbourhood.name),
         visible=with_group_code,
         keyset=Keyset("test-held", columns(Neighbourhood.name, Neighbourhood.id)),
-        filters={
-            "name_starts": Where(lambda start: col(Neighbourhood.name).like(start + "%"), String())
-        },
         through=HOLDS,
     )
 
@@ -559,31 +556,3 @@ class TestThrough:
         sql = str(predicate.compile(compile_kwargs={"literal_binds": True}))
         assert "residential_groups.code = 'TDP-9'" in sql
         assert "neighbourhoods.id IN" in sql
-
-
-class TestWhere:
-    async def test_a_filter_written_as_sql_narrows_the_page_and_scopes_its_cursor(
-        self, session: AsyncSession
-    ) -> None:
-        prefix = uuid.uuid4().hex[:6]
-        for letter in "abc":
-            await make_neighbourhood(session, HA_LONG, name=f"{prefix} {letter}")
-        await make_neighbourhood(session, HA_LONG, name=f"x{prefix} d")
-        repo, seen, cursor = through_repository(), [], None
-        while True:
-            rows, cursor = await repo.page(
-                session,
-                member(None, HA_LONG),
-                PageParams(limit=2, cursor=cursor),
-                CODEC,
-                name_starts=prefix,
-            )
-            seen += names(rows)
-            if cursor is None:
-                break
-            first_cursor = cursor
-        assert seen == [f"{prefix} {letter}" for letter in "abc"]
-        with pytest.raises(InvalidCursor):
-            await repo.page(
-                session, member(None, HA_LONG), PageParams(limit=2, cursor=first_cursor), CODEC
-            )
