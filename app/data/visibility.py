@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, bindparam, false, or_, true
 
+from app.security import Principal, Role
+
 # Names a visibility may use that are not columns of the table, each the SQL of its
 # value: a membership, e.g. ``{"leader": lambda user_id: table.c.id.in_(led_by(user_id))}``.
 Through = Mapping[str, Callable[[Any], ColumnElement[bool]]]
@@ -105,3 +107,24 @@ def inline_predicate(
             for alternative in visible.alternatives
         )
     )
+
+
+def by_unit(principal: Principal) -> Visible:
+    """The records placed by ``province_code``, ``ward_code`` and ``neighbourhood_id``
+    that a principal may see (fire safety, certifications).
+
+    Admins everything; province officers their province; ward officers and
+    ward systems their ward (a province-level system its province);
+    neighbourhood heads and group leaders their neighbourhood. Default deny."""
+    role = principal.role
+    if role is Role.ADMIN:
+        return Visible.all()
+    if role is Role.PROVINCE_OFFICER and principal.province_code:
+        return Visible.where(province_code=principal.province_code)
+    if role in (Role.WARD_OFFICER, Role.WARD_SYSTEM) and principal.ward_code:
+        return Visible.where(ward_code=principal.ward_code)
+    if role is Role.WARD_SYSTEM and principal.province_code:
+        return Visible.where(province_code=principal.province_code)
+    if role in (Role.NEIGHBOURHOOD_HEAD, Role.GROUP_LEADER) and principal.neighbourhood_id:
+        return Visible.where(neighbourhood_id=principal.neighbourhood_id)
+    return Visible.nothing()

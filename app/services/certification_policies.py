@@ -4,25 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from app.data.visibility import Visible
 from app.models.certifications import Certification
 from app.security import Principal, Role
-
-
-def visibility(principal: Principal) -> Visible:
-    """The certifications ``principal`` may see, by the columns that place one; default deny."""
-    role = principal.role
-    if role is Role.ADMIN:
-        return Visible.all()
-    if role is Role.PROVINCE_OFFICER and principal.province_code:
-        return Visible.where(province_code=principal.province_code)
-    if role in (Role.WARD_OFFICER, Role.WARD_SYSTEM) and principal.ward_code:
-        return Visible.where(ward_code=principal.ward_code)
-    if role is Role.WARD_SYSTEM and principal.province_code:
-        return Visible.where(province_code=principal.province_code)
-    if role in (Role.NEIGHBOURHOOD_HEAD, Role.GROUP_LEADER) and principal.neighbourhood_id:
-        return Visible.where(neighbourhood_id=principal.neighbourhood_id)
-    return Visible.nothing()
 
 
 def can_register(principal: Principal, neighbourhood_id: uuid.UUID) -> str | None:

@@ -14,7 +14,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.repository import Repository
-from app.data.visibility import Visible
+from app.data.visibility import Visible, by_unit
 from app.data.writes import UnitOfWrite
 from app.db import columns, fetch_row, utcnow
 from app.errors import Conflict, FieldErrorType, Forbidden, NotFound, ValidationFailed
@@ -44,7 +44,7 @@ CERTIFICATIONS = Repository(
     noun="certification",
     # Every column: the list answers whole records (review, decision and all).
     columns=[getattr(Certification, name) for name in Certification.model_fields],
-    visible=policies.visibility,
+    visible=by_unit,
     keyset=Keyset("certifications", columns(Certification.created_at, Certification.id)),
     filters={
         "year": Certification.year,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.repository import Filter, Present, Repository
+from app.data.visibility import by_unit
 from app.db import columns, compare_and_set, utcnow
 from app.errors import Conflict, FieldErrorType, Forbidden, ValidationFailed
 from app.models.drills import Drill
@@ -19,7 +20,6 @@ from app.schemas.drills import DrillCreate, DrillUpdate
 from app.schemas.fire_teams import FireTeamStatus
 from app.security import Principal
 from app.services import audit as audit_service
-from app.services import fire_policies
 from app.services import fire_teams as team_service
 from app.services.fire_policies import VIETNAM, can_record_for_team, rule_violation
 
@@ -45,7 +45,7 @@ DRILLS = Repository(
         Drill.updated_at,
         Drill.version,
     ),
-    visible=fire_policies.unit_visibility,
+    visible=by_unit,
     keyset=Keyset("drills", columns(Drill.occurs_on, Drill.id)),
     # Named as the query parameters: a cursor's scope is made of these names, as before.
     filters={

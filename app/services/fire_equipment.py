@@ -13,6 +13,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.repository import Repository
+from app.data.visibility import by_unit
 from app.db import columns, compare_and_set, fetch_rows, utcnow
 from app.errors import Forbidden, ValidationFailed
 from app.models.fire_equipment import FireEquipment
@@ -53,7 +54,7 @@ EQUIPMENT = Repository(
     FireEquipment,
     noun="equipment item",
     columns=_COLUMNS,
-    visible=fire_policies.unit_visibility,
+    visible=by_unit,
     keyset=Keyset("fire-equipment", columns(FireEquipment.created_at, FireEquipment.id)),
     filters={
         "team_id": FireEquipment.team_id,

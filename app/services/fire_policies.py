@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 
-from app.data.visibility import Visible, inline_predicate
+from app.data.visibility import by_unit, inline_predicate
 from app.errors import ValidationFailed
 from app.security import Principal, Role
 
@@ -33,33 +33,13 @@ def rule_violation(rule: str, field: str, message: str) -> ValidationFailed:
 # --- who sees and does what ------------------------------------------------------
 
 
-def unit_visibility(principal: Principal) -> Visible:
-    """The fire-safety records a principal may see, by the columns that place a record.
-
-    Admins everything; province officers their province; ward officers and
-    ward systems their ward (a province-level system its province);
-    neighbourhood heads and group leaders their neighbourhood. Default deny."""
-    role = principal.role
-    if role is Role.ADMIN:
-        return Visible.all()
-    if role is Role.PROVINCE_OFFICER and principal.province_code:
-        return Visible.where(province_code=principal.province_code)
-    if role in (Role.WARD_OFFICER, Role.WARD_SYSTEM) and principal.ward_code:
-        return Visible.where(ward_code=principal.ward_code)
-    if role is Role.WARD_SYSTEM and principal.province_code:
-        return Visible.where(province_code=principal.province_code)
-    if role in (Role.NEIGHBOURHOOD_HEAD, Role.GROUP_LEADER) and principal.neighbourhood_id:
-        return Visible.where(neighbourhood_id=principal.neighbourhood_id)
-    return Visible.nothing()
-
-
 def unit_scope(
     principal: Principal, province_code: Any, ward_code: Any, neighbourhood_id: Any
 ) -> ColumnElement[bool]:
-    """``unit_visibility`` as a predicate on the given columns, its values in it (for the
+    """``by_unit`` as a predicate on the given columns, its values in it (for the
     fire-safety reads not yet on a repository, and joins)."""
     return inline_predicate(
-        unit_visibility(principal),
+        by_unit(principal),
         {
             "province_code": province_code,
             "ward_code": ward_code,

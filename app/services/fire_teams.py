@@ -12,6 +12,7 @@ from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.repository import Repository
+from app.data.visibility import by_unit
 from app.data.writes import UnitOfWrite
 from app.db import columns, fetch_row, utcnow
 from app.errors import Conflict, FieldErrorType, Forbidden, NotFound, ValidationFailed
@@ -25,7 +26,6 @@ from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.fire_teams import FireTeamCreate, FireTeamUpdate, PublicFirePoint
 from app.security import Principal, Role
 from app.services import audit as audit_service
-from app.services import fire_policies
 from app.services.fire_policies import can_manage_team, rule_violation
 
 MIN_HOUSEHOLDS = 5
@@ -51,7 +51,7 @@ FIRE_TEAMS = Repository(
         FireTeam.updated_at,
         FireTeam.version,
     ),
-    visible=fire_policies.unit_visibility,
+    visible=by_unit,
     keyset=Keyset("fire-teams", columns(FireTeam.name, FireTeam.id)),
     filters={
         "ward_code": FireTeam.ward_code,
