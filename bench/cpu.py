@@ -21,8 +21,9 @@ import tempfile
 from pathlib import Path
 
 from bench import load
-from bench.run import HOST, Server, deep_position, ensure_wrk, mint_tokens, server_env, wrk
 from bench.scenarios import build
+from bench.server import HOST, Server, deep_position, mint_tokens, server_env
+from bench.wrk import ensure_wrk, wrk
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
