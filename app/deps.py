@@ -14,7 +14,8 @@ from app.errors import Forbidden, PreconditionFailed, PreconditionRequired, Unau
 from app.pagination import CursorCodec, PageParams, page_params
 from app.revocations import Revocations
 from app.schemas.common import Text
-from app.security import SCOPES, InvalidToken, Principal, TokenSigner
+from app.security import SCOPES, Principal
+from app.tokens import InvalidToken, TokenSigner
 
 # scope="function": the commit runs when the route returns, before the
 # response is sent, so a failed commit is the client's error response.

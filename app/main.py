@@ -46,11 +46,11 @@ from app.routers import (
     units,
     users,
 )
-from app.security import TokenSigner
 from app.services import idempotency as idempotency_service
 from app.services import report_filing as filing_service
 from app.services import report_statistics as statistics_service
 from app.services.auth import TokenService
+from app.tokens import TokenSigner
 
 API_DESCRIPTION = """\
 REST backend for grassroots self-management of security and public order in

@@ -128,7 +128,8 @@ def server_env(fixture: load.Fixture) -> dict[str, str]:
 def mint_tokens(fixture: load.Fixture) -> dict[str, str]:
     """Access tokens signed with the secret the server runs with (no sign-in, no throttling)."""
     from app.config import Settings
-    from app.security import ROLE_SCOPES, Principal, Role, TokenSigner
+    from app.security import ROLE_SCOPES, Principal, Role
+    from app.tokens import TokenSigner
 
     settings = Settings(
         env="development",

@@ -19,13 +19,14 @@ from jose import jwt
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app import security
+from app import tokens as token_module
 from app.config import Settings
 from app.demo.places import HA_LONG
 from app.models.auth import RefreshToken
 from app.models.users import User
-from app.security import ACCESS_TOKEN_TYPE, InvalidToken, Role, TokenSigner
+from app.security import Role
 from app.services import auth as auth_service
+from app.tokens import ACCESS_TOKEN_TYPE, InvalidToken, TokenSigner
 from tests.conftest import TEST_SECRET, AppClientFactory
 from tests.factories import (
     b64url,
@@ -267,7 +268,7 @@ class TestVerifiedTokenMemory:
     def test_memory_is_bounded(
         self, settings: Settings, officer: User, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(security, "VERIFIED_TOKENS_CACHED", 3)
+        monkeypatch.setattr(token_module, "VERIFIED_TOKENS_CACHED", 3)
         signer = TokenSigner(settings)
         tokens = [signer.issue(auth_service.user_principal(officer))[0] for _ in range(5)]
         for token in tokens:

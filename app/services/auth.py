@@ -21,12 +21,12 @@ from app.security import (
     ROLE_SCOPES,
     Principal,
     Role,
-    TokenSigner,
     dummy_password_hash,
     hash_secret,
     new_secret,
     verify_password,
 )
+from app.tokens import TokenSigner
 
 
 class OAuthError(Exception):
