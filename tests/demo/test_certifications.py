@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import demo as demo_data
-from app.demo.certifications import CRITERIA_SET_ID
+from app.demo.criteria import CRITERIA_SET_ID
 from app.demo.places import HA_LONG, demo_id
 from app.models.certification_criteria import CriteriaSet
 from app.models.certifications import (
