@@ -9,12 +9,13 @@ from fastapi import Depends, Header, Request, Security
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from starlette.requests import HTTPConnection
 
-from app.db import ReadSession, WriteSession, get_read_session, get_session
+from app.db import ReadSession, WriteSession
 from app.errors import Forbidden, PreconditionFailed, PreconditionRequired, Unauthorized
 from app.pagination import CursorCodec, PageParams, page_params
 from app.revocations import Revocations
 from app.schemas.common import Text
 from app.security import SCOPES, Principal
+from app.sessions import get_read_session, get_session
 from app.tokens import InvalidToken, TokenSigner
 
 # scope="function": the commit runs when the route returns, before the

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp
 
 from app import faults, internals
 from app.config import Settings, get_settings
-from app.db import Reads, connection_slots, create_engine, create_sessionmaker
+from app.db import create_engine, create_sessionmaker
 from app.errors import FieldError, Problem, install_error_handlers
 from app.middleware import RequestContextMiddleware
 from app.pagination import CursorCodec
@@ -50,6 +50,7 @@ from app.services import idempotency as idempotency_service
 from app.services import report_filing as filing_service
 from app.services import report_statistics as statistics_service
 from app.services.auth import TokenService
+from app.sessions import Reads, connection_slots
 from app.tokens import TokenSigner
 
 API_DESCRIPTION = """\

@@ -20,7 +20,8 @@ from sqlalchemy.engine import Row
 from sqlalchemy.types import TypeDecorator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import Prepared, fetch_rows
+from app.data.prepared import Prepared
+from app.db import fetch_rows
 from app.errors import InvalidCursor
 from app.schemas.common import Text
 

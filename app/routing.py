@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import Scope
 
-from app.db import close_read_session
 from app.internals import route_path
+from app.sessions import close_read_session
 
 
 class Route(APIRoute):

@@ -28,11 +28,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app import db, logs, migrations
+from app import logs, migrations
 from app.config import Settings
 from app.context import current_request_id
+from app.data import prepared
+from app.data.driver import DriverPool, driver_in_transaction
 from app.data.writes import GUARDED, is_writing
-from app.db import DriverPool, Reads, create_engine, driver_in_transaction
+from app.db import create_engine
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.main import create_app
 from app.models.audit import AuditEvent
@@ -46,6 +48,7 @@ from app.ratelimit import RateLimiter
 from app.security import ROLE_SCOPES, Principal, Role
 from app.services import units as unit_service
 from app.services.auth import TokenService
+from app.sessions import Reads
 from tests import factories
 
 Headers = dict[str, str]
@@ -116,7 +119,7 @@ def watch_writes(engine: AsyncEngine) -> None:
         if compiled is not None and getattr(compiled.statement, "is_dml", False):
             check_write(compiled.statement)
 
-    db.observe_writes = check_write
+    prepared.observe_writes = check_write
 
 
 @pytest.fixture(autouse=True)

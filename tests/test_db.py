@@ -22,22 +22,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.config import Settings
-from app.db import (
-    AsyncpgQuery,
-    DriverPool,
-    NewRows,
-    Prepared,
-    Reads,
-    close_read_session,
-    connection_slots,
-    create_engine,
-    create_sessionmaker,
-    get_read_session,
-    get_session,
-    held_rows,
-)
+from app.data.driver import AsyncpgQuery, DriverPool
+from app.data.prepared import NewRows, Prepared, held_rows
+from app.db import create_engine, create_sessionmaker
 from app.demo.places import HA_LONG
 from app.models.audit import AuditEvent
+from app.sessions import Reads, close_read_session, connection_slots, get_read_session, get_session
 from app.timeouts import Turns
 from tests.conftest import Committed
 

@@ -16,7 +16,9 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import app.models  # noqa: F401  (every table in the metadata)
-from app.db import Prepared, Reads, result_decoders
+from app.data.driver import result_decoders
+from app.data.prepared import Prepared
+from app.sessions import Reads
 
 
 class Shade(enum.Enum):

@@ -19,9 +19,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import faults
-from app.db import AsyncpgQuery, DriverPool, Reads
+from app.data.driver import AsyncpgQuery, DriverPool
 from app.demo.places import HA_LONG
 from app.security import Role
+from app.sessions import Reads
 from tests.conftest import Committed
 from tests.factories import headers_for, make_user
 

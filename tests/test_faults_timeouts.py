@@ -26,7 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import faults
 from app.config import BASE_DIR, Settings
-from app.db import AsyncpgQuery, Prepared, create_engine
+from app.data.driver import AsyncpgQuery
+from app.data.prepared import Prepared
+from app.db import create_engine
 from app.demo.places import HA_LONG
 from app.timeouts import CLIENT_MARGIN_SECONDS, Timeouts
 from tests.conftest import Committed
@@ -130,7 +132,7 @@ class TestFrozenServer:
                 timed(client.get(f"{REPORTS}/{filed}", headers=headers)),
                 timed(client.post(REPORTS, json=report(), headers=keyed)),
                 # A new report without a key: its rows go straight to the driver
-                # connection under the session's own (app.db.Prepared).
+                # connection under the session's own (app.data.prepared.Prepared).
                 timed(client.post(REPORTS, json=report(), headers=headers)),
                 timed(client.get("/readyz")),
             )

@@ -17,7 +17,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.config import Settings
-from app.db import Prepared, create_engine
+from app.data.prepared import Prepared
+from app.db import create_engine
 from app.demo.places import HA_LONG
 from app.services import users as user_service
 from tests.conftest import Cast, json_log

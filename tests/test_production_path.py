@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import DriverPool
+from app.data.driver import DriverPool
 from tests.conftest import Cast
 from tests.factories import headers_for
 from tests.fire_factories import make_team

@@ -17,21 +17,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import (
-    NewRows,
-    Prepared,
-    ReadOnly,
-    ReadSession,
-    WriteSession,
-    compare_and_set,
-    get_session,
-    read_session_of,
-)
+from app.data.prepared import NewRows, Prepared
+from app.db import ReadOnly, ReadSession, WriteSession, compare_and_set, read_session_of
 from app.demo.places import HA_LONG
 from app.deps import ReadSessionDep
 from app.models.audit import AuditEvent
 from app.models.units import Neighbourhood
 from app.routing import APIRouter
+from app.sessions import get_session
 from tests.factories import make_neighbourhood
 
 EVENTS = NewRows(AuditEvent)

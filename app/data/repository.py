@@ -22,9 +22,9 @@ from sqlmodel import SQLModel, col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.data.prepared import Prepared
 from app.data.visibility import Through, Visible, predicate
 from app.data.writes import UnitOfWrite
-from app.db import Prepared
 from app.errors import NotFound
 from app.pagination import (
     PAGE_LIMIT,

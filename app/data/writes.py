@@ -20,7 +20,8 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.context import current_request_id
-from app.db import NewRows, compare_and_set, utcnow
+from app.data.prepared import NewRows
+from app.db import compare_and_set, utcnow
 from app.models.audit import AuditEvent
 from app.security import Principal
 

@@ -21,10 +21,11 @@ from sqlalchemy import (
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.data.prepared import Prepared
 from app.data.repository import Repository
 from app.data.visibility import Visible, predicate
 from app.data.writes import UnitOfWrite
-from app.db import Prepared, columns, fetch_row, utcnow
+from app.db import columns, fetch_row, utcnow
 from app.errors import Conflict, FieldErrorType, Forbidden, InvalidCursor, ValidationFailed
 from app.models.cameras import Camera, OwnerKind, derived_columns, unit_vector
 from app.models.footage_requests import OPEN_STATUSES, FootageRequestItem

@@ -19,7 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import HeldRows, Prepared, columns, flush_pending, held_rows, utcnow, uuid7
+from app.data.prepared import HeldRows, Prepared, held_rows
+from app.db import columns, flush_pending, utcnow, uuid7
 from app.errors import AppError, Conflict, FieldErrorType, ValidationFailed
 from app.models.idempotency import IdempotencyKey
 

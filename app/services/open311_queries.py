@@ -22,7 +22,8 @@ from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import Prepared, columns, fetch_row, fetch_rows, utcnow
+from app.data.prepared import Prepared
+from app.db import columns, fetch_row, fetch_rows, utcnow
 from app.models.clients import Client
 from app.models.reports import Report, ReportUpdate
 from app.models.units import Ward

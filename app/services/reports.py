@@ -19,8 +19,9 @@ from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.context import current_request_id
+from app.data.prepared import NewRows, Prepared
 from app.data.writes import audit_event
-from app.db import NewRows, Prepared, columns, compare_and_set, fetch_row, fetch_rows, utcnow
+from app.db import columns, compare_and_set, fetch_row, fetch_rows, utcnow
 from app.errors import Conflict, FieldErrorType, FieldProblem, Forbidden, NotFound, ValidationFailed
 from app.models.reports import Report, ReportUpdate
 from app.models.units import Neighbourhood

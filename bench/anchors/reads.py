@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.db import AsyncpgQuery
+from app.data.driver import AsyncpgQuery
 from app.models.cameras import unit_vector
 from app.pagination import PAGE_LIMIT
 from app.services.open311_queries import MAX_RESULTS

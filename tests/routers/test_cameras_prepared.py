@@ -1,5 +1,5 @@
 """Camera reads through a real app: on PostgreSQL they run as prepared statements straight
-on asyncpg (app.db.Prepared), and must answer what SQLAlchemy's path answers."""
+on asyncpg (app.data.prepared.Prepared), and must answer what SQLAlchemy's path answers."""
 
 from __future__ import annotations
 

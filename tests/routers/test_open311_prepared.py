@@ -1,6 +1,7 @@
 """The Open311 list through a real app: a unit's window with no other filter runs as a
-prepared statement (on PostgreSQL through the driver's own pool, app.db.Prepared); it must
-answer what the general path answers for the same requests."""
+prepared statement (on PostgreSQL through the driver's own pool,
+app.data.prepared.Prepared); it must answer what the general path answers for the same
+requests."""
 
 from __future__ import annotations
 

@@ -1,12 +1,12 @@
 """Reads of routes that only read, through a real app: on PostgreSQL they run as prepared
-statements straight on asyncpg (app.db.Prepared); the answers must be the same bytes as
+statements straight on asyncpg (app.data.prepared.Prepared); the answers must be the same bytes as
 the ones SQLAlchemy gives (the create answer, serialized by pydantic)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.db import Prepared
+from app.data.prepared import Prepared
 from app.demo.places import HA_LONG
 from app.security import Role
 from app.services.reports import REPORT_SELECT
