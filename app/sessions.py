@@ -46,7 +46,6 @@ def _slot(request: Request) -> Turns | contextlib.nullcontext[None]:
 
 
 @dataclass(frozen=True)
-@dataclass(frozen=True)
 class Reads:
     """How routes that only read reach PostgreSQL: statements outside a transaction,
     prepared reads through the driver's own pool (which also runs a write that is
