@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
+from sqlalchemy import Executable
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -197,3 +198,28 @@ class UnitOfWrite:
         with writing():
             await compare_and_set(session, record, expected_version, {"deleted_at": utcnow()})
         await self._audit(session, principal, "delete", record, ())
+
+
+class Bookkeeping:
+    """The writes of a table that holds no domain's records but the service's own
+    bookkeeping (sign-in tokens): its statements run as given, marked as the data
+    layer's so the guard covers the table, with no audit event (the trail records what
+    people did to records, not the service's housekeeping) and, later, no change row."""
+
+    def __init__(self, model: type[SQLModel]) -> None:
+        self.table_name: str = model.__table__.name  # type: ignore[attr-defined]
+        GUARDED.add(self.table_name)
+
+    async def add(self, session: AsyncSession, row: SQLModel) -> None:
+        """Insert ``row`` (flushed, so its defaults are filled)."""
+        with writing():
+            session.add(row)
+            await session.flush()
+
+    async def execute(self, session: AsyncSession, statement: Executable) -> Any:
+        """Run an INSERT, UPDATE or DELETE of this table; its result (``rowcount``)."""
+        table = getattr(statement, "table", None)
+        if getattr(table, "name", None) != self.table_name:
+            raise TypeError(f"{self.table_name}'s bookkeeping runs only its own statements")
+        with writing():
+            return await session.exec(statement)  # type: ignore[call-overload]

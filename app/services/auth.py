@@ -6,16 +6,22 @@ import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.config import Settings
-from app.db import utcnow
+from app.data.repository import Repository
+from app.data.visibility import Visible
+from app.data.writes import Bookkeeping
+from app.db import columns, utcnow
+from app.errors import NotFound
 from app.models.auth import RefreshToken
 from app.models.clients import Client
 from app.models.users import User
+from app.pagination import Keyset
 from app.ratelimit import Rate, RateLimiter, Reservation
 from app.security import (
     ROLE_SCOPES,
@@ -46,6 +52,70 @@ class OAuthError(Exception):
         self.headers = headers or {}
 
 
+# The accounts and clients as signing in reads them (every live one: the grant decides
+# who gets in), and the refresh tokens by their hash.
+ACCOUNTS = Repository(
+    User,
+    noun="user",
+    columns=(
+        User.id,
+        User.username,
+        User.password_hash,
+        User.is_active,
+        User.role,
+        User.unit_code,
+        User.province_code,
+        User.ward_code,
+        User.neighbourhood_id,
+        User.token_epoch,
+    ),
+    visible=Visible.all(),
+    keyset=Keyset("accounts", columns(User.username, User.id)),
+    filters={"username": User.username},
+)
+CLIENT_ACCOUNTS = Repository(
+    Client,
+    noun="client",
+    key=Client.client_id,
+    columns=(
+        Client.id,
+        Client.secret_hash,
+        Client.is_active,
+        Client.unit_code,
+        Client.province_code,
+        Client.ward_code,
+        Client.scopes,
+        Client.token_epoch,
+    ),
+    visible=Visible.all(),
+    keyset=Keyset("client-accounts", columns(Client.client_id)),
+)
+REFRESH_TOKENS = Repository(
+    RefreshToken,
+    noun="refresh token",
+    key=RefreshToken.token_hash,
+    columns=(
+        RefreshToken.family_id,
+        RefreshToken.user_id,
+        RefreshToken.scopes,
+        RefreshToken.used_at,
+        RefreshToken.revoked_at,
+    ),
+    visible=Visible.all(),
+    keyset=Keyset("refresh-tokens", columns(RefreshToken.token_hash)),
+)
+# Refresh tokens are the service's bookkeeping, not records anyone changes: no audit.
+TOKEN_BOOKS = Bookkeeping(RefreshToken)
+
+
+async def _found(read: Any) -> Any:
+    """The row ``read`` (an awaitable repository ``get``) finds, or None for its 404."""
+    try:
+        return await read
+    except NotFound:
+        return None
+
+
 @dataclass(frozen=True)
 class TokenPair:
     """What the token endpoint answers."""
@@ -56,7 +126,7 @@ class TokenPair:
     refresh_token: str | None = None
 
 
-def user_principal(user: User, scopes: frozenset[str] | None = None) -> Principal:
+def user_principal(user: Any, scopes: frozenset[str] | None = None) -> Principal:
     """The principal a user acts as, with the role's scopes or a subset of them."""
     role = Role(user.role)
     return Principal(
@@ -72,7 +142,7 @@ def user_principal(user: User, scopes: frozenset[str] | None = None) -> Principa
     )
 
 
-def client_principal(client: Client, scopes: frozenset[str] | None = None) -> Principal:
+def client_principal(client: Any, scopes: frozenset[str] | None = None) -> Principal:
     """The principal a machine client acts as."""
     return Principal(
         subject=client.id,
@@ -196,11 +266,7 @@ class TokenService:
     ) -> TokenPair:
         """Sign a user in with username and password."""
         attempt = await self._attempt(username, address)
-        user = (
-            await session.exec(
-                select(User).where(col(User.username) == username, col(User.deleted_at).is_(None))
-            )
-        ).first()
+        user = await ACCOUNTS.first(session, None, username=username)
         # Verify against a dummy hash when there is no such user, so both
         # failures take the same time.
         valid = verify_password(password, user.password_hash if user else dummy_password_hash())
@@ -211,20 +277,20 @@ class TokenService:
         return await self._issue_for_user(session, user, scopes, family_id=uuid.uuid4())
 
     async def _issue_for_user(
-        self, session: AsyncSession, user: User, scopes: frozenset[str], family_id: uuid.UUID
+        self, session: AsyncSession, user: Any, scopes: frozenset[str], family_id: uuid.UUID
     ) -> TokenPair:
         access_token, expires_in = self.signer.issue(user_principal(user, scopes))
         refresh_token = new_secret("wsr_")
-        session.add(
+        await TOKEN_BOOKS.add(
+            session,
             RefreshToken(
                 token_hash=hash_secret(refresh_token),
                 family_id=family_id,
                 user_id=user.id,
                 scopes=" ".join(sorted(scopes)),
                 expires_at=utcnow() + timedelta(days=self.settings.refresh_token_ttl_days),
-            )
+            ),
         )
-        await session.flush()
         return TokenPair(access_token, expires_in, " ".join(sorted(scopes)), refresh_token)
 
     async def refresh_grant(
@@ -235,7 +301,8 @@ class TokenService:
         now = utcnow()
         # Compare-and-set: of two requests presenting the same token, exactly
         # one marks it used; the other sees it used and revokes the family.
-        consumed = await session.exec(
+        consumed = await TOKEN_BOOKS.execute(
+            session,
             update(RefreshToken)
             .where(
                 col(RefreshToken.token_hash) == token_hash,
@@ -243,13 +310,9 @@ class TokenService:
                 col(RefreshToken.revoked_at).is_(None),
                 col(RefreshToken.expires_at) > now,
             )
-            .values(used_at=now, version=col(RefreshToken.version) + 1, updated_at=now)
+            .values(used_at=now, version=col(RefreshToken.version) + 1, updated_at=now),
         )
-        stored = (
-            await session.exec(
-                select(RefreshToken).where(col(RefreshToken.token_hash) == token_hash)
-            )
-        ).first()
+        stored = await _found(REFRESH_TOKENS.get(session, None, token_hash))
         if stored is None:
             raise OAuthError("invalid_grant", "The refresh token is not valid.")
         if consumed.rowcount != 1:
@@ -261,8 +324,8 @@ class TokenService:
                     "The refresh token was already used; every token of this sign-in is revoked.",
                 )
             raise OAuthError("invalid_grant", "The refresh token is expired or revoked.")
-        user = await session.get(User, stored.user_id)
-        if user is None or not user.is_active or user.deleted_at is not None:
+        user = await _found(ACCOUNTS.get(session, None, stored.user_id))
+        if user is None or not user.is_active:
             await self.revoke_family(session, stored.family_id)
             raise OAuthError("invalid_grant", "The account is no longer active.")
         granted = frozenset(stored.scopes.split()) & ROLE_SCOPES[Role(user.role)]
@@ -280,13 +343,7 @@ class TokenService:
     ) -> TokenPair:
         """Authenticate a machine client by its id and secret."""
         attempt = await self._attempt(f"client:{client_id}", address)
-        client = (
-            await session.exec(
-                select(Client).where(
-                    col(Client.client_id) == client_id, col(Client.deleted_at).is_(None)
-                )
-            )
-        ).first()
+        client = await _found(CLIENT_ACCOUNTS.get(session, None, client_id))
         expected = client.secret_hash if client else hash_secret(new_secret(""))
         valid = hmac.compare_digest(expected, hash_secret(client_secret))
         if client is None or not valid or not client.is_active:
@@ -301,11 +358,7 @@ class TokenService:
 
     async def revoke(self, session: AsyncSession, token: str) -> None:
         """RFC 7009: revoke a refresh token's family; unknown tokens are ignored."""
-        stored = (
-            await session.exec(
-                select(RefreshToken).where(col(RefreshToken.token_hash) == hash_secret(token))
-            )
-        ).first()
+        stored = await _found(REFRESH_TOKENS.get(session, None, hash_secret(token)))
         if stored is not None:
             await self.revoke_family(session, stored.family_id)
 
@@ -313,18 +366,20 @@ class TokenService:
     async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
         """Revoke every live token of one sign-in."""
         now = utcnow()
-        await session.exec(
+        await TOKEN_BOOKS.execute(
+            session,
             update(RefreshToken)
             .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
-            .values(revoked_at=now, updated_at=now, version=col(RefreshToken.version) + 1)
+            .values(revoked_at=now, updated_at=now, version=col(RefreshToken.version) + 1),
         )
 
 
 async def revoke_user_tokens(session: AsyncSession, user_id: uuid.UUID) -> None:
     """Revoke every refresh token of a user (deactivation, deletion)."""
     now = utcnow()
-    await session.exec(
+    await TOKEN_BOOKS.execute(
+        session,
         update(RefreshToken)
         .where(col(RefreshToken.user_id) == user_id, col(RefreshToken.revoked_at).is_(None))
-        .values(revoked_at=now, updated_at=now, version=col(RefreshToken.version) + 1)
+        .values(revoked_at=now, updated_at=now, version=col(RefreshToken.version) + 1),
     )

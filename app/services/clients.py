@@ -11,7 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.repository import Repository
 from app.data.visibility import Visible
-from app.db import columns, compare_and_set, utcnow
+from app.data.writes import UnitOfWrite
+from app.db import columns, utcnow
 from app.errors import FieldErrorType, Forbidden, ValidationFailed
 from app.models.clients import Client
 from app.pagination import CursorCodec, Keyset, PageParams
@@ -26,7 +27,6 @@ from app.security import (
     hash_secret,
     new_secret,
 )
-from app.services import audit as audit_service
 from app.services import units as unit_service
 
 
@@ -54,6 +54,7 @@ CLIENTS = Repository(
     ),
     visible=visible_clients,
     keyset=Keyset("clients", columns(Client.created_at, Client.id)),
+    writes=UnitOfWrite("client"),
 )
 
 
@@ -95,17 +96,11 @@ async def create_client(
         ward_code=anchor.ward_code,
         scopes=" ".join(sorted(scopes)),
     )
-    session.add(client)
-    await session.flush()
-    audit_service.record(
+    await CLIENTS.insert(
         session,
         principal,
-        "create",
-        "client",
-        client.id,
-        province_code=client.province_code,
-        ward_code=client.ward_code,
-        changed_fields=["name", "unit_code", "scopes", "client_secret", "api_key"],
+        client,
+        fields=["name", "unit_code", "scopes", "client_secret", "api_key"],
     )
     return client, secret, api_key
 
@@ -124,18 +119,13 @@ async def delete_client(
     """Delete a client: its secret stops working at once, its access tokens within seconds."""
     _require_admin(principal)
     client = await CLIENTS.get_for_update(session, principal, client_pk)
-    await compare_and_set(
+    # A delete that also ends the client's tokens: one write, the ``delete`` event.
+    await CLIENTS.update(
         session,
+        principal,
         client,
         expected_version,
         {"deleted_at": utcnow(), "is_active": False, **tokens_ended(Client)},
-    )
-    audit_service.record(
-        session,
-        principal,
-        "delete",
-        "client",
-        client.id,
-        province_code=client.province_code,
-        ward_code=client.ward_code,
+        fields=(),
+        action="delete",
     )

@@ -11,14 +11,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.repository import Repository
 from app.data.visibility import Visible
-from app.db import columns, compare_and_set, fetch_row, utcnow
+from app.data.writes import UnitOfWrite
+from app.db import columns, fetch_row
 from app.errors import Conflict, FieldErrorType, Forbidden, ValidationFailed
-from app.models.units import Neighbourhood, ResidentialGroup, Ward
+from app.models.units import Neighbourhood, ResidentialGroup
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.neighbourhoods import NeighbourhoodCreate, NeighbourhoodUpdate
 from app.security import Principal, Role
-from app.services import audit as audit_service
-from app.services.units import ListResult
+from app.services.units import ListResult, province_of_ward
 
 _COLUMNS = (
     Neighbourhood.id,
@@ -51,7 +51,7 @@ NEIGHBOURHOODS = Repository(
     columns=_COLUMNS,
     visible=Visible.all(),
     keyset=_KEYSET,
-    filters={"ward_code": Neighbourhood.ward_code},
+    filters={"ward_code": Neighbourhood.ward_code, "code": Neighbourhood.code},
 )
 MANAGED_NEIGHBOURHOODS = Repository(
     Neighbourhood,
@@ -59,6 +59,7 @@ MANAGED_NEIGHBOURHOODS = Repository(
     columns=_COLUMNS,
     visible=managed,
     keyset=_KEYSET,
+    writes=UnitOfWrite("neighbourhood"),
 )
 
 
@@ -104,14 +105,9 @@ async def get_managed(
 async def _ensure_neighbourhood_code_free(
     session: AsyncSession, ward_code: str, code: str, *, except_id: uuid.UUID | None = None
 ) -> None:
-    statement = select(col(Neighbourhood.id)).where(
-        col(Neighbourhood.ward_code) == ward_code,
-        col(Neighbourhood.code) == code,
-        col(Neighbourhood.deleted_at).is_(None),
-    )
-    if except_id:
-        statement = statement.where(col(Neighbourhood.id) != except_id)
-    if await fetch_row(session, statement) is not None:
+    # Live codes are unique in a ward, so the first with this code is the only one.
+    taken = await NEIGHBOURHOODS.first(session, None, ward_code=ward_code, code=code)
+    if taken is not None and taken.id != except_id:
         raise Conflict(f"Ward {ward_code} already has a neighbourhood with the code {code!r}.")
 
 
@@ -119,8 +115,8 @@ async def create_neighbourhood(
     session: AsyncSession, principal: Principal, data: NeighbourhoodCreate
 ) -> Neighbourhood:
     """Add a neighbourhood to a ward the principal manages."""
-    ward = await session.get(Ward, data.ward_code)
-    if ward is None:
+    province_code = await province_of_ward(session, data.ward_code)
+    if province_code is None:
         raise ValidationFailed.field(
             ("body", "ward_code"),
             f"No ward has the code {data.ward_code!r}.",
@@ -130,20 +126,13 @@ async def create_neighbourhood(
     if reason:
         raise Forbidden(reason)
     await _ensure_neighbourhood_code_free(session, data.ward_code, data.code)
-    neighbourhood = Neighbourhood(province_code=ward.province_code, **data.model_dump())
-    session.add(neighbourhood)
-    await session.flush()
-    audit_service.record(
+    neighbourhood = Neighbourhood(province_code=province_code, **data.model_dump())
+    return await MANAGED_NEIGHBOURHOODS.insert(
         session,
         principal,
-        "create",
-        "neighbourhood",
-        neighbourhood.id,
-        province_code=neighbourhood.province_code,
-        ward_code=neighbourhood.ward_code,
-        changed_fields=data.model_fields_set | {"ward_code", "code", "name"},
+        neighbourhood,
+        fields=data.model_fields_set | {"ward_code", "code", "name"},
     )
-    return neighbourhood
 
 
 async def update_neighbourhood(
@@ -160,18 +149,9 @@ async def update_neighbourhood(
         await _ensure_neighbourhood_code_free(
             session, neighbourhood.ward_code, changes["code"], except_id=neighbourhood.id
         )
-    await compare_and_set(session, neighbourhood, expected_version, changes)
-    audit_service.record(
-        session,
-        principal,
-        "update",
-        "neighbourhood",
-        neighbourhood.id,
-        province_code=neighbourhood.province_code,
-        ward_code=neighbourhood.ward_code,
-        changed_fields=changes,
+    return await MANAGED_NEIGHBOURHOODS.update(
+        session, principal, neighbourhood, expected_version, changes, fields=changes
     )
-    return neighbourhood
 
 
 async def delete_neighbourhood(
@@ -190,13 +170,4 @@ async def delete_neighbourhood(
         raise Conflict(
             f"The neighbourhood still has {groups[0]} residential groups; delete them first."
         )
-    await compare_and_set(session, neighbourhood, expected_version, {"deleted_at": utcnow()})
-    audit_service.record(
-        session,
-        principal,
-        "delete",
-        "neighbourhood",
-        neighbourhood.id,
-        province_code=neighbourhood.province_code,
-        ward_code=neighbourhood.ward_code,
-    )
+    await MANAGED_NEIGHBOURHOODS.delete(session, principal, neighbourhood, expected_version)

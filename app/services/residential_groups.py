@@ -5,19 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.repository import Repository
 from app.data.visibility import Visible
-from app.db import columns, compare_and_set, fetch_row, utcnow
+from app.data.writes import UnitOfWrite
+from app.db import columns
 from app.errors import Conflict
 from app.models.units import ResidentialGroup
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.residential_groups import ResidentialGroupCreate, ResidentialGroupUpdate
 from app.security import Principal
-from app.services import audit as audit_service
 from app.services import neighbourhoods as neighbourhood_service
 from app.services.units import ListResult
 
@@ -46,6 +44,7 @@ RESIDENTIAL_GROUPS = Repository(
     filters={
         "neighbourhood_id": ResidentialGroup.neighbourhood_id,
         "ward_code": ResidentialGroup.ward_code,
+        "code": ResidentialGroup.code,
     },
 )
 MANAGED_RESIDENTIAL_GROUPS = Repository(
@@ -54,6 +53,7 @@ MANAGED_RESIDENTIAL_GROUPS = Repository(
     columns=_COLUMNS,
     visible=neighbourhood_service.managed,
     keyset=_KEYSET,
+    writes=UnitOfWrite("residential_group"),
 )
 
 
@@ -90,14 +90,11 @@ async def _ensure_group_code_free(
     *,
     except_id: uuid.UUID | None = None,
 ) -> None:
-    statement = select(col(ResidentialGroup.id)).where(
-        col(ResidentialGroup.neighbourhood_id) == neighbourhood_id,
-        col(ResidentialGroup.code) == code,
-        col(ResidentialGroup.deleted_at).is_(None),
+    # Live codes are unique in a neighbourhood, so the first with this code is the only one.
+    taken = await RESIDENTIAL_GROUPS.first(
+        session, None, neighbourhood_id=neighbourhood_id, code=code
     )
-    if except_id:
-        statement = statement.where(col(ResidentialGroup.id) != except_id)
-    if await fetch_row(session, statement) is not None:
+    if taken is not None and taken.id != except_id:
         raise Conflict(f"The neighbourhood already has a residential group with the code {code!r}.")
 
 
@@ -114,19 +111,12 @@ async def create_residential_group(
         ward_code=neighbourhood.ward_code,
         **data.model_dump(),
     )
-    session.add(group)
-    await session.flush()
-    audit_service.record(
+    return await MANAGED_RESIDENTIAL_GROUPS.insert(
         session,
         principal,
-        "create",
-        "residential_group",
-        group.id,
-        province_code=group.province_code,
-        ward_code=group.ward_code,
-        changed_fields=data.model_fields_set | {"neighbourhood_id", "code", "name"},
+        group,
+        fields=data.model_fields_set | {"neighbourhood_id", "code", "name"},
     )
-    return group
 
 
 async def update_residential_group(
@@ -143,18 +133,9 @@ async def update_residential_group(
         await _ensure_group_code_free(
             session, group.neighbourhood_id, changes["code"], except_id=group.id
         )
-    await compare_and_set(session, group, expected_version, changes)
-    audit_service.record(
-        session,
-        principal,
-        "update",
-        "residential_group",
-        group.id,
-        province_code=group.province_code,
-        ward_code=group.ward_code,
-        changed_fields=changes,
+    return await MANAGED_RESIDENTIAL_GROUPS.update(
+        session, principal, group, expected_version, changes, fields=changes
     )
-    return group
 
 
 async def delete_residential_group(
@@ -162,13 +143,4 @@ async def delete_residential_group(
 ) -> None:
     """Delete a residential group."""
     group = await get_managed(session, principal, group_id)
-    await compare_and_set(session, group, expected_version, {"deleted_at": utcnow()})
-    audit_service.record(
-        session,
-        principal,
-        "delete",
-        "residential_group",
-        group.id,
-        province_code=group.province_code,
-        ward_code=group.ward_code,
-    )
+    await MANAGED_RESIDENTIAL_GROUPS.delete(session, principal, group, expected_version)

@@ -16,7 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.cache import TTLCache
 from app.data.repository import Filter, Repository
 from app.data.visibility import Visible
-from app.db import columns, fetch_row, utcnow
+from app.db import columns, utcnow
+from app.errors import NotFound
 from app.models.units import Neighbourhood, Province, Ward
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.security import UnitLevel
@@ -59,6 +60,16 @@ WARDS = Repository(
         "province_code": Ward.province_code,
         "q": Filter(_words(Ward.search_key), "like"),
     },
+)
+
+# Where a neighbourhood is, for ``resolve_unit`` (its own domain's repository,
+# services/neighbourhoods.py, builds on this module).
+_NEIGHBOURHOOD_PLACES = Repository(
+    Neighbourhood,
+    noun="neighbourhood",
+    columns=(Neighbourhood.id, Neighbourhood.province_code, Neighbourhood.ward_code),
+    visible=Visible.all(),
+    keyset=Keyset("neighbourhood-places", columns(Neighbourhood.id)),
 )
 
 
@@ -212,12 +223,11 @@ class WardProvinces:
         """The province code of the ward, or None if no ward has this code."""
 
         async def read() -> str:
-            row = await fetch_row(
-                session, select(col(Ward.province_code)).where(col(Ward.code) == ward_code)
-            )
-            if row is None:
-                raise _UnknownWard  # a failed computation is not stored
-            province_code: str = row.province_code
+            try:
+                ward = await WARDS.get(session, None, ward_code)
+            except NotFound:
+                raise _UnknownWard from None  # a failed computation is not stored
+            province_code: str = ward.province_code
             return province_code
 
         try:
@@ -255,8 +265,9 @@ class UnitAnchor:
 async def resolve_unit(session: AsyncSession, unit_code: str) -> UnitAnchor | None:
     """Find the province (2 digits), ward (5 digits) or neighbourhood (UUID) a code names."""
     if len(unit_code) == 2 and unit_code.isdigit():
-        province = await session.get(Province, unit_code)
-        if province is None:
+        try:
+            await PROVINCES.get(session, None, unit_code)
+        except NotFound:
             return None
         return UnitAnchor(UnitLevel.PROVINCE, unit_code, unit_code, None, None)
     if len(unit_code) == 5 and unit_code.isdigit():
@@ -268,13 +279,9 @@ async def resolve_unit(session: AsyncSession, unit_code: str) -> UnitAnchor | No
         neighbourhood_id = uuid.UUID(unit_code)
     except ValueError:
         return None
-    row = await fetch_row(
-        session,
-        select(*columns(Neighbourhood.province_code, Neighbourhood.ward_code)).where(
-            col(Neighbourhood.id) == neighbourhood_id, col(Neighbourhood.deleted_at).is_(None)
-        ),
-    )
-    if row is None:
+    try:
+        row = await _NEIGHBOURHOOD_PLACES.get(session, None, neighbourhood_id)
+    except NotFound:
         return None
     return UnitAnchor(
         UnitLevel.NEIGHBOURHOOD,

@@ -6,13 +6,13 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.repository import Repository
 from app.data.visibility import Visible
-from app.db import columns, compare_and_set, utcnow
-from app.errors import Conflict, FieldErrorType, Forbidden, NotFound, ValidationFailed
+from app.data.writes import UnitOfWrite
+from app.db import columns, utcnow
+from app.errors import Conflict, FieldErrorType, Forbidden, ValidationFailed
 from app.models.users import User
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.revocations import tokens_ended
@@ -24,7 +24,6 @@ from app.security import (
     Role,
     hash_password,
 )
-from app.services import audit as audit_service
 from app.services import auth as auth_service
 from app.services import units as unit_service
 
@@ -40,26 +39,37 @@ def visible_users(principal: Principal) -> Visible:
     return Visible.nothing()
 
 
+_COLUMNS = (
+    User.id,
+    User.username,
+    User.full_name,
+    User.phone,
+    User.role,
+    User.unit_code,
+    User.province_code,
+    User.ward_code,
+    User.is_active,
+    User.created_at,
+    User.updated_at,
+    User.version,
+)
 USERS = Repository(
     User,
     noun="user",
-    columns=(
-        User.id,
-        User.username,
-        User.full_name,
-        User.phone,
-        User.role,
-        User.unit_code,
-        User.province_code,
-        User.ward_code,
-        User.is_active,
-        User.created_at,
-        User.updated_at,
-        User.version,
-    ),
+    columns=_COLUMNS,
     visible=visible_users,
     keyset=Keyset("users", columns(User.username, User.id)),
     filters={"role": User.role, "ward_code": User.ward_code},
+    writes=UnitOfWrite("user"),
+)
+# The signed-in user's own account: every user sees it, whatever their role.
+OWN_ACCOUNT = Repository(
+    User,
+    noun="user",
+    columns=_COLUMNS,
+    visible=lambda principal: Visible.where(id=principal.subject),
+    keyset=Keyset("own-account", columns(User.id)),
+    missing="This account no longer exists.",
 )
 
 
@@ -127,14 +137,11 @@ async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UU
     return await USERS.get(session, principal, user_id)
 
 
-async def get_me(session: AsyncSession, principal: Principal) -> User:
+async def get_me(session: AsyncSession, principal: Principal) -> Any:
     """The signed-in user's own account."""
     if principal.kind != "user":
         raise Forbidden("A machine client has no user account; its token says who it is.")
-    user = await session.get(User, principal.subject)
-    if user is None or user.deleted_at is not None:
-        raise NotFound("This account no longer exists.")
-    return user
+    return await OWN_ACCOUNT.get(session, principal, principal.subject)
 
 
 async def create_user(session: AsyncSession, principal: Principal, data: UserCreate) -> User:
@@ -157,26 +164,11 @@ async def create_user(session: AsyncSession, principal: Principal, data: UserCre
         neighbourhood_id=neighbourhood_id,
         password_hash=hash_password(data.password),
     )
-    session.add(user)
-    await session.flush()
-    audit_service.record(
-        session,
-        principal,
-        "create",
-        "user",
-        user.id,
-        province_code=province_code,
-        ward_code=ward_code,
-        changed_fields=data.model_fields_set,
-    )
-    return user
+    return await USERS.insert(session, principal, user, fields=data.model_fields_set)
 
 
 async def _ensure_username_free(session: AsyncSession, username: str) -> None:
-    taken = await session.exec(
-        select(User.id).where(col(User.username) == username, col(User.deleted_at).is_(None))
-    )
-    if taken.first() is not None:
+    if await auth_service.ACCOUNTS.first(session, None, username=username) is not None:
         raise Conflict(f"The username {username!r} is taken.")
 
 
@@ -229,19 +221,9 @@ async def update_user(
         # Every token of the account stops: its access tokens within seconds
         # on every process, its refresh tokens at once.
         values.update(tokens_ended(User))
-    await compare_and_set(session, user, expected_version, values)
+    await USERS.update(session, principal, user, expected_version, values, fields=audited)
     if signs_out:
         await auth_service.revoke_user_tokens(session, user.id)
-    audit_service.record(
-        session,
-        principal,
-        "update",
-        "user",
-        user.id,
-        province_code=user.province_code,
-        ward_code=user.ward_code,
-        changed_fields=audited,
-    )
     return user
 
 
@@ -255,22 +237,18 @@ async def delete_user(
         raise Forbidden(reason)
     if user.id == principal.subject:
         raise Forbidden("You cannot delete your own account.")
-    await compare_and_set(
+    # A delete that also deactivates the account and ends its tokens: one write, the
+    # ``delete`` event.
+    await USERS.update(
         session,
+        principal,
         user,
         expected_version,
         {"deleted_at": utcnow(), "is_active": False, **tokens_ended(User)},
+        fields=(),
+        action="delete",
     )
     await auth_service.revoke_user_tokens(session, user.id)
-    audit_service.record(
-        session,
-        principal,
-        "delete",
-        "user",
-        user.id,
-        province_code=user.province_code,
-        ward_code=user.ward_code,
-    )
 
 
 async def create_admin(session: AsyncSession, username: str, password: str, full_name: str) -> User:
@@ -283,16 +261,6 @@ async def create_admin(session: AsyncSession, username: str, password: str, full
         unit_code=None,
         password_hash=hash_password(password),
     )
-    session.add(user)
-    await session.flush()
-    audit_service.record(
-        session,
-        None,
-        "create",
-        "user",
-        user.id,
-        province_code=None,
-        ward_code=None,
-        changed_fields=["username", "full_name", "role", "password"],
+    return await USERS.insert(
+        session, None, user, fields=["username", "full_name", "role", "password"]
     )
-    return user

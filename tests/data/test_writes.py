@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.context import reset_request_id, set_request_id
 from app.data.repository import Repository
 from app.data.visibility import Visible
-from app.data.writes import GUARDED, UnitOfWrite
+from app.data.writes import GUARDED, Bookkeeping, UnitOfWrite
 from app.db import columns
 from app.demo.places import HA_LONG
 from app.errors import PreconditionFailed
@@ -160,3 +161,30 @@ async def test_records_a_test_arranges_outside_a_request_are_not_its_business(
     neighbourhoods()
     await make_neighbourhood(session, HA_LONG)
     assert WRITES_OUTSIDE_THE_UNIT == []
+
+
+async def test_bookkeeping_writes_its_own_table_unaudited_and_past_the_guard(
+    session: AsyncSession, in_a_request: str
+) -> None:
+    books = Bookkeeping(Neighbourhood)
+    assert "neighbourhoods" in GUARDED
+    try:
+        record = new_neighbourhood()
+        await books.add(session, record)
+        result = await books.execute(
+            session,
+            update(Neighbourhood).where(col(Neighbourhood.id) == record.id).values(name="Khu đổi"),
+        )
+        assert result.rowcount == 1
+        assert WRITES_OUTSIDE_THE_UNIT == []
+        stored = await session.get(Neighbourhood, record.id, populate_existing=True)
+        assert stored is not None
+        assert stored.name == "Khu đổi"
+        assert await events(session, record.id) == []
+    finally:
+        WRITES_OUTSIDE_THE_UNIT.clear()
+
+
+async def test_bookkeeping_refuses_another_tables_statement(session: AsyncSession) -> None:
+    with pytest.raises(TypeError, match="only its own statements"):
+        await Bookkeeping(Neighbourhood).execute(session, update(AuditEvent).values(action="x"))
