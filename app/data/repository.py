@@ -87,6 +87,21 @@ class Present(Filter):
         return self.column.is_not(None) == bindparam(name, type_=Boolean())  # type: ignore[no-any-return]
 
 
+class Where(Filter):
+    """A filter written as SQL of its bound value (``sql(bindparam)``), for one no column
+    comparison says: a list's ``state`` as a condition on times. Its SQL may also name the
+    values a read binds besides (``bound``: ``bindparam("now")``)."""
+
+    def __init__(self, sql: Callable[[Any], ColumnElement[bool]], type_: Any = None) -> None:
+        self.sql = sql
+        self.op = "where"
+        self.type = type_
+
+    def clause(self, name: str) -> ColumnElement[bool]:
+        """``sql`` of the value bound as ``name`` (of ``type_``)."""
+        return self.sql(bindparam(name, type_=self.type))
+
+
 class Repository(Generic[M]):
     """The reads of one domain's table, scoped to the caller."""
 
@@ -179,10 +194,11 @@ class Repository(Generic[M]):
         """What ``principal`` may see (None: a caller without a token)."""
         return self.anonymous if principal is None else self.visible(principal)
 
-    def not_found(self, record_id: Any) -> NotFound:
-        """The 404 for an id the caller cannot see (or that does not exist: the same)."""
+    def not_found(self, record_id: Any, **within: Any) -> NotFound:
+        """The 404 for an id the caller cannot see (or that does not exist: the same);
+        ``missing`` may name the parent's id it was read under (``within``)."""
         if self.missing is not None:
-            return NotFound(self.missing.format(id=record_id))
+            return NotFound(self.missing.format(id=record_id, **within))
         # A code is quoted, so that its ends show; a uuid is not.
         shown = repr(record_id) if isinstance(record_id, str) else record_id
         return NotFound(f"No {self.noun} has the {self.key.key} {shown}.")
@@ -192,17 +208,20 @@ class Repository(Generic[M]):
         session: AsyncSession,
         principal: Principal | None,
         record_id: uuid.UUID | str,
+        *,
+        bound: Any = None,
         **within: Any,
     ) -> Any:
         """The visible record with this id, as a row of the declared columns (404 otherwise);
-        each filter in ``within`` must hold too (a record read under its parent's id)."""
+        each filter in ``within`` must hold too (a record read under its parent's id).
+        ``bound``: the values the declared SQL names besides (the time now, the reader)."""
         visible = self.visible_to(principal)
         held = self._within(within)
         row = await self._one(visible.shape, frozenset(held)).row(
-            session, {**visible.values(), **held, "record_id": record_id}
+            session, {**(bound or {}), **visible.values(), **held, "record_id": record_id}
         )
         if row is None:
-            raise self.not_found(record_id)
+            raise self.not_found(record_id, **held)
         return self.row_type._make(row)
 
     async def page(
@@ -211,10 +230,14 @@ class Repository(Generic[M]):
         principal: Principal | None,
         params: PageParams,
         codec: CursorCodec,
+        *,
+        # A mapping (Any: a caller's ``**filters`` dict may not be told from it).
+        bound: Any = None,
         **filters: Any,
     ) -> tuple[list[Any], str | None]:
         """One page of the visible records in the keyset's order, with the cursor after it
-        (None on the last page); each filter given (not None) narrows it."""
+        (None on the last page); each filter given (not None) narrows it. ``bound`` (as
+        ``get``'s) is no filter: the cursor does not carry it."""
         unknown = filters.keys() - self.filters.keys()
         if unknown:
             raise TypeError(f"no such filters: {sorted(unknown)}")
@@ -227,7 +250,7 @@ class Repository(Generic[M]):
             params,
             codec,
             filters,
-            visible.values(),
+            {**(bound or {}), **visible.values()},
         )
         make = self.row_type._make
         return [make(row) for row in rows], next_cursor
@@ -251,10 +274,12 @@ class Repository(Generic[M]):
         session: AsyncSession,
         principal: Principal | None,
         record_id: uuid.UUID | str,
+        *,
+        bound: Any = None,
         **within: Any,
     ) -> M:
         """The visible record with this id, as the model to change (404 otherwise); each
-        filter in ``within`` must hold too."""
+        filter in ``within`` must hold too (``bound`` as ``get``'s)."""
         visible = self.visible_to(principal)
         held = self._within(within)
         statement = select_model(self.model).where(
@@ -264,9 +289,10 @@ class Repository(Generic[M]):
             statement = statement.where(self._live)
         for name in sorted(held):
             statement = statement.where(self.filters[name].clause(name))
-        found = (await session.exec(statement, params={**visible.values(), **held})).first()
+        values = {**(bound or {}), **visible.values(), **held}
+        found = (await session.exec(statement, params=values)).first()
         if found is None:
-            raise self.not_found(record_id)
+            raise self.not_found(record_id, **held)
         return found
 
     # --- writes: through the unit of write, each with its audit event ---------------
@@ -277,10 +303,17 @@ class Repository(Generic[M]):
         return self.writes
 
     async def insert(
-        self, session: AsyncSession, principal: Principal | None, record: M, *, fields: Any
+        self,
+        session: AsyncSession,
+        principal: Principal | None,
+        record: M,
+        *,
+        fields: Any,
+        parts: Sequence[SQLModel] = (),
     ) -> M:
-        """Write a new record and its ``create`` event (``fields``: the fields it was given)."""
-        await self._unit().insert(session, principal, record, fields=fields)
+        """Write a new record and its ``create`` event (``fields``: the fields it was given;
+        ``parts``: rows of other tables that belong to it, written with it)."""
+        await self._unit().insert(session, principal, record, fields=fields, parts=parts)
         return record
 
     async def update(

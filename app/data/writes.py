@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -157,14 +157,20 @@ class UnitOfWrite:
         record: SQLModel,
         *,
         fields: Iterable[str],
+        parts: Sequence[SQLModel] = (),
     ) -> None:
-        """Write a new ``record`` (its derived columns filled) and its ``create`` event."""
+        """Write a new ``record`` (its derived columns filled) and its ``create`` event;
+        ``parts``, rows of other tables that belong to it (a broadcast's targets), are
+        written after it, under its one event."""
         if self.derive is not None:
             for name, value in self.derive(record, {}).items():
                 setattr(record, name, value)
         with writing():
             session.add(record)
             await session.flush()
+            if parts:
+                session.add_all(parts)
+                await session.flush()
         await self._audit(session, principal, "create", record, fields)
 
     async def update(

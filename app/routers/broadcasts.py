@@ -30,8 +30,9 @@ from app.schemas.broadcasts import (
     BroadcastUpdate,
 )
 from app.security import Principal
-from app.services import broadcast_acknowledgements as acknowledgement_service
-from app.services import broadcasts as broadcast_service
+from app.services.broadcasts import acknowledgements as acknowledgement_service
+from app.services.broadcasts import records as broadcast_records
+from app.services.broadcasts import sending as broadcast_sending
 
 router = APIRouter(prefix="/api/v1/broadcasts", tags=["broadcasts"])
 
@@ -60,8 +61,8 @@ async def create_broadcast(
         principal,
         idempotency_key,
         body,
-        create=lambda: broadcast_service.create_broadcast(session, principal, body),
-        present=lambda record: BroadcastRead.model_validate(broadcast_service.present(record)),
+        create=lambda: broadcast_sending.create_broadcast(session, principal, body),
+        present=lambda record: BroadcastRead.model_validate(broadcast_records.present(record)),
         location=lambda record: f"/api/v1/broadcasts/{record.id}",
     )
 
@@ -80,7 +81,7 @@ async def list_broadcasts(
 ) -> dict[str, Any]:
     """List broadcasts, newest first: residents the live ones sent to their unit, officers all
     of their units."""
-    items, next_cursor = await broadcast_service.list_broadcasts(
+    items, next_cursor = await broadcast_records.list_broadcasts(
         session,
         principal,
         page,
@@ -100,7 +101,7 @@ async def get_broadcast(
     session: ReadSessionDep, principal: Reader, response: Response, broadcast_id: uuid.UUID
 ) -> Any:
     """Get one broadcast; the ETag is its version."""
-    broadcast = await broadcast_service.get_broadcast(session, principal, broadcast_id)
+    broadcast = await broadcast_records.get_broadcast(session, principal, broadcast_id)
     response.headers["ETag"] = etag(broadcast["version"])
     return broadcast
 
@@ -115,11 +116,11 @@ async def update_broadcast(
     expected_version: IfMatchDep,
 ) -> Any:
     """Change a broadcast's text, kind or times (not its targets); send `If-Match`."""
-    broadcast = await broadcast_service.update_broadcast(
+    broadcast = await broadcast_sending.update_broadcast(
         session, principal, broadcast_id, expected_version, body
     )
     with_etag(response, broadcast)
-    return broadcast_service.present(broadcast)
+    return broadcast_records.present(broadcast)
 
 
 @router.delete("/{broadcast_id}", status_code=204, response_class=Response, responses=_WRITE_ERRORS)
@@ -127,7 +128,7 @@ async def delete_broadcast(
     session: SessionDep, principal: Sender, broadcast_id: uuid.UUID, expected_version: IfMatchDep
 ) -> Response:
     """Withdraw a broadcast; send `If-Match`."""
-    await broadcast_service.delete_broadcast(session, principal, broadcast_id, expected_version)
+    await broadcast_sending.delete_broadcast(session, principal, broadcast_id, expected_version)
     return Response(status_code=204)
 
 

@@ -9,28 +9,62 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
-from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import fetch_row
-from app.errors import Forbidden, NotFound
+from app.data.repository import Repository
+from app.data.visibility import Visible
+from app.data.writes import UnitOfWrite
+from app.db import columns, fetch_row
+from app.errors import Forbidden
 from app.models.broadcasts import BroadcastAcknowledgement, BroadcastTarget
 from app.models.units import Neighbourhood, ResidentialGroup
+from app.pagination import Keyset
 from app.security import Principal
-from app.services import audit as audit_service
-from app.services.broadcasts import OVERSEER_ROLES, RECIPIENT_ROLES, get_broadcast
+from app.services.broadcasts.records import OVERSEER_ROLES, RECIPIENT_ROLES, get_broadcast
+
+
+def visible_acknowledgements(principal: Principal) -> Visible:
+    """A broadcast's overseers see its every acknowledgement, anyone else their own (read
+    under a broadcast the caller sees)."""
+    if principal.role in OVERSEER_ROLES:
+        return Visible.all()
+    return Visible.where(user_id=principal.subject)
+
+
+ACKNOWLEDGEMENTS = Repository(
+    BroadcastAcknowledgement,
+    noun="acknowledgement",
+    columns=(
+        BroadcastAcknowledgement.id,
+        BroadcastAcknowledgement.created_at,
+        BroadcastAcknowledgement.updated_at,
+        BroadcastAcknowledgement.version,
+        BroadcastAcknowledgement.broadcast_id,
+        BroadcastAcknowledgement.user_id,
+        BroadcastAcknowledgement.province_code,
+        BroadcastAcknowledgement.ward_code,
+        BroadcastAcknowledgement.neighbourhood_id,
+    ),
+    visible=visible_acknowledgements,
+    keyset=Keyset(
+        "broadcast-acknowledgements",
+        columns(BroadcastAcknowledgement.created_at, BroadcastAcknowledgement.id),
+    ),
+    filters={"broadcast_id": BroadcastAcknowledgement.broadcast_id},
+    missing="Broadcast {broadcast_id} has no acknowledgement {id}.",
+    writes=UnitOfWrite("broadcast_acknowledgement"),
+)
 
 
 async def acknowledge(
     session: AsyncSession, principal: Principal, broadcast_id: uuid.UUID
-) -> tuple[BroadcastAcknowledgement, bool]:
+) -> tuple[Any, bool]:
     """Acknowledge a live broadcast sent to you; returns the acknowledgement and whether it
     is new (a repeat changes nothing)."""
+    await get_broadcast(session, principal, broadcast_id)  # 404 when invisible
     if principal.kind != "user" or principal.role not in RECIPIENT_ROLES:
-        await get_broadcast(session, principal, broadcast_id)  # 404 when invisible
         raise Forbidden("Broadcasts are acknowledged by the people they are sent to.")
-    await get_broadcast(session, principal, broadcast_id)
-    existing = await _acknowledgement(session, broadcast_id, principal.subject)
+    existing = await ACKNOWLEDGEMENTS.first(session, principal, broadcast_id=broadcast_id)
     if existing is not None:
         return existing, False
     acknowledgement = BroadcastAcknowledgement(
@@ -42,24 +76,15 @@ async def acknowledge(
     )
     try:
         async with session.begin_nested():
-            session.add(acknowledgement)
-            await session.flush()
+            await ACKNOWLEDGEMENTS.insert(
+                session, principal, acknowledgement, fields=["broadcast_id"]
+            )
     except IntegrityError:
         # The same person acknowledging twice at once: the other request won.
-        found = await _acknowledgement(session, broadcast_id, principal.subject)
+        found = await ACKNOWLEDGEMENTS.first(session, principal, broadcast_id=broadcast_id)
         if found is None:
             raise
         return found, False
-    audit_service.record(
-        session,
-        principal,
-        "create",
-        "broadcast_acknowledgement",
-        acknowledgement.id,
-        province_code=acknowledgement.province_code,
-        ward_code=acknowledgement.ward_code,
-        changed_fields=["broadcast_id"],
-    )
     return acknowledgement, True
 
 
@@ -68,32 +93,12 @@ async def get_acknowledgement(
     principal: Principal,
     broadcast_id: uuid.UUID,
     acknowledgement_id: uuid.UUID,
-) -> BroadcastAcknowledgement:
+) -> Any:
     """One acknowledgement: the acknowledger's own, or any for the broadcast's overseers."""
     await get_broadcast(session, principal, broadcast_id)
-    statement = select_model(BroadcastAcknowledgement).where(
-        col(BroadcastAcknowledgement.id) == acknowledgement_id,
-        col(BroadcastAcknowledgement.broadcast_id) == broadcast_id,
+    return await ACKNOWLEDGEMENTS.get(
+        session, principal, acknowledgement_id, broadcast_id=broadcast_id
     )
-    if principal.role not in OVERSEER_ROLES:
-        statement = statement.where(col(BroadcastAcknowledgement.user_id) == principal.subject)
-    found = (await session.exec(statement)).first()
-    if found is None:
-        raise NotFound(f"Broadcast {broadcast_id} has no acknowledgement {acknowledgement_id}.")
-    return found
-
-
-async def _acknowledgement(
-    session: AsyncSession, broadcast_id: uuid.UUID, user_id: uuid.UUID
-) -> BroadcastAcknowledgement | None:
-    return (
-        await session.exec(
-            select_model(BroadcastAcknowledgement).where(
-                col(BroadcastAcknowledgement.broadcast_id) == broadcast_id,
-                col(BroadcastAcknowledgement.user_id) == user_id,
-            )
-        )
-    ).first()
 
 
 async def reach(
