@@ -16,8 +16,7 @@ from app.models.fire_teams import FireTeam
 from app.models.units import Neighbourhood
 from app.models.users import User
 from app.security import Role
-from app.services.drills import occurs_on
-from app.services.fire_equipment import schedule
+from app.services.fire.derived import occurs_on, schedule
 from tests.conftest import Cast
 from tests.factories import make_neighbourhood, make_user, unique
 

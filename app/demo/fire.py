@@ -22,8 +22,7 @@ from app.models.fire_equipment import FireEquipment
 from app.models.fire_teams import FireTeam
 from app.models.users import User
 from app.security import Role
-from app.services.drills import occurs_on
-from app.services.fire_equipment import schedule
+from app.services.fire.derived import occurs_on, schedule
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,9 @@ from app.schemas.competitions import (
     Ranking,
 )
 from app.security import Principal
-from app.services import competition_entries as entry_service
-from app.services import competitions as competition_service
+from app.services.fire import competitions as competition_service
+from app.services.fire import entries as entry_service
+from app.services.fire import ranking as ranking_service
 
 router = APIRouter(prefix="/api/v1/competitions", tags=["fire safety"])
 
@@ -251,4 +252,4 @@ async def get_ranking(
     session: ReadSessionDep, principal: FireReader, competition_id: uuid.UUID
 ) -> dict[str, Any]:
     """The ranking in one answer: total, then faster practical time, then theory; ties share."""
-    return await entry_service.ranking(session, principal, competition_id)
+    return await ranking_service.ranking(session, principal, competition_id)

@@ -23,7 +23,7 @@ from app.routing import APIRouter
 from app.schemas.common import Day, Text
 from app.schemas.drills import DrillCreate, DrillOutcome, DrillRead, DrillUpdate
 from app.security import Principal
-from app.services import drills as drill_service
+from app.services.fire import drills as drill_service
 
 router = APIRouter(prefix="/api/v1/drills", tags=["fire safety"])
 
@@ -109,7 +109,7 @@ async def get_drill(
     session: ReadSessionDep, principal: FireReader, response: Response, drill_id: uuid.UUID
 ) -> Any:
     """Get one drill; the ETag is its version."""
-    row = await drill_service.get_drill_row(session, principal, drill_id)
+    row = await drill_service.get_drill(session, principal, drill_id)
     with_etag(response, row)
     return row._asdict()
 

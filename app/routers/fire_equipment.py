@@ -30,8 +30,9 @@ from app.schemas.fire_equipment import (
     TeamReadiness,
 )
 from app.security import Principal
-from app.services import fire_equipment as equipment_service
-from app.services import fire_policies
+from app.services.fire import equipment as equipment_service
+from app.services.fire import policies as fire_policies
+from app.services.fire import readiness as readiness_service
 
 router = APIRouter(prefix="/api/v1", tags=["fire safety"])
 
@@ -172,7 +173,7 @@ async def get_fire_team_readiness(
     ] = None,
 ) -> dict[str, Any]:
     """Per house: which required kit (extinguisher, forced-entry tool, bell) is missing or late."""
-    return await equipment_service.readiness(session, principal, team_id, as_of)
+    return await readiness_service.readiness(session, principal, team_id, as_of)
 
 
 @router.get(

@@ -23,8 +23,8 @@ from app.routing import APIRouter
 from app.schemas.common import Text
 from app.schemas.fire_teams import FireTeamCreate, FireTeamRead, FireTeamStatus, FireTeamUpdate
 from app.security import Principal
-from app.services import fire_policies
-from app.services import fire_teams as team_service
+from app.services.fire import policies as fire_policies
+from app.services.fire import teams as team_service
 
 router = APIRouter(prefix="/api/v1/fire-teams", tags=["fire safety"])
 
@@ -95,7 +95,7 @@ async def get_fire_team(
     session: ReadSessionDep, principal: FireReader, response: Response, team_id: uuid.UUID
 ) -> dict[str, Any]:
     """Get one fire team; the ETag is its version."""
-    row = await team_service.get_team_row(session, principal, team_id)
+    row = await team_service.get_team(session, principal, team_id)
     with_etag(response, row)
     return fire_policies.present(principal, row)
 

@@ -18,9 +18,10 @@ from app.models.fire_teams import FireTeam
 from app.models.users import User
 from app.pagination import CursorCodec, PageParams
 from app.security import Principal, Role
-from app.services import competition_entries as entry_service
-from app.services import fire_equipment as equipment_service
 from app.services.auth import user_principal
+from app.services.fire import equipment as equipment_service
+from app.services.fire import ranking as ranking_service
+from app.services.fire import readiness as readiness_service
 
 AS_OF = date(2026, 11, 29)
 
@@ -81,7 +82,7 @@ class TestFireDemo:
         team = await session.get(FireTeam, team_id)
         assert team is not None
         assert team.leader_user_id == leader.id
-        readiness = await equipment_service.readiness(
+        readiness = await readiness_service.readiness(
             session, user_principal(leader), team_id, AS_OF
         )
         assert readiness["household_count"] == 8
@@ -123,12 +124,12 @@ class TestFireDemo:
         self, session: AsyncSession
     ) -> None:
         await demo_data.seed_demo(session)
-        ward = await entry_service.ranking(
+        ward = await ranking_service.ranking(
             session, admin(), demo_id("competition", "ward-2025", HA_LONG)
         )
         assert [item["rank"] for item in ward["items"]] == [1, 2, 2, 4, 5, 6]
         top_three = {item["team_id"] for item in ward["items"][:3]}
-        province = await entry_service.ranking(
+        province = await ranking_service.ranking(
             session, admin(), demo_id("competition", "province-2025", PROVINCE_CODE)
         )
         assert {item["team_id"] for item in province["items"]} == top_three

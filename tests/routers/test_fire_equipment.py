@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.demo.places import HA_LONG
 from app.models.audit import AuditEvent
 from app.models.fire_equipment import FireEquipment
-from app.services.fire_policies import today
+from app.services.fire.policies import today
 from tests.conftest import Cast
 from tests.factories import (
     assert_forbidden,

@@ -10,9 +10,10 @@ from app.errors import ValidationFailed
 from app.models.competitions import Competition
 from app.models.fire_teams import FireTeam
 from app.schemas.competitions import EntryCreate
-from app.services import competition_entries as entry_service
 from app.services.auth import user_principal
-from app.services.competitions import can_run_competition
+from app.services.fire import entries as entry_service
+from app.services.fire import ranking as ranking_service
+from app.services.fire.competitions import can_run_competition
 from tests.conftest import Cast
 from tests.factories import QUANG_NINH
 from tests.fire_factories import make_competition, make_entry, make_team
@@ -23,7 +24,7 @@ async def teams(session: AsyncSession, cast: Cast, count: int) -> list[FireTeam]
 
 
 async def ranks(session: AsyncSession, cast: Cast, competition: Competition) -> list[int | None]:
-    body = await entry_service.ranking(session, user_principal(cast.admin), competition.id)
+    body = await ranking_service.ranking(session, user_principal(cast.admin), competition.id)
     return [item["rank"] for item in body["items"]] + [i["rank"] for i in body["unscored"]]
 
 
@@ -50,7 +51,7 @@ class TestRanking:
         slow, fast = await teams(session, cast, 2)
         await make_entry(session, competition, slow, 80, 80, 100.2)
         await make_entry(session, competition, fast, 80, 80, 100.1)
-        body = await entry_service.ranking(session, user_principal(cast.admin), competition.id)
+        body = await ranking_service.ranking(session, user_principal(cast.admin), competition.id)
         assert [(i["rank"], i["team_id"]) for i in body["items"]] == [(1, fast.id), (2, slow.id)]
 
     async def test_other_competitions_do_not_share_the_ranking(

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from app.services.fire_equipment import add_months, is_expired, is_late, schedule
+from app.services.fire.derived import add_months, schedule
+from app.services.fire.readiness import is_expired, is_late
 
 
 class TestAddMonths:

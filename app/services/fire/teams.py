@@ -6,61 +6,27 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlmodel import col
-from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.repository import Repository
-from app.data.visibility import by_unit
-from app.data.writes import UnitOfWrite
-from app.db import columns, fetch_row, utcnow
+from app.data.cascade import delete_all
+from app.data.uniqueness import taken
+from app.db import columns, fetch_row
 from app.errors import Conflict, FieldErrorType, Forbidden, NotFound, ValidationFailed
-from app.models.competitions import CompetitionEntry
-from app.models.drills import Drill
 from app.models.fire_equipment import FireEquipment
 from app.models.fire_teams import FireTeam
 from app.models.units import Neighbourhood
 from app.models.users import User
-from app.pagination import CursorCodec, Keyset, PageParams
+from app.pagination import CursorCodec, PageParams
 from app.schemas.fire_teams import FireTeamCreate, FireTeamUpdate, PublicFirePoint
 from app.security import Principal, Role
-from app.services import audit as audit_service
-from app.services.fire_policies import can_manage_team, rule_violation
+from app.services.fire import counts
+from app.services.fire.policies import can_manage_team, rule_violation
+from app.services.fire.records import EQUIPMENT, FIRE_TEAMS
 
 MIN_HOUSEHOLDS = 5
 MAX_HOUSEHOLDS = 15
-
-FIRE_TEAMS = Repository(
-    FireTeam,
-    noun="fire team",
-    columns=(
-        FireTeam.id,
-        FireTeam.province_code,
-        FireTeam.ward_code,
-        FireTeam.neighbourhood_id,
-        FireTeam.name,
-        FireTeam.leader_user_id,
-        FireTeam.leader_name,
-        FireTeam.leader_phone,
-        FireTeam.households,
-        FireTeam.household_count,
-        FireTeam.public_fire_points,
-        FireTeam.status,
-        FireTeam.created_at,
-        FireTeam.updated_at,
-        FireTeam.version,
-    ),
-    visible=by_unit,
-    keyset=Keyset("fire-teams", columns(FireTeam.name, FireTeam.id)),
-    filters={
-        "ward_code": FireTeam.ward_code,
-        "neighbourhood_id": FireTeam.neighbourhood_id,
-        "status": FireTeam.status,
-        "leader_user_id": FireTeam.leader_user_id,
-    },
-    writes=UnitOfWrite("fire_team"),
-)
 
 
 # --- the rules a team keeps ----------------------------------------------------
@@ -137,14 +103,10 @@ async def _ensure_name_free(
     *,
     except_id: uuid.UUID | None = None,
 ) -> None:
-    statement = select(col(FireTeam.id)).where(
-        col(FireTeam.neighbourhood_id) == neighbourhood_id,
-        col(FireTeam.name) == name,
-        col(FireTeam.deleted_at).is_(None),
-    )
-    if except_id:
-        statement = statement.where(col(FireTeam.id) != except_id)
-    if await fetch_row(session, statement) is not None:
+    # Names are unique among a neighbourhood's live teams (an index says so), so the one
+    # holder found is the only one.
+    holder = await taken(FIRE_TEAMS, session, neighbourhood_id=neighbourhood_id, name=name)
+    if holder is not None and holder.id != except_id:
         raise Conflict(f"The neighbourhood already has a fire team named {name!r}.")
 
 
@@ -154,17 +116,10 @@ async def _ensure_nothing_kept_at(
     """Refuse to drop households or public points that still hold equipment."""
     if not labels:
         return
-    row = await fetch_row(
-        session,
-        select(func.count()).where(
-            col(FireEquipment.team_id) == team_id,
-            col(FireEquipment.deleted_at).is_(None),
-            column.in_(labels),
-        ),
-    )
-    if row is not None and row[0]:
+    kept = await counts.equipment_kept_at(session, team_id, column, labels)
+    if kept:
         raise Conflict(
-            f"{row[0]} equipment items are kept at {what} this change removes; "
+            f"{kept} equipment items are kept at {what} this change removes; "
             "move or delete them first."
         )
 
@@ -202,20 +157,21 @@ async def list_teams(
     )
 
 
-async def get_team_row(session: AsyncSession, principal: Principal, team_id: uuid.UUID) -> Any:
+async def get_team(session: AsyncSession, principal: Principal, team_id: uuid.UUID) -> Any:
     """One team in scope, as a row (404 outside it)."""
     return await FIRE_TEAMS.get(session, principal, team_id)
 
 
-async def get_team(session: AsyncSession, principal: Principal, team_id: uuid.UUID) -> FireTeam:
-    """One team in scope, as a record to change (404 outside it)."""
+async def get_team_for_update(
+    session: AsyncSession, principal: Principal, team_id: uuid.UUID
+) -> FireTeam:
+    """One team in scope, as the record to change (404 outside it)."""
     return await FIRE_TEAMS.get_for_update(session, principal, team_id)
 
 
-async def referenced_team(
-    session: AsyncSession, principal: Principal, team_id: uuid.UUID
-) -> FireTeam:
-    """The team a request body names: one the principal cannot see is a 422, like a missing one."""
+async def referenced_team(session: AsyncSession, principal: Principal, team_id: uuid.UUID) -> Any:
+    """The team a request body names, as a row: one the principal cannot see is a 422,
+    like a missing one."""
     try:
         return await get_team(session, principal, team_id)
     except NotFound:
@@ -267,7 +223,6 @@ async def create_team(
         leader_name=data.leader_member.name,
         leader_phone=data.leader_member.phone,
         households=households,
-        household_count=len(households),
         public_fire_points=points,
         status=data.status.value,
     )
@@ -289,7 +244,7 @@ async def update_team(
     data: FireTeamUpdate,
 ) -> FireTeam:
     """Change a team, if it is still at ``expected_version``."""
-    team = await get_team(session, principal, team_id)
+    team = await get_team_for_update(session, principal, team_id)
     reason = can_manage_team(principal, team.ward_code, team.neighbourhood_id)
     if reason:
         raise Forbidden(reason)
@@ -315,8 +270,8 @@ async def update_team(
             set(team.households) - set(households),
             "households",
         )
+        # household_count follows (derived by the unit of write).
         values["households"] = households
-        values["household_count"] = len(households)
     if data.public_fire_points is not None:
         points = check_public_points(data.public_fire_points)
         await _ensure_nothing_kept_at(
@@ -338,40 +293,19 @@ async def delete_team(
     session: AsyncSession, principal: Principal, team_id: uuid.UUID, expected_version: int
 ) -> None:
     """Delete a team with no drills or competition entries; its equipment goes with it."""
-    team = await get_team(session, principal, team_id)
+    team = await get_team_for_update(session, principal, team_id)
     reason = can_manage_team(principal, team.ward_code, team.neighbourhood_id)
     if reason:
         raise Forbidden(reason)
-    for model, what in ((Drill, "drills"), (CompetitionEntry, "competition entries")):
-        row = await fetch_row(
-            session,
-            select(func.count()).where(
-                col(model.team_id) == team.id, col(model.deleted_at).is_(None)
-            ),
-        )
-        if row is not None and row[0]:
+    for history, what in (
+        (await counts.team_drills(session, team.id), "drills"),
+        (await counts.team_entries(session, team.id), "competition entries"),
+    ):
+        if history:
             raise Conflict(
-                f"The team has {row[0]} {what}, which are its history: "
+                f"The team has {history} {what}, which are its history: "
                 "set its status to disbanded instead."
             )
     await FIRE_TEAMS.delete(session, principal, team, expected_version)
-    # Its kit goes with it. (Not yet through the equipment's own unit of write:
-    # fire equipment declares none yet.)
-    now = team.deleted_at or utcnow()
-    kept = col(FireEquipment.team_id) == team.id, col(FireEquipment.deleted_at).is_(None)
-    equipment_ids = (await session.exec(select_model(FireEquipment.id).where(*kept))).all()
-    await session.exec(
-        update(FireEquipment)
-        .where(*kept)
-        .values(deleted_at=now, updated_at=now, version=col(FireEquipment.version) + 1)
-    )
-    for equipment_id in equipment_ids:
-        audit_service.record(
-            session,
-            principal,
-            "delete",
-            "fire_equipment",
-            equipment_id,
-            province_code=team.province_code,
-            ward_code=team.ward_code,
-        )
+    # Its kit goes with it, each item with its own delete event.
+    await delete_all(EQUIPMENT, session, principal, team_id=team.id)

@@ -1,4 +1,5 @@
-"""Fire-safety competitions: who sees and runs which round, and the rounds themselves."""
+"""Fire-safety competitions: who runs which round, and the rounds themselves (who sees
+which is ``records.competition_visibility``)."""
 
 from __future__ import annotations
 
@@ -7,70 +8,20 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.repository import Repository
-from app.data.visibility import Visible
-from app.db import columns, compare_and_set, fetch_row, utcnow
+from app.data.uniqueness import taken
 from app.errors import Conflict, Forbidden, ValidationFailed
-from app.models.competitions import Competition, CompetitionEntry
+from app.models.competitions import Competition
 from app.models.units import Province, Ward
-from app.pagination import CursorCodec, Keyset, PageParams
+from app.pagination import CursorCodec, PageParams
 from app.schemas.competitions import CompetitionCreate, CompetitionLevel, CompetitionUpdate
 from app.security import Principal, Role
-from app.services import audit as audit_service
-from app.services.fire_policies import rule_violation
+from app.services.fire import counts
+from app.services.fire.policies import rule_violation
+from app.services.fire.records import COMPETITIONS
 
 _PROVINCE_LEVEL = CompetitionLevel.PROVINCE.value
-
-
-def competition_visibility(principal: Principal) -> Visible:
-    """Admins all; province officers their province; everyone else with fire:read the rounds
-    of their ward and those of their province (where their ward's best teams go)."""
-    if principal.role is Role.ADMIN:
-        return Visible.all()
-    if principal.role is Role.PROVINCE_OFFICER and principal.province_code:
-        return Visible.where(province_code=principal.province_code)
-    if principal.role is Role.WARD_SYSTEM and not principal.ward_code and principal.province_code:
-        return Visible.where(province_code=principal.province_code)
-    if principal.ward_code and principal.province_code:
-        return Visible.where(ward_code=principal.ward_code).or_where(
-            level=_PROVINCE_LEVEL, province_code=principal.province_code
-        )
-    return Visible.nothing()
-
-
-COMPETITIONS = Repository(
-    Competition,
-    noun="competition",
-    columns=(
-        Competition.id,
-        Competition.province_code,
-        Competition.ward_code,
-        Competition.year,
-        Competition.level,
-        Competition.unit_code,
-        Competition.name,
-        Competition.held_on,
-        Competition.created_at,
-        Competition.updated_at,
-        Competition.version,
-    ),
-    visible=competition_visibility,
-    # Newest year first; inside a year, the newest round first.
-    keyset=Keyset(
-        "competitions",
-        columns(Competition.year, Competition.created_at, Competition.id),
-        descending=True,
-    ),
-    filters={
-        "year": Competition.year,
-        "level": Competition.level,
-        "unit_code": Competition.unit_code,
-    },
-)
 
 
 def can_run_competition(principal: Principal, level: str, unit_code: str) -> str | None:
@@ -101,15 +52,10 @@ async def _ensure_name_free(
     *,
     except_id: uuid.UUID | None = None,
 ) -> None:
-    statement = select(col(Competition.id)).where(
-        col(Competition.unit_code) == unit_code,
-        col(Competition.year) == year,
-        col(Competition.name) == name,
-        col(Competition.deleted_at).is_(None),
-    )
-    if except_id:
-        statement = statement.where(col(Competition.id) != except_id)
-    if await fetch_row(session, statement) is not None:
+    # Names are unique among a unit's live rounds of a year (an index says so), so the one
+    # holder found is the only one.
+    holder = await taken(COMPETITIONS, session, unit_code=unit_code, year=year, name=name)
+    if holder is not None and holder.id != except_id:
         raise Conflict(f"The unit already has a {year} competition named {name!r}.")
 
 
@@ -184,19 +130,12 @@ async def create_competition(
         name=data.name,
         held_on=data.held_on,
     )
-    session.add(competition)
-    await session.flush()
-    audit_service.record(
+    return await COMPETITIONS.insert(
         session,
         principal,
-        "create",
-        "competition",
-        competition.id,
-        province_code=competition.province_code,
-        ward_code=competition.ward_code,
-        changed_fields=data.model_fields_set | {"year", "level", "unit_code", "name"},
+        competition,
+        fields=data.model_fields_set | {"year", "level", "unit_code", "name"},
     )
-    return competition
 
 
 async def update_competition(
@@ -221,18 +160,9 @@ async def update_competition(
         )
     if "held_on" in changes:
         _check_held_on(competition.year, changes["held_on"])
-    await compare_and_set(session, competition, expected_version, changes)
-    audit_service.record(
-        session,
-        principal,
-        "update",
-        "competition",
-        competition.id,
-        province_code=competition.province_code,
-        ward_code=competition.ward_code,
-        changed_fields=changes,
+    return await COMPETITIONS.update(
+        session, principal, competition, expected_version, changes, fields=changes
     )
-    return competition
 
 
 async def delete_competition(
@@ -240,22 +170,7 @@ async def delete_competition(
 ) -> None:
     """Delete a competition that has no entries left."""
     competition = await runnable_competition(session, principal, competition_id)
-    entries = await fetch_row(
-        session,
-        select(func.count()).where(
-            col(CompetitionEntry.competition_id) == competition.id,
-            col(CompetitionEntry.deleted_at).is_(None),
-        ),
-    )
-    if entries is not None and entries[0]:
-        raise Conflict(f"The competition still has {entries[0]} entries; delete them first.")
-    await compare_and_set(session, competition, expected_version, {"deleted_at": utcnow()})
-    audit_service.record(
-        session,
-        principal,
-        "delete",
-        "competition",
-        competition.id,
-        province_code=competition.province_code,
-        ward_code=competition.ward_code,
-    )
+    entries = await counts.competition_entries(session, competition.id)
+    if entries:
+        raise Conflict(f"The competition still has {entries} entries; delete them first.")
+    await COMPETITIONS.delete(session, principal, competition, expected_version)

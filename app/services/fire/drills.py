@@ -4,60 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.repository import Filter, Present, Repository
-from app.data.visibility import by_unit
-from app.db import columns, compare_and_set, utcnow
+from app.db import utcnow
 from app.errors import Conflict, FieldErrorType, Forbidden, ValidationFailed
 from app.models.drills import Drill
-from app.models.fire_teams import FireTeam
-from app.pagination import CursorCodec, Keyset, PageParams
+from app.pagination import CursorCodec, PageParams
 from app.schemas.drills import DrillCreate, DrillUpdate
 from app.schemas.fire_teams import FireTeamStatus
 from app.security import Principal
-from app.services import audit as audit_service
-from app.services import fire_teams as team_service
-from app.services.fire_policies import VIETNAM, can_record_for_team, rule_violation
+from app.services.fire import teams as team_service
+from app.services.fire.policies import can_record_for_team, rule_violation
+from app.services.fire.records import DRILLS, FIRE_TEAMS
 
-DRILLS = Repository(
-    Drill,
-    noun="drill",
-    columns=(
-        Drill.id,
-        Drill.province_code,
-        Drill.ward_code,
-        Drill.neighbourhood_id,
-        Drill.team_id,
-        Drill.scenario,
-        Drill.planned_for,
-        Drill.held_at,
-        Drill.occurs_on,
-        Drill.participants,
-        Drill.households_present,
-        Drill.response_seconds,
-        Drill.outcome,
-        Drill.notes,
-        Drill.created_at,
-        Drill.updated_at,
-        Drill.version,
-    ),
-    visible=by_unit,
-    keyset=Keyset("drills", columns(Drill.occurs_on, Drill.id)),
-    # Named as the query parameters: a cursor's scope is made of these names, as before.
-    filters={
-        "team_id": Drill.team_id,
-        "ward_code": Drill.ward_code,
-        "neighbourhood_id": Drill.neighbourhood_id,
-        "held": Present(Drill.held_at),
-        "outcome": Drill.outcome,
-        "from": Filter(Drill.occurs_on, ">="),
-        "to": Filter(Drill.occurs_on, "<="),
-    },
-)
 _FIELDS = (
     "scenario",
     "planned_for",
@@ -73,12 +35,7 @@ RESULT_FIELDS = ("participants", "households_present", "response_seconds", "outc
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def occurs_on(planned_for: date, held_at: datetime | None) -> date:
-    """The drill's day: the Vietnamese calendar day it was held, else the day planned."""
-    return held_at.astimezone(VIETNAM).date() if held_at is not None else planned_for
-
-
-def _check(team: FireTeam, state: dict[str, Any]) -> None:
+def _check(team: Any, state: dict[str, Any]) -> None:
     """The rules a drill keeps, on its whole state after a create or an update."""
     if state["held_at"] is None:
         recorded = [name for name in RESULT_FIELDS if state[name] is not None]
@@ -132,17 +89,20 @@ async def list_drills(
     return await DRILLS.page(session, principal, page, codec, **filters)
 
 
-async def get_drill_row(session: AsyncSession, principal: Principal, drill_id: uuid.UUID) -> Any:
+async def get_drill(session: AsyncSession, principal: Principal, drill_id: uuid.UUID) -> Any:
     """One drill in scope, as a row (404 outside it)."""
     return await DRILLS.get(session, principal, drill_id)
 
 
-async def _writable_drill(
+async def _drill_to_change(
     session: AsyncSession, principal: Principal, drill_id: uuid.UUID
-) -> tuple[Drill, FireTeam]:
+) -> tuple[Drill, Any]:
+    """A drill in scope as the record to change, and its team (as a row) if the principal
+    records for it (403 otherwise)."""
     drill = await DRILLS.get_for_update(session, principal, drill_id)
-    team = await session.get(FireTeam, drill.team_id)
-    assert team is not None  # a team with drills is never deleted
+    # The drill carries its team's place, so the team is in scope too (and a team with
+    # drills is never deleted).
+    team = await FIRE_TEAMS.get(session, principal, drill.team_id)
     reason = can_record_for_team(principal, team)
     if reason:
         raise Forbidden(reason)
@@ -165,21 +125,14 @@ async def create_drill(session: AsyncSession, principal: Principal, data: DrillC
         neighbourhood_id=team.neighbourhood_id,
         team_id=team.id,
         **{**state, "outcome": data.outcome.value if data.outcome else None},
-        occurs_on=occurs_on(data.planned_for, data.held_at),
     )
-    session.add(drill)
-    await session.flush()
-    audit_service.record(
+    # occurs_on follows (derived by the unit of write).
+    return await DRILLS.insert(
         session,
         principal,
-        "create",
-        "drill",
-        drill.id,
-        province_code=drill.province_code,
-        ward_code=drill.ward_code,
-        changed_fields=data.model_fields_set | {"team_id", "scenario", "planned_for"},
+        drill,
+        fields=data.model_fields_set | {"team_id", "scenario", "planned_for"},
     )
-    return drill
 
 
 async def update_drill(
@@ -190,7 +143,7 @@ async def update_drill(
     data: DrillUpdate,
 ) -> Drill:
     """Change a drill (record it held, with results), if it is still at the version."""
-    drill, team = await _writable_drill(session, principal, drill_id)
+    drill, team = await _drill_to_change(session, principal, drill_id)
     changes = data.model_dump(exclude_unset=True)
     nulls = sorted(n for n in ("scenario", "planned_for") if n in changes and changes[n] is None)
     if nulls:
@@ -199,33 +152,13 @@ async def update_drill(
         changes["outcome"] = str(changes["outcome"])
     state = {name: getattr(drill, name) for name in _FIELDS} | changes
     _check(team, state)
-    values = {**changes, "occurs_on": occurs_on(state["planned_for"], state["held_at"])}
-    await compare_and_set(session, drill, expected_version, values)
-    audit_service.record(
-        session,
-        principal,
-        "update",
-        "drill",
-        drill.id,
-        province_code=drill.province_code,
-        ward_code=drill.ward_code,
-        changed_fields=changes,
-    )
-    return drill
+    # occurs_on follows (derived by the unit of write).
+    return await DRILLS.update(session, principal, drill, expected_version, changes, fields=changes)
 
 
 async def delete_drill(
     session: AsyncSession, principal: Principal, drill_id: uuid.UUID, expected_version: int
 ) -> None:
     """Delete a drill recorded by mistake."""
-    drill, _ = await _writable_drill(session, principal, drill_id)
-    await compare_and_set(session, drill, expected_version, {"deleted_at": utcnow()})
-    audit_service.record(
-        session,
-        principal,
-        "delete",
-        "drill",
-        drill.id,
-        province_code=drill.province_code,
-        ward_code=drill.ward_code,
-    )
+    drill, _ = await _drill_to_change(session, principal, drill_id)
+    await DRILLS.delete(session, principal, drill, expected_version)

@@ -1,8 +1,9 @@
 """Fire safety's shared rules: who sees and does what, what they see of a leader, local days.
 
 Teams, equipment, drills and competitions all place their rows by
-``province_code``, ``ward_code`` and ``neighbourhood_id``; the scope predicate
-and the policies here are the one place that says what each role may do."""
+``province_code``, ``ward_code`` and ``neighbourhood_id``; who sees them is
+``records`` (``by_unit``), and the policies here are the one place that says
+what each role may do."""
 
 from __future__ import annotations
 
@@ -10,9 +11,6 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement
-
-from app.data.visibility import by_unit, inline_predicate
 from app.errors import ValidationFailed
 from app.security import Principal, Role
 
@@ -31,21 +29,6 @@ def rule_violation(rule: str, field: str, message: str) -> ValidationFailed:
 
 
 # --- who sees and does what ------------------------------------------------------
-
-
-def unit_scope(
-    principal: Principal, province_code: Any, ward_code: Any, neighbourhood_id: Any
-) -> ColumnElement[bool]:
-    """``by_unit`` as a predicate on the given columns, its values in it (for the
-    fire-safety reads not yet on a repository, and joins)."""
-    return inline_predicate(
-        by_unit(principal),
-        {
-            "province_code": province_code,
-            "ward_code": ward_code,
-            "neighbourhood_id": neighbourhood_id,
-        },
-    )
 
 
 def can_manage_team(
