@@ -10,6 +10,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.repository import Repository
+from app.data.uniqueness import taken
 from app.data.visibility import Visible
 from app.data.writes import UnitOfWrite
 from app.db import columns, fetch_row
@@ -106,8 +107,8 @@ async def _ensure_neighbourhood_code_free(
     session: AsyncSession, ward_code: str, code: str, *, except_id: uuid.UUID | None = None
 ) -> None:
     # Live codes are unique in a ward, so the first with this code is the only one.
-    taken = await NEIGHBOURHOODS.first(session, None, ward_code=ward_code, code=code)
-    if taken is not None and taken.id != except_id:
+    holder = await taken(NEIGHBOURHOODS, session, ward_code=ward_code, code=code)
+    if holder is not None and holder.id != except_id:
         raise Conflict(f"Ward {ward_code} already has a neighbourhood with the code {code!r}.")
 
 

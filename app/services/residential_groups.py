@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.repository import Repository
+from app.data.uniqueness import taken
 from app.data.visibility import Visible
 from app.data.writes import UnitOfWrite
 from app.db import columns
@@ -91,10 +92,8 @@ async def _ensure_group_code_free(
     except_id: uuid.UUID | None = None,
 ) -> None:
     # Live codes are unique in a neighbourhood, so the first with this code is the only one.
-    taken = await RESIDENTIAL_GROUPS.first(
-        session, None, neighbourhood_id=neighbourhood_id, code=code
-    )
-    if taken is not None and taken.id != except_id:
+    holder = await taken(RESIDENTIAL_GROUPS, session, neighbourhood_id=neighbourhood_id, code=code)
+    if holder is not None and holder.id != except_id:
         raise Conflict(f"The neighbourhood already has a residential group with the code {code!r}.")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.repository import Repository
+from app.data.uniqueness import taken
 from app.data.visibility import Visible
 from app.data.writes import UnitOfWrite
 from app.db import columns, utcnow
@@ -59,8 +60,17 @@ USERS = Repository(
     columns=_COLUMNS,
     visible=visible_users,
     keyset=Keyset("users", columns(User.username, User.id)),
-    filters={"role": User.role, "ward_code": User.ward_code},
+    filters={"role": User.role, "ward_code": User.ward_code, "username": User.username},
     writes=UnitOfWrite("user"),
+)
+# Who an account is, for another domain's rule (a fire team's leader must be an active
+# group leader of its neighbourhood): every live account, whoever asks.
+ACCOUNT_ROLES = Repository(
+    User,
+    noun="user",
+    columns=(User.id, User.role, User.neighbourhood_id, User.is_active),
+    visible=Visible.all(),
+    keyset=Keyset("account-roles", columns(User.id)),
 )
 # The signed-in user's own account: every user sees it, whatever their role.
 OWN_ACCOUNT = Repository(
@@ -168,7 +178,7 @@ async def create_user(session: AsyncSession, principal: Principal, data: UserCre
 
 
 async def _ensure_username_free(session: AsyncSession, username: str) -> None:
-    if await auth_service.ACCOUNTS.first(session, None, username=username) is not None:
+    if await taken(USERS, session, username=username) is not None:
         raise Conflict(f"The username {username!r} is taken.")
 
 

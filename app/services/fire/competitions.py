@@ -13,13 +13,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.data.uniqueness import taken
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.models.competitions import Competition
-from app.models.units import Province, Ward
 from app.pagination import CursorCodec, PageParams
 from app.schemas.competitions import CompetitionCreate, CompetitionLevel, CompetitionUpdate
-from app.security import Principal, Role
+from app.security import Principal, Role, UnitLevel
 from app.services.fire import counts
 from app.services.fire.policies import rule_violation
 from app.services.fire.records import COMPETITIONS
+from app.services.units import resolve_unit
 
 _PROVINCE_LEVEL = CompetitionLevel.PROVINCE.value
 
@@ -97,25 +97,21 @@ async def create_competition(
     session: AsyncSession, principal: Principal, data: CompetitionCreate
 ) -> Competition:
     """Open a competition round for a ward or a province."""
-    ward_code: str | None = None
+    anchor = await resolve_unit(session, data.unit_code)
     if data.level is CompetitionLevel.WARD:
-        ward = await session.get(Ward, data.unit_code) if len(data.unit_code) == 5 else None
-        if ward is None:
+        if anchor is None or anchor.level is not UnitLevel.WARD:
             raise rule_violation(
                 "competition_unit",
                 "unit_code",
                 "A ward-level competition's unit_code is a ward code.",
             )
-        province_code, ward_code = ward.province_code, ward.code
-    else:
-        province = await session.get(Province, data.unit_code) if len(data.unit_code) == 2 else None
-        if province is None:
-            raise rule_violation(
-                "competition_unit",
-                "unit_code",
-                "A province-level competition's unit_code is a province code.",
-            )
-        province_code = province.code
+    elif anchor is None or anchor.level is not UnitLevel.PROVINCE:
+        raise rule_violation(
+            "competition_unit",
+            "unit_code",
+            "A province-level competition's unit_code is a province code.",
+        )
+    province_code, ward_code = anchor.province_code, anchor.ward_code
     reason = can_run_competition(principal, data.level.value, data.unit_code)
     if reason:
         raise Forbidden(reason)

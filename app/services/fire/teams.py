@@ -6,24 +6,22 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.cascade import delete_all
 from app.data.uniqueness import taken
-from app.db import columns, fetch_row
 from app.errors import Conflict, FieldErrorType, Forbidden, NotFound, ValidationFailed
 from app.models.fire_equipment import FireEquipment
 from app.models.fire_teams import FireTeam
-from app.models.units import Neighbourhood
-from app.models.users import User
 from app.pagination import CursorCodec, PageParams
 from app.schemas.fire_teams import FireTeamCreate, FireTeamUpdate, PublicFirePoint
 from app.security import Principal, Role
 from app.services.fire import counts
 from app.services.fire.policies import can_manage_team, rule_violation
 from app.services.fire.records import EQUIPMENT, FIRE_TEAMS
+from app.services.neighbourhoods import NEIGHBOURHOODS
+from app.services.users import ACCOUNT_ROLES
 
 MIN_HOUSEHOLDS = 5
 MAX_HOUSEHOLDS = 15
@@ -78,17 +76,16 @@ def check_public_points(points: Sequence[PublicFirePoint]) -> list[dict[str, Any
 async def _check_leader_account(
     session: AsyncSession, user_id: uuid.UUID, neighbourhood_id: uuid.UUID
 ) -> None:
-    found = await fetch_row(
-        session,
-        select(col(User.id)).where(
-            col(User.id) == user_id,
-            col(User.role) == Role.GROUP_LEADER.value,
-            col(User.neighbourhood_id) == neighbourhood_id,
-            col(User.is_active).is_(True),
-            col(User.deleted_at).is_(None),
-        ),
-    )
-    if found is None:
+    try:
+        account = await ACCOUNT_ROLES.get(session, None, user_id)
+    except NotFound:
+        account = None
+    if (
+        account is None
+        or account.role != Role.GROUP_LEADER.value
+        or account.neighbourhood_id != neighbourhood_id
+        or not account.is_active
+    ):
         raise rule_violation(
             "fire_team_leader_account",
             "leader_user_id",
@@ -189,18 +186,14 @@ async def create_team(
     session: AsyncSession, principal: Principal, data: FireTeamCreate
 ) -> FireTeam:
     """Set up a team in a neighbourhood the principal manages."""
-    place = await fetch_row(
-        session,
-        select(*columns(Neighbourhood.province_code, Neighbourhood.ward_code)).where(
-            col(Neighbourhood.id) == data.neighbourhood_id, col(Neighbourhood.deleted_at).is_(None)
-        ),
-    )
-    if place is None:
+    try:
+        place = await NEIGHBOURHOODS.get(session, None, data.neighbourhood_id)
+    except NotFound:
         raise ValidationFailed.field(
             ("body", "neighbourhood_id"),
             f"No neighbourhood has the id {data.neighbourhood_id}.",
             FieldErrorType.NOT_FOUND,
-        )
+        ) from None
     if data.ward_code is not None and data.ward_code != place.ward_code:
         raise ValidationFailed.field(
             ("body", "ward_code"),
