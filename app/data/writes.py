@@ -16,12 +16,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
+from sqlalchemy import ColumnElement, select, update
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.context import current_request_id
 from app.data.prepared import NewRows
-from app.db import compare_and_set, utcnow
+from app.db import compare_and_set, fetch_rows, utcnow
 from app.models.audit import AuditEvent
 from app.security import Principal
 
@@ -197,3 +198,40 @@ class UnitOfWrite:
         with writing():
             await compare_and_set(session, record, expected_version, {"deleted_at": utcnow()})
         await self._audit(session, principal, "delete", record, ())
+
+    async def delete_where(
+        self,
+        session: AsyncSession,
+        principal: Principal | None,
+        model: type[SQLModel],
+        where: ColumnElement[bool],
+    ) -> list[uuid.UUID]:
+        """Soft-delete every live record of ``model`` that ``where`` selects, with a
+        ``delete`` event each, and give their ids: the records that go with the one they
+        belong to (a group's members with the group). No version of theirs is checked:
+        the caller checked the version of the record they go with."""
+        table: Any = model.__table__  # type: ignore[attr-defined]
+        live = where & table.c.deleted_at.is_(None)
+        found = await fetch_rows(
+            session, select(table.c.id, table.c.province_code, table.c.ward_code).where(live)
+        )
+        if not found:
+            return []
+        now = utcnow()
+        with writing():
+            await session.exec(
+                update(model)
+                .where(table.c.id.in_([row.id for row in found]), table.c.deleted_at.is_(None))
+                .values(deleted_at=now, updated_at=now, version=table.c.version + 1)
+            )
+        for row in found:
+            await audit_event(
+                session,
+                principal,
+                "delete",
+                self.record_type,
+                row.id,
+                province_code=row.province_code,
+                ward_code=row.ward_code,
+            )
+        return [row.id for row in found]
