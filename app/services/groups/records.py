@@ -59,10 +59,9 @@ _FILTERS = {
 
 
 def search_key(group: Any, values: dict[str, Any]) -> dict[str, Any]:
-    """The derived column: ``search_key``, the folded name, whenever a name is written."""
-    if not values:  # a new group
-        return {"search_key": fold(group.name)}
-    return {"search_key": fold(values["name"])} if "name" in values else {}
+    """The derived column: ``search_key``, the folded name (the one written, or the
+    group's own: a new group's, or one whose name stays)."""
+    return {"search_key": fold(values.get("name", group.name))}
 
 
 # Two views, two lists: a cursor of one is refused by the other.
