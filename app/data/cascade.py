@@ -26,9 +26,9 @@ async def delete_all(
     session: AsyncSession,
     principal: Principal | None,
     **equal: Any,
-) -> int:
+) -> list[Any]:
     """Soft-delete every live record of ``repository`` whose columns equal these values
-    (each bumped a version), with one ``delete`` event each; how many went."""
+    (each bumped a version), with one ``delete`` event each; the ids of those that went."""
     if repository.writes is None:
         raise TypeError(f"{repository.model.__name__}'s repository declares no writes")
     if not equal:
@@ -43,7 +43,7 @@ async def delete_all(
         select(table.c.id, *(table.c[name] for name in place)).where(*where).order_by(table.c.id),
     )
     if not rows:
-        return 0
+        return []
     now = utcnow()
     with writing():
         await session.exec(
@@ -62,4 +62,4 @@ async def delete_all(
             province_code=found.get("province_code"),
             ward_code=found.get("ward_code"),
         )
-    return len(rows)
+    return [row.id for row in rows]

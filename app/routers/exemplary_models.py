@@ -28,7 +28,7 @@ from app.schemas.exemplary_models import (
 )
 from app.schemas.groups import GroupKind
 from app.security import Principal
-from app.services import exemplary_models as exemplary_service
+from app.services.groups import exemplary as exemplary_service
 
 router = APIRouter(prefix="/api/v1/exemplary-models", tags=["self-managed groups"])
 

@@ -22,7 +22,7 @@ from app.responses import created, etag
 from app.routing import APIRouter
 from app.schemas.group_members import MemberCreate, MemberPosition, MemberRead, MemberUpdate
 from app.security import Principal
-from app.services import group_members as member_service
+from app.services.groups import members as member_service
 
 router = APIRouter(prefix="/api/v1/groups/{group_id}/members", tags=["self-managed groups"])
 

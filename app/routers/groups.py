@@ -30,7 +30,7 @@ from app.schemas.groups import (
     GroupView,
 )
 from app.security import Principal
-from app.services import groups as group_service
+from app.services.groups import registry as group_service
 
 router = APIRouter(prefix="/api/v1/groups", tags=["self-managed groups"])
 

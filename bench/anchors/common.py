@@ -24,7 +24,7 @@ GROUP_COLUMNS = (
     "name, status, households_covered, founded_on, founding_decision_no, charter_notes, "
     "households_linked"
 )
-# A crime-prevention channel's area, as group_coverage.area_households: its residential
+# A crime-prevention channel's area, as groups.coverage.area_households: its residential
 # groups' households, else its neighbourhood's, else its ward's neighbourhoods'.
 GROUP_AREA_HOUSEHOLDS = (
     "CASE WHEN g.kind = 'crime_prevention_channel' THEN coalesce("

@@ -16,7 +16,7 @@ from app.demo import groups as groups_demo
 from app.demo.places import BAI_CHAY, HA_LONG, demo_id
 from app.models.groups import ExemplaryModel, GroupMember, SelfManagedGroup
 from app.models.users import User
-from app.services.group_member_rules import check_member
+from app.services.groups.member_rules import check_member
 from tests import factories
 
 MINE = {"groups", "group members", "exemplary models"}

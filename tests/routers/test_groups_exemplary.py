@@ -208,6 +208,30 @@ class TestGetExemplaryModel:
         )
         factories.assert_not_found(response)
 
+    @pytest.mark.parametrize("account", ["admin", "ward_officer", "head", "resident"])
+    async def test_designation_of_a_deleted_group_is_listed_to_no_one_nor_changed(
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        world: World,
+        designated: ExemplaryModel,
+        account: str,
+    ) -> None:
+        world.kp_group.deleted_at = utcnow()
+        session.add(world.kp_group)
+        await session.commit()
+        who = getattr(world.cast, account)
+        listed = await client.get(MODELS, headers=world.headers(who))
+        assert listed.status_code == 200
+        assert str(designated.id) not in {item["id"] for item in listed.json()["items"]}
+        if account in ("admin", "ward_officer"):
+            changed = await client.patch(
+                f"{MODELS}/{designated.id}",
+                json={"citation": "X"},
+                headers={**world.headers(who), **version(1)},
+            )
+            factories.assert_not_found(changed)
+
 
 class TestCreateExemplaryModel:
     async def test_anonymous_gets_401(self, client: httpx.AsyncClient, world: World) -> None:

@@ -17,10 +17,10 @@ from app.models.groups import ExemplaryModel, GroupMember, SelfManagedGroup
 from app.models.units import Ward
 from app.schemas.group_members import MemberCreate
 from app.security import ROLE_SCOPES, Principal, Role
-from app.services import group_counts
-from app.services import group_members as member_service
-from app.services import groups as group_service
-from app.services.group_member_rules import check_member, mask_phone
+from app.services.groups import counts as group_counts
+from app.services.groups import members as member_service
+from app.services.groups import policies
+from app.services.groups.member_rules import check_member, mask_phone
 from tests import factories
 
 GRASSROOTS = "grassroots_security_team"
@@ -150,7 +150,7 @@ class TestVisibility:
         neighbourhood = await factories.make_neighbourhood(session, HA_LONG)
         await factories.make_self_managed_group(session, neighbourhood)
         rows = await session.exec(
-            select(SelfManagedGroup.id).where(group_service.visible(principal(role)))
+            select(SelfManagedGroup.id).where(policies.visible(principal(role)))
         )
         assert rows.all() == []
 
@@ -260,14 +260,14 @@ class TestOneLeaderRace:
         neighbourhood = await factories.make_neighbourhood(session, HA_LONG)
         group = await factories.make_self_managed_group(session, neighbourhood)
         await factories.make_member(session, group, position="leader")
-        real_fetch_row = member_service.fetch_row
+        real_check = member_service._other_leader
         calls: list[object] = []
 
         async def blind_first_check(*args: Any) -> Any:
             calls.append(args)
-            return None if len(calls) == 1 else await real_fetch_row(*args)
+            return False if len(calls) == 1 else await real_check(*args)
 
-        monkeypatch.setattr(member_service, "fetch_row", blind_first_check)
+        monkeypatch.setattr(member_service, "_other_leader", blind_first_check)
         data = MemberCreate.model_validate(
             {
                 "full_name": "Người Thứ Hai",

@@ -1,4 +1,4 @@
-"""Self-managed groups: the register (who sees and manages which: ``group_policies``)."""
+"""Self-managed groups: the register (who sees and manages which: ``policies``)."""
 
 from __future__ import annotations
 
@@ -6,98 +6,20 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, func, literal_column, select, update
-from sqlmodel import col
-from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.repository import Filter, Repository
-from app.data.visibility import inline_predicate
-from app.db import columns, compare_and_set, fetch_row, utcnow
+from app.data.cascade import delete_all
 from app.errors import Conflict, FieldErrorType, Forbidden, ValidationFailed
-from app.models.groups import ExemplaryModel, GroupMember, GroupResidentialGroup, SelfManagedGroup
+from app.models.groups import SelfManagedGroup
 from app.models.units import Neighbourhood, Ward
-from app.pagination import CursorCodec, Keyset, PageParams
+from app.pagination import CursorCodec, PageParams
 from app.schemas.groups import GroupCreate, GroupKind, GroupStatus, GroupUpdate
 from app.security import Principal
-from app.services import audit as audit_service
-from app.services import group_coverage as coverage
-from app.services import group_policies as policies
+from app.services.groups import counts, coverage, policies
+from app.services.groups.records import COVERAGE, GROUP_SUMMARIES, GROUPS, MEMBERS
 from app.text import fold, word_prefix_patterns
 
 Group = SelfManagedGroup
-
-_SUMMARY_COLUMNS = (
-    Group.id,
-    Group.created_at,
-    Group.updated_at,
-    Group.version,
-    Group.province_code,
-    Group.ward_code,
-    Group.neighbourhood_id,
-    Group.kind,
-    Group.name,
-    Group.status,
-)
-
-
-_FULL_COLUMNS = (
-    *_SUMMARY_COLUMNS,
-    Group.households_covered,
-    Group.founded_on,
-    Group.founding_decision_no,
-    Group.charter_notes,
-    Group.households_linked,
-    coverage.area_households(),
-)
-
-
-# --- the groups each principal sees, in the view it gets -----------------------
-
-
-def visible(principal: Principal) -> ColumnElement[bool]:
-    """``visibility`` as a predicate on the groups table (deleted ones never), for joins."""
-    place = {
-        "province_code": col(Group.province_code),
-        "ward_code": col(Group.ward_code),
-        "neighbourhood_id": col(Group.neighbourhood_id),
-    }
-    return col(Group.deleted_at).is_(None) & inline_predicate(
-        policies.visibility(principal), place, policies.THROUGH
-    )
-
-
-# A space before the folded name: every word of it, the first too, follows a space, so
-# one LIKE (``% word%``) finds a word's start, as units' name search does.
-_WORDS = literal_column("' '", String) + col(Group.search_key)
-
-_FILTERS = {
-    "kind": Group.kind,
-    "ward_code": Group.ward_code,
-    "neighbourhood_id": Group.neighbourhood_id,
-    "status": Group.status,
-    "q": Filter(_WORDS, "like"),
-}
-
-# Two views, two lists: a cursor of one is refused by the other.
-GROUP_SUMMARIES = Repository(
-    Group,
-    noun="group",
-    columns=_SUMMARY_COLUMNS,
-    visible=policies.visibility,
-    keyset=Keyset("groups-summary", columns(Group.created_at, Group.id)),
-    filters=_FILTERS,
-    through=policies.THROUGH,
-)
-GROUPS = Repository(
-    Group,
-    noun="group",
-    columns=_FULL_COLUMNS,
-    visible=policies.visibility,
-    keyset=Keyset("groups", columns(Group.created_at, Group.id)),
-    filters=_FILTERS,
-    through=policies.THROUGH,
-)
 
 
 async def visible_group(
@@ -229,29 +151,11 @@ async def create_group(
         session, data.covered_residential_group_ids, ward_code, data.neighbourhood_id
     )
     values = data.model_dump(exclude={"covered_residential_group_ids", "ward_code"})
-    group = Group(
-        **values,
-        province_code=province_code,
-        ward_code=ward_code,
-        search_key=fold(data.name),
+    group = Group(**values, province_code=province_code, ward_code=ward_code)
+    await GROUPS.insert(
+        session, principal, group, fields=data.model_fields_set | {"kind", "name", "status"}
     )
-    session.add(group)
-    await session.flush()
-    session.add_all(
-        GroupResidentialGroup(group_id=group.id, residential_group_id=covered_id)
-        for covered_id in covered
-    )
-    await session.flush()
-    audit_service.record(
-        session,
-        principal,
-        "create",
-        "group",
-        group.id,
-        province_code=province_code,
-        ward_code=ward_code,
-        changed_fields=data.model_fields_set | {"kind", "name", "status"},
-    )
+    await COVERAGE.add(session, group.id, covered)
     return await _full(session, principal, group.id)
 
 
@@ -303,23 +207,13 @@ async def update_group(
             wanted = await coverage.stored_coverage(session, group.id)
         covered = await coverage.check_covered(session, wanted, group.ward_code, neighbourhood_id)
     values = {k: v for k, v in changes.items() if k != "covered_residential_group_ids"}
-    if "name" in values:
-        values["search_key"] = fold(values["name"])
     if "status" in values:
         values["status"] = GroupStatus(values["status"]).value
-    await compare_and_set(session, group, expected_version, values)
-    if covered is not None:
-        await coverage.replace_coverage(session, group.id, covered)
-    audit_service.record(
-        session,
-        principal,
-        "update",
-        "group",
-        group.id,
-        province_code=group.province_code,
-        ward_code=group.ward_code,
-        changed_fields=data.model_fields_set,
+    await GROUPS.update(
+        session, principal, group, expected_version, values, fields=data.model_fields_set
     )
+    if covered is not None:
+        await COVERAGE.replace(session, group.id, covered)
     return await _full(session, principal, group.id)
 
 
@@ -328,43 +222,12 @@ async def delete_group(
 ) -> None:
     """Delete a group registered by mistake, and its members; a designated one is kept."""
     group = await _manageable_group(session, principal, group_id)
-    designations = await fetch_row(
-        session,
-        select(func.count()).where(
-            col(ExemplaryModel.group_id) == group.id, col(ExemplaryModel.deleted_at).is_(None)
-        ),
-    )
-    if designations is not None and designations[0]:
+    designations = await counts.designations(session, group.id)
+    if designations:
         raise Conflict(
-            f"The group was designated an exemplary model {designations[0]} time(s); "
+            f"The group was designated an exemplary model {designations} time(s); "
             "set its status to dissolved instead of deleting it.",
             rule="exemplary_model_designated",
         )
-    now = utcnow()
-    await compare_and_set(session, group, expected_version, {"deleted_at": now})
-    live_members = (col(GroupMember.group_id) == group.id) & col(GroupMember.deleted_at).is_(None)
-    member_ids = (await session.exec(select_model(GroupMember.id).where(live_members))).all()
-    await session.exec(
-        update(GroupMember)
-        .where(live_members)
-        .values(deleted_at=now, updated_at=now, version=col(GroupMember.version) + 1)
-    )
-    for member_id in member_ids:
-        audit_service.record(
-            session,
-            principal,
-            "delete",
-            "group_member",
-            member_id,
-            province_code=group.province_code,
-            ward_code=group.ward_code,
-        )
-    audit_service.record(
-        session,
-        principal,
-        "delete",
-        "group",
-        group.id,
-        province_code=group.province_code,
-        ward_code=group.ward_code,
-    )
+    await GROUPS.delete(session, principal, group, expected_version)
+    await delete_all(MEMBERS, session, principal, group_id=group.id)

@@ -6,62 +6,22 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.repository import Filter, Repository
-from app.db import columns, compare_and_set, fetch_row, utcnow
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.models.groups import GroupMember
 from app.models.users import User
-from app.pagination import CursorCodec, Keyset, PageParams
+from app.pagination import CursorCodec, PageParams
 from app.schemas.group_members import MemberCreate, MemberPosition, MemberUpdate
 from app.schemas.groups import GroupStatus
 from app.security import Principal, Role
-from app.services import audit as audit_service
-from app.services import group_policies as policies
-from app.services import groups as group_service
-from app.services.group_member_rules import check_member, mask_phone
+from app.services.groups import policies
+from app.services.groups import registry as group_service
+from app.services.groups.member_rules import check_member, mask_phone
+from app.services.groups.records import MEMBERS
 
 T = TypeVar("T")
-
-MEMBERS = Repository(
-    GroupMember,
-    noun="group member",
-    columns=(
-        GroupMember.id,
-        GroupMember.created_at,
-        GroupMember.updated_at,
-        GroupMember.version,
-        GroupMember.province_code,
-        GroupMember.ward_code,
-        GroupMember.group_id,
-        GroupMember.full_name,
-        GroupMember.phone,
-        GroupMember.birth_year,
-        GroupMember.position,
-        GroupMember.joined_on,
-        GroupMember.resident_since,
-        GroupMember.elected_on,
-        GroupMember.exception_approved_by,
-        GroupMember.left_on,
-        GroupMember.user_id,
-    ),
-    visible=policies.visibility,
-    keyset=Keyset("group-members", columns(GroupMember.created_at, GroupMember.id)),
-    filters={
-        "group_id": GroupMember.group_id,
-        "position": GroupMember.position,
-        # True: still a member (no left_on); False: left. Present's inverse, kept under
-        # the query parameter's name and values so that cursors keep their scope.
-        "active": Filter(col(GroupMember.left_on).is_(None)),
-    },
-    missing="The group has no member with the id {id}.",
-    through=policies.MEMBER_THROUGH,
-)
-
 
 # --- phone numbers ---------------------------------------------------------------
 
@@ -70,11 +30,15 @@ async def _leads(session: AsyncSession, principal: Principal, group_id: uuid.UUI
     """Whether ``principal`` signs in as the active leader of the group."""
     if principal.kind != "user":
         return False
-    row = await fetch_row(
+    leader = await MEMBERS.first(
         session,
-        policies.led_group_ids(principal).where(col(GroupMember.group_id) == group_id),
+        principal,
+        group_id=group_id,
+        user_id=principal.subject,
+        position=MemberPosition.LEADER.value,
+        active=True,
     )
-    return row is not None
+    return leader is not None
 
 
 async def sees_phones(
@@ -187,16 +151,19 @@ async def get_member(
 # --- rules ---------------------------------------------------------------------------
 
 
-def _active_leader_query(group_id: uuid.UUID, except_id: uuid.UUID | None) -> Select[Any]:
-    statement = select(col(GroupMember.id)).where(
-        col(GroupMember.group_id) == group_id,
-        col(GroupMember.position) == MemberPosition.LEADER.value,
-        col(GroupMember.left_on).is_(None),
-        col(GroupMember.deleted_at).is_(None),
+async def _other_leader(
+    session: AsyncSession, principal: Principal, group_id: uuid.UUID, member_id: uuid.UUID | None
+) -> bool:
+    """Whether the group has an active leader other than ``member_id``. One at most (the
+    partial unique index), and whoever manages the group's members sees them all."""
+    leader = await MEMBERS.first(
+        session,
+        principal,
+        group_id=group_id,
+        position=MemberPosition.LEADER.value,
+        active=True,
     )
-    if except_id is not None:
-        statement = statement.where(col(GroupMember.id) != except_id)
-    return statement
+    return leader is not None and leader.id != member_id
 
 
 def _leader_conflict() -> Conflict:
@@ -209,6 +176,7 @@ def _leader_conflict() -> Conflict:
 
 async def _one_leader(
     session: AsyncSession,
+    principal: Principal,
     group_id: uuid.UUID,
     member_id: uuid.UUID | None,
     values: dict[str, Any],
@@ -220,13 +188,13 @@ async def _one_leader(
     request's leader, committed meanwhile): the savepoint keeps the
     transaction usable to tell the client which rule it broke."""
     leads = values["position"] == MemberPosition.LEADER.value and values.get("left_on") is None
-    if leads and await fetch_row(session, _active_leader_query(group_id, member_id)):
+    if leads and await _other_leader(session, principal, group_id, member_id):
         raise _leader_conflict()
     try:
         async with session.begin_nested():
             return await write()
     except IntegrityError:
-        if leads and await fetch_row(session, _active_leader_query(group_id, member_id)):
+        if leads and await _other_leader(session, principal, group_id, member_id):
             raise _leader_conflict() from None
         raise
 
@@ -254,15 +222,9 @@ async def _check_account(
             ("body", "user_id"),
             f"user_id must name an active group_leader account of ward {group.ward_code}.",
         )
-    statement = select(func.count()).where(
-        col(GroupMember.group_id) == group.id,
-        col(GroupMember.user_id) == user_id,
-        col(GroupMember.deleted_at).is_(None),
-    )
-    if member_id is not None:
-        statement = statement.where(col(GroupMember.id) != member_id)
-    taken = await fetch_row(session, statement)
-    if taken is not None and taken[0]:
+    # One live member per account and group (a partial unique index).
+    linked = await MEMBERS.first(session, principal, group_id=group.id, user_id=user_id)
+    if linked is not None and linked.id != member_id:
         raise Conflict("That account is already linked to another member of the group.")
 
 
@@ -289,21 +251,12 @@ async def create_member(
         **values, group_id=group.id, province_code=group.province_code, ward_code=group.ward_code
     )
 
-    async def insert() -> None:
-        session.add(member)
-        await session.flush()
+    fields = data.model_fields_set | {"full_name", "birth_year", "position", "joined_on"}
 
-    await _one_leader(session, group.id, None, values, insert)
-    audit_service.record(
-        session,
-        principal,
-        "create",
-        "group_member",
-        member.id,
-        province_code=group.province_code,
-        ward_code=group.ward_code,
-        changed_fields=data.model_fields_set | {"full_name", "birth_year", "position", "joined_on"},
-    )
+    async def insert() -> None:
+        await MEMBERS.insert(session, principal, member, fields=fields)
+
+    await _one_leader(session, principal, group.id, None, values, insert)
     return await _read(session, principal, group, member.id)
 
 
@@ -333,19 +286,9 @@ async def update_member(
     check_member(group.kind, merged)
 
     async def write() -> None:
-        await compare_and_set(session, member, expected_version, changes)
+        await MEMBERS.update(session, principal, member, expected_version, changes, fields=changes)
 
-    await _one_leader(session, group.id, member.id, merged, write)
-    audit_service.record(
-        session,
-        principal,
-        "update",
-        "group_member",
-        member.id,
-        province_code=group.province_code,
-        ward_code=group.ward_code,
-        changed_fields=changes,
-    )
+    await _one_leader(session, principal, group.id, member.id, merged, write)
     return await _read(session, principal, group, member.id)
 
 
@@ -359,13 +302,4 @@ async def delete_member(
     """Delete a member entered by mistake (one who left gets ``left_on`` instead)."""
     group = await _manageable_group(session, principal, group_id)
     member = await MEMBERS.get_for_update(session, principal, member_id, group_id=group.id)
-    await compare_and_set(session, member, expected_version, {"deleted_at": utcnow()})
-    audit_service.record(
-        session,
-        principal,
-        "delete",
-        "group_member",
-        member.id,
-        province_code=group.province_code,
-        ward_code=group.ward_code,
-    )
+    await MEMBERS.delete(session, principal, member, expected_version)

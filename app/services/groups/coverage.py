@@ -1,4 +1,9 @@
-"""What a self-managed group covers: residential groups, and the households of its area."""
+"""What a self-managed group covers: residential groups, and the households of its area.
+
+The links are written with their group (``records.COVERAGE``); they are read
+here in one statement per page of groups, joined to the residential groups
+for their order and whether they are live: a read of a page's links, which a
+repository (one table, one keyset) does not make."""
 
 from __future__ import annotations
 
@@ -6,9 +11,8 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlmodel import col
-from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import columns, fetch_rows
@@ -119,31 +123,6 @@ async def check_covered(
     return distinct
 
 
-async def replace_coverage(
-    session: AsyncSession, group_id: uuid.UUID, covered: Sequence[uuid.UUID]
-) -> None:
-    await session.exec(
-        delete(GroupResidentialGroup).where(
-            col(GroupResidentialGroup.group_id) == group_id,
-            col(GroupResidentialGroup.residential_group_id).not_in(covered),
-        )
-    )
-    kept = set(
-        (
-            await session.exec(
-                select_model(GroupResidentialGroup.residential_group_id).where(
-                    col(GroupResidentialGroup.group_id) == group_id
-                )
-            )
-        ).all()
-    )
-    session.add_all(
-        GroupResidentialGroup(group_id=group_id, residential_group_id=covered_id)
-        for covered_id in covered
-        if covered_id not in kept
-    )
-    await session.flush()
-
-
 async def stored_coverage(session: AsyncSession, group_id: uuid.UUID) -> list[uuid.UUID]:
+    """The live residential groups a group covers now, in code order."""
     return (await covered_ids(session, [group_id]))[group_id]

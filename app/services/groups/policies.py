@@ -2,18 +2,19 @@
 
 A group is placed by ``province_code``, ``ward_code`` and ``neighbourhood_id``,
 and a group leader also sees the group they lead (``leader``: through its
-members, not a column). A member is seen as its group is."""
+members, not a column). A member is seen as its group is, and so is an
+exemplary-model designation while its group is live."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any, Protocol
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlmodel import col
 
-from app.data.visibility import Through, Visible
-from app.models.groups import GroupMember, SelfManagedGroup
+from app.data.visibility import Through, Visible, inline_predicate
+from app.models.groups import ExemplaryModel, GroupMember, SelfManagedGroup
 from app.security import Principal, Role
 
 Group = SelfManagedGroup
@@ -47,11 +48,6 @@ def led_by(user_id: Any) -> Select[Any]:
         col(GroupMember.left_on).is_(None),
         col(GroupMember.deleted_at).is_(None),
     )
-
-
-def led_group_ids(principal: Principal) -> Select[Any]:
-    """Ids of the groups whose active leader signs in as ``principal``."""
-    return led_by(principal.subject)
 
 
 def visibility(principal: Principal) -> Visible:
@@ -89,6 +85,43 @@ MEMBER_THROUGH: Through = {
     ),
     # Not correlated: the leaders are read from a group_members of their own.
     "leader": lambda user_id: col(GroupMember.group_id).in_(led_by(user_id).correlate(None)),
+}
+
+
+def visible(principal: Principal) -> ColumnElement[bool]:
+    """``visibility`` as a predicate on the groups table (deleted ones never), for joins."""
+    place = {
+        "province_code": col(Group.province_code),
+        "ward_code": col(Group.ward_code),
+        "neighbourhood_id": col(Group.neighbourhood_id),
+    }
+    return col(Group.deleted_at).is_(None) & inline_predicate(visibility(principal), place, THROUGH)
+
+
+def designation_visibility(principal: Principal) -> Visible:
+    """The exemplary-model designations ``principal`` may see: those of the live groups
+    it sees (names and kinds suffice), see ``DESIGNATION_THROUGH``."""
+    groups = visibility(principal)
+    return Visible.where(group_live=True) if groups.everything else groups
+
+
+def _of_live_groups(where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The designations whose group is live and meets ``where``."""
+    return col(ExemplaryModel.group_id).in_(
+        select(col(Group.id)).where(where, col(Group.deleted_at).is_(None))
+    )
+
+
+# Each name of a group's visibility, said of the designation's group; ``group_live``
+# (an admin's): every designation of a live group (its value: True).
+DESIGNATION_THROUGH: Through = {
+    "province_code": lambda code: _of_live_groups(col(Group.province_code) == code),
+    "ward_code": lambda code: _of_live_groups(col(Group.ward_code) == code),
+    "neighbourhood_id": lambda place: _of_live_groups(col(Group.neighbourhood_id) == place),
+    "leader": lambda user_id: _of_live_groups(col(Group.id).in_(led_by(user_id))),
+    "group_live": lambda live: col(ExemplaryModel.group_id).in_(
+        select(col(Group.id)).where(col(Group.deleted_at).is_(None) == live)
+    ),
 }
 
 

@@ -1,7 +1,9 @@
-"""Counts of self-managed groups for the statistics: by kind and status, models by year."""
+"""Counts of self-managed groups (Core aggregates): by kind and status for the statistics,
+exemplary models by year, and a group's designations."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import columns, fetch_rows
+from app.db import columns, fetch_row, fetch_rows
 from app.errors import NotFound
 from app.models.groups import ExemplaryModel, SelfManagedGroup
 from app.schemas.groups import GroupKind, GroupStatus
@@ -66,3 +68,14 @@ async def count_groups(session: AsyncSession, unit_code: str) -> GroupCounts:
     )
     by_year = {int(row.year): int(row.n) for row in await fetch_rows(session, by_year_statement)}
     return GroupCounts(anchor.unit_code, by_kind, by_year)
+
+
+async def designations(session: AsyncSession, group_id: uuid.UUID) -> int:
+    """How many times a group was designated an exemplary model (live designations)."""
+    row = await fetch_row(
+        session,
+        select(func.count()).where(
+            col(ExemplaryModel.group_id) == group_id, col(ExemplaryModel.deleted_at).is_(None)
+        ),
+    )
+    return int(row[0]) if row is not None else 0
