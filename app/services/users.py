@@ -64,11 +64,12 @@ USERS = Repository(
     writes=UnitOfWrite("user"),
 )
 # Who an account is, for another domain's rule (a fire team's leader must be an active
-# group leader of its neighbourhood): every live account, whoever asks.
+# group leader of its neighbourhood, a group member's account one of its ward): every
+# live account, whoever asks.
 ACCOUNT_ROLES = Repository(
     User,
     noun="user",
-    columns=(User.id, User.role, User.neighbourhood_id, User.is_active),
+    columns=(User.id, User.role, User.ward_code, User.neighbourhood_id, User.is_active),
     visible=Visible.all(),
     keyset=Keyset("account-roles", columns(User.id)),
 )

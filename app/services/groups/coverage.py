@@ -16,10 +16,11 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import columns, fetch_rows
-from app.errors import FieldErrorType, ValidationFailed
+from app.errors import FieldErrorType, NotFound, ValidationFailed
 from app.models.groups import GroupResidentialGroup, SelfManagedGroup
 from app.models.units import Neighbourhood, ResidentialGroup
 from app.schemas.groups import GroupKind
+from app.services.residential_groups import RESIDENTIAL_GROUPS
 
 Group = SelfManagedGroup
 
@@ -104,15 +105,16 @@ async def check_covered(
     distinct = list(dict.fromkeys(ids))
     if not distinct:
         return distinct
-    statement = select(col(ResidentialGroup.id)).where(
-        col(ResidentialGroup.id).in_(distinct),
-        col(ResidentialGroup.deleted_at).is_(None),
-        col(ResidentialGroup.ward_code) == ward_code,
-    )
+    # One read by id each, held to the area (a group covers a handful).
+    area: dict[str, Any] = {"ward_code": ward_code}
     if neighbourhood_id is not None:
-        statement = statement.where(col(ResidentialGroup.neighbourhood_id) == neighbourhood_id)
-    found = {row[0] for row in await fetch_rows(session, statement)}
-    missing = [str(i) for i in distinct if i not in found]
+        area["neighbourhood_id"] = neighbourhood_id
+    missing: list[str] = []
+    for residential_group_id in distinct:
+        try:
+            await RESIDENTIAL_GROUPS.get(session, None, residential_group_id, **area)
+        except NotFound:
+            missing.append(str(residential_group_id))
     if missing:
         where = "the group's neighbourhood" if neighbourhood_id else f"ward {ward_code}"
         raise ValidationFailed.field(

@@ -9,9 +9,8 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.errors import Conflict, Forbidden, ValidationFailed
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models.groups import GroupMember
-from app.models.users import User
 from app.pagination import CursorCodec, PageParams
 from app.schemas.group_members import MemberCreate, MemberPosition, MemberUpdate
 from app.schemas.groups import GroupStatus
@@ -20,6 +19,7 @@ from app.services.groups import policies
 from app.services.groups import registry as group_service
 from app.services.groups.member_rules import check_member, mask_phone
 from app.services.groups.records import MEMBERS
+from app.services.users import ACCOUNT_ROLES
 
 T = TypeVar("T")
 
@@ -210,10 +210,12 @@ async def _check_account(
         raise Forbidden("Only officers and neighbourhood heads link a member to an account.")
     if user_id is None:
         return
-    user = await session.get(User, user_id)
+    try:
+        user = await ACCOUNT_ROLES.get(session, None, user_id)
+    except NotFound:
+        user = None
     if (
         user is None
-        or user.deleted_at is not None
         or not user.is_active
         or user.role != Role.GROUP_LEADER.value
         or user.ward_code != group.ward_code

@@ -9,14 +9,15 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.cascade import delete_all
-from app.errors import Conflict, FieldErrorType, Forbidden, ValidationFailed
+from app.errors import Conflict, FieldErrorType, Forbidden, NotFound, ValidationFailed
 from app.models.groups import SelfManagedGroup
-from app.models.units import Neighbourhood, Ward
 from app.pagination import CursorCodec, PageParams
 from app.schemas.groups import GroupCreate, GroupKind, GroupStatus, GroupUpdate
 from app.security import Principal
 from app.services.groups import counts, coverage, policies
 from app.services.groups.records import COVERAGE, GROUP_SUMMARIES, GROUPS, MEMBERS
+from app.services.neighbourhoods import NEIGHBOURHOODS
+from app.services.units import province_of_ward
 from app.text import fold, word_prefix_patterns
 
 Group = SelfManagedGroup
@@ -95,15 +96,15 @@ async def _full(session: AsyncSession, principal: Principal, group_id: uuid.UUID
 # --- writes --------------------------------------------------------------------
 
 
-async def _live_neighbourhood(session: AsyncSession, neighbourhood_id: uuid.UUID) -> Neighbourhood:
-    neighbourhood = await session.get(Neighbourhood, neighbourhood_id)
-    if neighbourhood is None or neighbourhood.deleted_at is not None:
+async def _live_neighbourhood(session: AsyncSession, neighbourhood_id: uuid.UUID) -> Any:
+    try:
+        return await NEIGHBOURHOODS.get(session, None, neighbourhood_id)
+    except NotFound:
         raise ValidationFailed.field(
             ("body", "neighbourhood_id"),
             f"No neighbourhood has the id {neighbourhood_id}.",
             FieldErrorType.NOT_FOUND,
-        )
-    return neighbourhood
+        ) from None
 
 
 def _check_households_linked(kind: str, households_linked: int | None) -> None:
@@ -130,14 +131,14 @@ async def create_group(
             )
         province_code, ward_code = neighbourhood.province_code, neighbourhood.ward_code
     elif data.ward_code is not None:
-        ward = await session.get(Ward, data.ward_code)
-        if ward is None:
+        ward_province = await province_of_ward(session, data.ward_code)
+        if ward_province is None:
             raise ValidationFailed.field(
                 ("body", "ward_code"),
                 f"No ward has the code {data.ward_code!r}.",
                 FieldErrorType.NOT_FOUND,
             )
-        province_code, ward_code = ward.province_code, ward.code
+        province_code, ward_code = ward_province, data.ward_code
     else:
         raise ValidationFailed.missing_one_of(
             [("body", "neighbourhood_id"), ("body", "ward_code")],
