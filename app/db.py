@@ -101,9 +101,14 @@ async def fetch_row(
 
 
 async def compare_and_set(
-    session: AsyncSession, record: Any, expected_version: int, values: dict[str, Any]
+    session: AsyncSession,
+    record: Any,
+    expected_version: int,
+    values: dict[str, Any],
+    where: Any = None,
 ) -> None:
-    """Write ``values`` to ``record`` only if its row is still at ``expected_version``.
+    """Write ``values`` to ``record`` only if its row is still at ``expected_version``
+    (and meets ``where``, a condition of the row's own, when given).
 
     One ``UPDATE ... WHERE id = :id AND version = :v``: of concurrent writers
     holding the same version exactly one wins, on PostgreSQL and SQLite alike
@@ -115,10 +120,13 @@ async def compare_and_set(
             f"The record is at version {record.version}, not {expected_version}; read it again."
         )
     model = type(record)
+    statement = update(model).where(
+        col(model.id) == record.id, col(model.version) == expected_version
+    )
+    if where is not None:
+        statement = statement.where(where)
     result = await session.exec(
-        update(model)
-        .where(col(model.id) == record.id, col(model.version) == expected_version)
-        .values(**values, version=col(model.version) + 1, updated_at=utcnow())
+        statement.values(**values, version=col(model.version) + 1, updated_at=utcnow())
     )
     if result.rowcount != 1:
         raise PreconditionFailed("The record changed meanwhile; read it again.")

@@ -326,11 +326,22 @@ class Repository(Generic[M]):
         *,
         fields: Any,
         action: str = "update",
+        where: Any = None,
+        parts: Sequence[SQLModel] = (),
     ) -> M:
         """Compare-and-set ``values`` on ``record`` at ``expected_version`` (412 when it
-        moved on), with its ``action`` event (``fields``: the fields the caller changed)."""
+        moved on, or fails ``where``), with its ``action`` event (``fields``: the fields the
+        caller changed) and ``parts`` (rows that belong to it) written with it."""
         await self._unit().update(
-            session, principal, record, expected_version, values, fields=fields, action=action
+            session,
+            principal,
+            record,
+            expected_version,
+            values,
+            fields=fields,
+            action=action,
+            where=where,
+            parts=parts,
         )
         return record
 

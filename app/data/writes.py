@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import Executable
+from sqlalchemy import ColumnElement, Executable, update
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -183,13 +183,20 @@ class UnitOfWrite:
         *,
         fields: Iterable[str],
         action: str = "update",
+        where: ColumnElement[bool] | None = None,
+        parts: Sequence[SQLModel] = (),
     ) -> None:
-        """Write ``values`` to ``record`` if it is still at ``expected_version`` (412
-        otherwise), its derived columns with them, and the ``action`` event."""
+        """Write ``values`` to ``record`` if it is still at ``expected_version`` (and meets
+        ``where``, when given; 412 otherwise), its derived columns with them, ``parts``
+        (rows that belong to it: a step of its history) after it, and the ``action``
+        event."""
         if self.derive is not None:
             values = {**values, **self.derive(record, values)}
         with writing():
-            await compare_and_set(session, record, expected_version, values)
+            await compare_and_set(session, record, expected_version, values, where)
+            if parts:
+                session.add_all(parts)
+                await session.flush()
         await self._audit(session, principal, action, record, fields)
 
     async def delete(
@@ -204,6 +211,23 @@ class UnitOfWrite:
         with writing():
             await compare_and_set(session, record, expected_version, {"deleted_at": utcnow()})
         await self._audit(session, principal, "delete", record, ())
+
+    async def update_where(
+        self, session: AsyncSession, model: type[SQLModel], where: Any, values: dict[str, Any]
+    ) -> int:
+        """Change every record of ``model`` that ``where`` selects, each one's version
+        moving on, with no event of its own and no version check: a consequence of
+        another write, which that write's own event records (a criteria set frozen when
+        a certification first uses it). How many changed."""
+        table: Any = model.__table__  # type: ignore[attr-defined]
+        with writing():
+            result = await session.exec(
+                update(model)
+                .where(where)
+                .values(**values, version=table.c.version + 1, updated_at=utcnow())
+            )
+        changed: int = result.rowcount
+        return changed
 
 
 class Bookkeeping:

@@ -27,8 +27,8 @@ from app.models.certifications import (
 )
 from app.models.units import Neighbourhood
 from app.security import Role
-from app.services import certification_criteria as criteria_service
-from app.services.certification_workflow import format_certificate_no
+from app.services.certifications import criteria as criteria_service
+from app.services.certifications.workflow import format_certificate_no
 
 OFFICER = demo_id("user", "officer.halong")
 OFFICER_ROLE = Role.WARD_OFFICER

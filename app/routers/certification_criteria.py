@@ -22,7 +22,7 @@ from app.responses import created, with_etag
 from app.routing import APIRouter
 from app.schemas.certification_criteria import CriteriaSetCreate, CriteriaSetRead, CriteriaSetUpdate
 from app.security import Principal
-from app.services import certification_criteria as criteria_service
+from app.services.certifications import criteria as criteria_service
 
 router = APIRouter(prefix="/api/v1/certification-criteria-sets", tags=["safe-zone certification"])
 

@@ -34,8 +34,8 @@ from app.schemas.certifications import (
 )
 from app.schemas.common import Text
 from app.security import Principal
-from app.services import certification_workflow as workflow
-from app.services import certifications as certification_service
+from app.services.certifications import registry as certification_service
+from app.services.certifications import workflow as workflow
 
 router = APIRouter(prefix="/api/v1/certifications", tags=["safe-zone certification"])
 

@@ -17,9 +17,9 @@ from app.models.certifications import (
     Certification,
     CertificationEvent,
 )
-from app.services import certification_counts as count_service
-from app.services import certification_criteria as criteria_service
-from app.services.certification_workflow import next_certificate_no
+from app.services.certifications import counts as count_service
+from app.services.certifications import criteria as criteria_service
+from app.services.certifications.workflow import next_certificate_no
 
 
 async def demo_certifications(session: AsyncSession) -> list[Certification]:

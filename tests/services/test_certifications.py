@@ -12,9 +12,9 @@ from app.demo.places import BAI_CHAY, HA_LONG
 from app.errors import NotFound, ValidationFailed
 from app.models.certification_criteria import CriteriaSet
 from app.models.units import Neighbourhood
-from app.services import certification_counts as count_service
-from app.services import certification_criteria as criteria_service
-from app.services.certification_workflow import next_certificate_no
+from app.services.certifications import counts as count_service
+from app.services.certifications import criteria as criteria_service
+from app.services.certifications.workflow import next_certificate_no
 from tests.factories import (
     HOAN_KIEM,
     make_certification,

@@ -10,18 +10,19 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import fetch_row, utcnow, uuid7
+from app.data.writes import Bookkeeping
+from app.db import utcnow, uuid7
 from app.errors import (
     Conflict,
     FieldErrorType,
     Forbidden,
     InvalidTransition,
+    NotFound,
     PreconditionFailed,
     ValidationFailed,
 )
@@ -35,9 +36,12 @@ from app.models.certifications import (
 )
 from app.schemas.certifications import DecideBody, Outcome, ReviewBody, RevokeBody, SubmitBody
 from app.security import Principal
-from app.services import certification_criteria as criteria_service
-from app.services import certification_policies as policies
-from app.services import certifications as certification_service
+from app.services.certifications import criteria as criteria_service
+from app.services.certifications import policies as policies
+from app.services.certifications import registry as certification_service
+
+# The certificate numbers handed out per ward and year: the service's bookkeeping.
+_COUNTERS = Bookkeeping(CertificateCounter)
 
 Policy = Callable[[Principal, Certification], str | None]
 
@@ -106,13 +110,20 @@ async def _move(
             {**values, "status": to_status.value},
             fields={"status", *values},
             action=step.value,
+            parts=[
+                certification_service.history_step(
+                    principal, certification, step.value, from_status, to_status.value, note
+                )
+            ],
         )
     except PreconditionFailed:
-        row = await fetch_row(
-            session,
-            select(col(Certification.status)).where(col(Certification.id) == certification.id),
-        )
-        now = row[0] if row else from_status
+        try:
+            current = await certification_service.CERTIFICATIONS.get(
+                session, principal, certification.id
+            )
+            now = current.status
+        except NotFound:
+            now = from_status
         if now != from_status:
             raise refused(step, now) from None
         raise Conflict(
@@ -120,9 +131,6 @@ async def _move(
             current_status=now,
             allowed=allowed_transitions(now),
         ) from None
-    certification_service.record_event(
-        session, principal, certification, step.value, from_status, to_status.value, note
-    )
     return certification
 
 
@@ -248,7 +256,7 @@ async def next_certificate_no(session: AsyncSession, ward_code: str, year: int) 
         )
         .returning(col(CertificateCounter.last_no))
     )
-    result = await session.exec(statement)
+    result = await _COUNTERS.execute(session, statement)
     number: int = result.scalar_one()
     return format_certificate_no(year, ward_code, number)
 

@@ -8,14 +8,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.repository import Repository
 from app.data.visibility import Visible
+from app.data.writes import UnitOfWrite
 from app.db import columns, fetch_row, utcnow
-from app.errors import Conflict, FieldErrorType, PreconditionFailed, ValidationFailed
+from app.errors import Conflict, FieldErrorType, NotFound, PreconditionFailed, ValidationFailed
 from app.models.certification_criteria import CriteriaSet
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.certification_criteria import (
@@ -27,8 +28,8 @@ from app.schemas.certification_criteria import (
     check_criteria,
 )
 from app.security import Principal
-from app.services import audit as audit_service
 
+_UNIT = UnitOfWrite("certification_criteria_set")
 CRITERIA_SETS = Repository(
     CriteriaSet,
     noun="criteria set",
@@ -55,6 +56,7 @@ CRITERIA_SETS = Repository(
         descending=True,
     ),
     filters={"year": CriteriaSet.year},
+    writes=_UNIT,
 )
 _FROZEN = (
     "A certification already uses this criteria set, so it can no longer change; "
@@ -194,27 +196,23 @@ async def mark_in_use(session: AsyncSession, set_id: uuid.UUID) -> None:
 
     One conditional UPDATE: it waits for, or beats, a concurrent edit of the set,
     whose own UPDATE requires ``in_use = false``."""
-    await session.exec(
-        update(CriteriaSet)
-        .where(
-            col(CriteriaSet.id) == set_id,
-            col(CriteriaSet.deleted_at).is_(None),
-            col(CriteriaSet.in_use).is_(False),
-        )
-        .values(in_use=True, version=col(CriteriaSet.version) + 1, updated_at=utcnow())
-    )
-    live = await fetch_row(
+    # No event of its own: the certification's write that uses the set records it.
+    await _UNIT.update_where(
         session,
-        select(col(CriteriaSet.id)).where(
-            col(CriteriaSet.id) == set_id, col(CriteriaSet.deleted_at).is_(None)
-        ),
+        CriteriaSet,
+        (col(CriteriaSet.id) == set_id)
+        & col(CriteriaSet.deleted_at).is_(None)
+        & col(CriteriaSet.in_use).is_(False),
+        {"in_use": True},
     )
-    if live is None:
+    try:
+        await CRITERIA_SETS.get(session, None, set_id)
+    except NotFound:
         raise ValidationFailed.field(
             ("body", "criteria_set_id"),
             f"No criteria set has the id {set_id}.",
             FieldErrorType.NOT_FOUND,
-        )
+        ) from None
 
 
 async def create_set(
@@ -235,47 +233,46 @@ async def create_set(
         criteria=[c.model_dump(mode="json") for c in data.criteria],
         pass_rule=data.pass_rule.model_dump(mode="json"),
     )
-    session.add(criteria_set)
-    await session.flush()
-    audit_service.record(
+    return await CRITERIA_SETS.insert(
         session,
         principal,
-        "create",
-        "certification_criteria_set",
-        criteria_set.id,
-        province_code=None,
-        ward_code=None,
-        changed_fields=data.model_fields_set | {"year", "name", "criteria"},
+        criteria_set,
+        fields=data.model_fields_set | {"year", "name", "criteria"},
     )
-    return criteria_set
 
 
 async def _write_unused(
-    session: AsyncSession, criteria_set: CriteriaSet, expected_version: int, values: dict[str, Any]
+    session: AsyncSession,
+    principal: Principal,
+    criteria_set: CriteriaSet,
+    expected_version: int,
+    values: dict[str, Any],
+    *,
+    fields: Any,
+    action: str,
 ) -> None:
     """Compare-and-set that also requires the set to be unused (409 if used, 412 if stale)."""
     if criteria_set.in_use:
         raise Conflict(_FROZEN)
-    if criteria_set.version != expected_version:
-        raise PreconditionFailed(
-            f"The record is at version {criteria_set.version}, not {expected_version}; "
-            "read it again."
+    stale = criteria_set.version != expected_version
+    try:
+        await CRITERIA_SETS.update(
+            session,
+            principal,
+            criteria_set,
+            expected_version,
+            values,
+            fields=fields,
+            action=action,
+            where=col(CriteriaSet.in_use).is_(False),
         )
-    result = await session.exec(
-        update(CriteriaSet)
-        .where(
-            col(CriteriaSet.id) == criteria_set.id,
-            col(CriteriaSet.version) == expected_version,
-            col(CriteriaSet.in_use).is_(False),
-        )
-        .values(**values, version=col(CriteriaSet.version) + 1, updated_at=utcnow())
-    )
-    if result.rowcount != 1:
-        await session.refresh(criteria_set)
-        if criteria_set.in_use:
-            raise Conflict(_FROZEN)
-        raise PreconditionFailed("The record changed meanwhile; read it again.")
-    await session.refresh(criteria_set)
+    except PreconditionFailed:
+        if not stale:
+            # Changed meanwhile: frozen by a certification (409), or edited (412).
+            await session.refresh(criteria_set)
+            if criteria_set.in_use:
+                raise Conflict(_FROZEN) from None
+        raise
 
 
 async def update_set(
@@ -303,16 +300,8 @@ async def update_set(
         except ValueError as error:
             # loc ["body"], as pydantic's model validator answers the same check on create.
             raise ValidationFailed.field(("body",), str(error).capitalize() + ".") from None
-    await _write_unused(session, criteria_set, expected_version, changes)
-    audit_service.record(
-        session,
-        principal,
-        "update",
-        "certification_criteria_set",
-        criteria_set.id,
-        province_code=None,
-        ward_code=None,
-        changed_fields=changes,
+    await _write_unused(
+        session, principal, criteria_set, expected_version, changes, fields=changes, action="update"
     )
     return criteria_set
 
@@ -322,13 +311,12 @@ async def delete_set(
 ) -> None:
     """Withdraw a set no certification uses yet."""
     criteria_set = await get_set_for_update(session, set_id)
-    await _write_unused(session, criteria_set, expected_version, {"deleted_at": utcnow()})
-    audit_service.record(
+    await _write_unused(
         session,
         principal,
-        "delete",
-        "certification_criteria_set",
-        criteria_set.id,
-        province_code=None,
-        ward_code=None,
+        criteria_set,
+        expected_version,
+        {"deleted_at": utcnow()},
+        fields=(),
+        action="delete",
     )

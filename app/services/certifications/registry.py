@@ -1,7 +1,7 @@
 """Safe-zone certifications: the records in scope, registration, drafts, history.
 
-Who sees and does what is in ``certification_policies``; the workflow steps
-(submit, review, decide, revoke) are in ``certification_workflow``."""
+Who sees and does what is in ``policies``; the workflow steps
+(submit, review, decide, revoke) are in ``workflow``."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.repository import Repository
+from app.data.uniqueness import taken
 from app.data.visibility import Visible, by_unit
 from app.data.writes import UnitOfWrite
-from app.db import columns, fetch_row, utcnow
+from app.db import columns, utcnow
 from app.errors import Conflict, FieldErrorType, Forbidden, NotFound, ValidationFailed
 from app.models.certifications import (
     Certification,
@@ -24,12 +23,12 @@ from app.models.certifications import (
     CertificationStatus,
     allowed_transitions,
 )
-from app.models.units import Neighbourhood
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.certifications import CertificationCreate, CertificationUpdate
 from app.security import Principal
-from app.services import certification_criteria as criteria_service
-from app.services import certification_policies as policies
+from app.services.certifications import criteria as criteria_service
+from app.services.certifications import policies as policies
+from app.services.neighbourhoods import NEIGHBOURHOODS
 
 
 def _through_the_certification(principal: Principal) -> Visible:
@@ -135,8 +134,7 @@ async def list_history(
     )
 
 
-def record_event(
-    session: AsyncSession,
+def history_step(
     principal: Principal | None,
     certification: Certification,
     action: str,
@@ -144,8 +142,8 @@ def record_event(
     to_status: str,
     note: str | None,
 ) -> CertificationEvent:
-    """Append one step to the certification's history (it commits with the step)."""
-    event = CertificationEvent(
+    """One step of the certification's history, written with the step's own write."""
+    return CertificationEvent(
         certification_id=certification.id,
         province_code=certification.province_code,
         ward_code=certification.ward_code,
@@ -157,8 +155,6 @@ def record_event(
         actor_role=principal.role.value if principal else None,
         note=note or None,
     )
-    session.add(event)
-    return event
 
 
 # --- registration and drafts ----------------------------------------------------------
@@ -217,36 +213,24 @@ async def create_certification(
     session: AsyncSession, principal: Principal, data: CertificationCreate
 ) -> Certification:
     """Register a neighbourhood for a year: a draft, assessed against that year's set."""
-    neighbourhood = await fetch_row(
-        session,
-        select(
-            *columns(Neighbourhood.province_code, Neighbourhood.ward_code, Neighbourhood.households)
-        ).where(
-            col(Neighbourhood.id) == data.neighbourhood_id,
-            col(Neighbourhood.deleted_at).is_(None),
-        ),
-    )
-    if neighbourhood is None:
+    try:
+        neighbourhood = await NEIGHBOURHOODS.get(session, None, data.neighbourhood_id)
+    except NotFound:
         raise ValidationFailed.field(
             ("body", "neighbourhood_id"),
             f"No neighbourhood has the id {data.neighbourhood_id}.",
             FieldErrorType.NOT_FOUND,
-        )
+        ) from None
     reason = policies.can_register(principal, data.neighbourhood_id)
     if reason:
         raise Forbidden(reason)
-    existing = await fetch_row(
-        session,
-        select(col(Certification.id)).where(
-            col(Certification.neighbourhood_id) == data.neighbourhood_id,
-            col(Certification.year) == data.year,
-            col(Certification.deleted_at).is_(None),
-        ),
+    existing = await taken(
+        CERTIFICATIONS, session, neighbourhood_id=data.neighbourhood_id, year=data.year
     )
     if existing is not None:
         raise Conflict(
             f"The neighbourhood is already registered for {data.year}.",
-            certification_id=str(existing[0]),
+            certification_id=str(existing.id),
         )
     criteria_set = await _criteria_set_for(session, data.year, data.criteria_set_id)
     households_total = (
@@ -274,8 +258,8 @@ async def create_certification(
         principal,
         certification,
         fields=data.model_fields_set | {"neighbourhood_id", "year", "criteria_set_id"},
+        parts=[history_step(principal, certification, "register", None, "draft", None)],
     )
-    record_event(session, principal, certification, "register", None, "draft", None)
     return certification
 
 
