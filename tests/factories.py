@@ -568,7 +568,7 @@ async def make_footage_request(
 
     from app.db import utcnow
     from app.schemas.footage_requests import FootageRequestCreate
-    from app.services import footage_requests as footage_service
+    from app.services.cameras import footage as footage_service
 
     start = utcnow() - timedelta(hours=hours_ago)
     created = await footage_service.create_footage_request(

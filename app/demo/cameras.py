@@ -24,8 +24,8 @@ from app.schemas.footage_requests import (
     FootageResponse,
 )
 from app.security import ROLE_SCOPES, Principal, Role
-from app.services import footage_requests as footage_service
-from app.services import footage_steps as step_service
+from app.services.cameras import footage as footage_service
+from app.services.cameras import steps as step_service
 
 
 @dataclass(frozen=True)

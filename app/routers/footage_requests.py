@@ -31,8 +31,8 @@ from app.schemas.footage_requests import (
     FootageResponse,
 )
 from app.security import Principal
-from app.services import footage_requests as footage_service
-from app.services import footage_steps as step_service
+from app.services.cameras import footage as footage_service
+from app.services.cameras import steps as step_service
 
 router = APIRouter(prefix="/api/v1/footage-requests", tags=["footage requests"])
 

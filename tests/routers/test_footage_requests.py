@@ -796,7 +796,7 @@ class TestCustodyChain:
     async def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(
         self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast, scene: Scene
     ) -> None:
-        from app.services import footage_custody
+        from app.services.cameras import custody as footage_custody
 
         request_id = await self.walk(client, cast, scene)
         await unguard(session)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.services import footage_custody
+from app.services.cameras import custody as footage_custody
 
 
 def chain(length: int) -> list[dict[str, object]]:

@@ -1,6 +1,6 @@
 """Footage requests: who sees them, asking for footage, and reading the chain of custody.
 
-The steps each camera takes (respond, hand over, close) are in ``footage_steps``."""
+The steps each camera takes (respond, hand over, close) are in ``steps``."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from app.schemas.footage_requests import (
 )
 from app.security import Principal, Role
 from app.services import audit as audit_service
-from app.services import footage_custody as custody
+from app.services.cameras import custody
 
 MAX_WINDOW = timedelta(hours=24)
 

@@ -30,9 +30,9 @@ from app.schemas.footage_requests import (
 )
 from app.security import Principal, Role
 from app.services import audit as audit_service
-from app.services import footage_custody as custody
-from app.services import footage_requests as request_service
-from app.services.footage_requests import ITEM_COLUMNS, visible_items, visible_row
+from app.services.cameras import custody
+from app.services.cameras import footage as request_service
+from app.services.cameras.footage import ITEM_COLUMNS, visible_items, visible_row
 
 # --- who may take which step --------------------------------------------------
 
