@@ -17,7 +17,8 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement, Float, Select, bindparam
+from sqlalchemy.types import TypeEngine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,11 +37,21 @@ from app.security import Principal
 
 M = TypeVar("M", bound=SQLModel)
 
+# A search's values are bound apart from the filters' and the visibility's.
+_PREFIX = "search_"
+
+
+def searched(name: str, type_: TypeEngine[Any] | None = None) -> Any:
+    """The SQL of the search's value ``name`` (``Search.values[name]``; a float unless
+    ``type_`` says otherwise), for the key and the conditions."""
+    return bindparam(_PREFIX + name, type_=Float() if type_ is None else type_)
+
 
 @dataclass(frozen=True)
 class Search:
-    """One search: its statement's ``shape``, the ``values`` it binds, and the ``scope``
-    its cursors are valid for (with the filters)."""
+    """One search: its statement's ``shape``, the ``values`` it binds (each read in SQL
+    as ``searched(name)``), and the ``scope`` its cursors are valid for (with the
+    filters)."""
 
     shape: Hashable
     values: Mapping[str, Any] = field(default_factory=dict)
@@ -53,7 +64,7 @@ class RankedPages(Generic[M]):
     ``keyset``'s first column is the computed key, labelled (its name is the
     rows' last field); the others break its ties and are columns the
     repository reads. ``where(shape)`` are the search's conditions, their
-    values bound by name (``Search.values``)."""
+    values ``searched(name)``."""
 
     def __init__(
         self,
@@ -110,7 +121,7 @@ class RankedPages(Generic[M]):
         statement = self._page(visible.shape, given, search.shape, after is not None)
         bound = {
             **visible.values(),
-            **search.values,
+            **{_PREFIX + name: value for name, value in search.values.items()},
             **{name: filters[name] for name in given},
             PAGE_LIMIT: params.limit + 1,
         }

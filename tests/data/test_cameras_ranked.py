@@ -7,11 +7,11 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import Integer, bindparam
+from sqlalchemy import Integer
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.ranked import RankedPages, Search
+from app.data.ranked import RankedPages, Search, searched
 from app.data.repository import Filter, Repository
 from app.data.visibility import Visible
 from app.db import columns
@@ -44,7 +44,7 @@ def by_ward(principal: Principal) -> Visible:
 
 
 def _target() -> Any:
-    return bindparam("target", type_=Integer())
+    return searched("target", Integer())
 
 
 # How far a neighbourhood's population is from the one searched for.
@@ -63,7 +63,7 @@ NEIGHBOURHOODS = Repository(
 
 def _within(shape: Any) -> list[Any]:
     # The shape: whether the search also caps the gap.
-    return [GAP.element <= bindparam("gap_max", type_=Integer())] if shape else []
+    return [GAP.element <= searched("gap_max", Integer())] if shape else []
 
 
 CLOSEST = RankedPages(

@@ -1,7 +1,8 @@
-"""Cameras and footage requests: the registry (``access``, ``registry``, ``near``,
-``geo``), the requests (``footage``, ``requesting``), each camera's steps (``steps``) and
-the chain of custody (``custody``). The registry's service functions are re-exported here
-for the routers."""
+"""Cameras and footage requests: the registry (``access``: its declaration and policies;
+``registry``, ``near``, ``geo``, ``counts``), the requests (``footage_access``: their
+declarations; ``footage``: reads; ``requesting``), each camera's steps (``steps``) and the
+chain of custody (``custody``). The registry's service functions are re-exported here for
+the routers."""
 
 from app.services.cameras.registry import (
     create_camera,

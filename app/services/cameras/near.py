@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, bindparam, or_
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.ranked import RankedPages, Search
+from app.data.ranked import RankedPages, Search, searched
 from app.db import columns
 from app.models.cameras import Camera, unit_vector
 from app.pagination import CursorCodec, Keyset, PageParams
@@ -23,16 +23,11 @@ from app.services.cameras.geo import (
     distance_key,
 )
 
-
-def _float(name: str) -> Any:
-    return bindparam(name, type_=Float())
-
-
 # The squared chord between a camera's unit vector and the point's: it grows with the
 # great-circle distance, so it orders by distance without a square root or a sine.
-_DX = col(Camera.unit_x) - _float("near_x")
-_DY = col(Camera.unit_y) - _float("near_y")
-_DZ = col(Camera.unit_z) - _float("near_z")
+_DX = col(Camera.unit_x) - searched("near_x")
+_DY = col(Camera.unit_y) - searched("near_y")
+_DZ = col(Camera.unit_z) - searched("near_z")
 _CHORD2 = (_DX * _DX + _DY * _DY + _DZ * _DZ).label("chord2")
 
 
@@ -40,14 +35,14 @@ def _within(ranges: int) -> list[ColumnElement[bool]]:
     """The cameras within the radius: the bounding box narrows the candidates through the
     (lat, lon) indexes (one or two longitude ranges), the chord decides exactly."""
     return [
-        col(Camera.lat).between(_float("lat_min"), _float("lat_max")),
+        col(Camera.lat).between(searched("lat_min"), searched("lat_max")),
         or_(
             *(
-                col(Camera.lon).between(_float(f"lon_min_{i}"), _float(f"lon_max_{i}"))
+                col(Camera.lon).between(searched(f"lon_min_{i}"), searched(f"lon_max_{i}"))
                 for i in range(ranges)
             )
         ),
-        _CHORD2.element <= _float("chord2_max"),
+        _CHORD2.element <= searched("chord2_max"),
     ]
 
 
