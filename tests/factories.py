@@ -568,10 +568,10 @@ async def make_footage_request(
 
     from app.db import utcnow
     from app.schemas.footage_requests import FootageRequestCreate
-    from app.services import footage_requests as footage_service
+    from app.services.cameras import requesting as requesting_service
 
     start = utcnow() - timedelta(hours=hours_ago)
-    created = await footage_service.create_footage_request(
+    created = await requesting_service.create_footage_request(
         session,
         auth_service.user_principal(officer),
         FootageRequestCreate(

@@ -89,17 +89,28 @@ class Present(Filter):
 
 class Where(Filter):
     """A filter written as SQL of its bound value (``sql(bindparam)``), for one no column
-    comparison says: a list's ``state`` as a condition on times. Its SQL may also name the
+    comparison says: a list's ``state`` as a condition on times, an ``EXISTS`` over the
+    record's related rows. With ``also``, ``sql`` takes those other filters' values too
+    (``sql(value, other)``), which must then be given with it. Its SQL may also name the
     values a read binds besides (``bound``: ``bindparam("now")``)."""
 
-    def __init__(self, sql: Callable[[Any], ColumnElement[bool]], type_: Any = None) -> None:
+    def __init__(
+        self,
+        sql: Callable[..., ColumnElement[bool]],
+        type_: Any = None,
+        *,
+        also: Sequence[str] = (),
+    ) -> None:
         self.sql = sql
         self.op = "where"
         self.type = type_
+        self.also = tuple(also)
+        self.column: Any = None
 
     def clause(self, name: str) -> ColumnElement[bool]:
-        """``sql`` of the value bound as ``name`` (of ``type_``)."""
-        return self.sql(bindparam(name, type_=self.type))
+        """``sql`` of the value bound as ``name`` (of ``type_``), and of those bound as
+        ``also``."""
+        return self.sql(bindparam(name, type_=self.type), *(bindparam(o) for o in self.also))
 
 
 class Repository(Generic[M]):

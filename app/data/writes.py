@@ -127,9 +127,13 @@ class UnitOfWrite:
         self.record_type = record_type
         self.derive = derive
 
+    table_name: str | None = None
+
     def guard(self, table_name: str) -> None:
-        """Declare ``table_name`` written only through this unit (its repository does)."""
+        """Declare ``table_name`` written only through this unit (its repository does),
+        and write it."""
         GUARDED.add(table_name)
+        self.table_name = table_name
 
     async def _audit(
         self,
@@ -212,22 +216,85 @@ class UnitOfWrite:
             await compare_and_set(session, record, expected_version, {"deleted_at": utcnow()})
         await self._audit(session, principal, "delete", record, ())
 
-    async def update_where(
-        self, session: AsyncSession, model: type[SQLModel], where: Any, values: dict[str, Any]
-    ) -> int:
-        """Change every record of ``model`` that ``where`` selects, each one's version
-        moving on, with no event of its own and no version check: a consequence of
-        another write, which that write's own event records (a criteria set frozen when
-        a certification first uses it). How many changed."""
-        table: Any = model.__table__  # type: ignore[attr-defined]
+    # --- a record changed in steps, and the rows that belong to it ------------------
+    # A footage request is one audited record; its items and the events of its chain
+    # of custody are rows that belong to it, written as part of the request's write and
+    # audited by the request's event (``respond``, ``handover``...), not one event each.
+
+    def _table(self) -> Any:
+        if self.table_name is None:
+            raise TypeError(f"the unit of {self.record_type} is declared by no repository")
+        return SQLModel.metadata.tables[self.table_name]
+
+    async def append(self, session: AsyncSession, records: Sequence[SQLModel]) -> None:
+        """Write new ``records`` (rows of this table), no event of their own: the event
+        of the record they belong to covers them."""
         with writing():
-            result = await session.exec(
-                update(model)
-                .where(where)
-                .values(**values, version=table.c.version + 1, updated_at=utcnow())
+            session.add_all(records)
+            await session.flush()
+
+    async def _changed(
+        self,
+        session: AsyncSession,
+        record_id: uuid.UUID | str,
+        expected: Mapping[str, Any],
+        values: Mapping[str, Any],
+    ) -> int:
+        table = self._table()
+        statement = (
+            update(table)
+            .where(table.c.id == record_id, *(table.c[name] == v for name, v in expected.items()))
+            .values(
+                **{"updated_at": utcnow(), **values},
+                version=table.c.version + 1,
             )
-        changed: int = result.rowcount
-        return changed
+        )
+        with writing():
+            result: Any = await session.exec(statement)
+        return int(result.rowcount)
+
+    async def bump(
+        self,
+        session: AsyncSession,
+        record_id: uuid.UUID | str,
+        values: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Move the record's version on (and write ``values``) whatever version it is at:
+        the row's lock (PostgreSQL) or the write lock (SQLite) is the transaction's."""
+        await self._changed(session, record_id, {}, values or {})
+
+    async def move(
+        self,
+        session: AsyncSession,
+        record_id: uuid.UUID | str,
+        expected: Mapping[str, Any],
+        values: Mapping[str, Any],
+    ) -> bool:
+        """Write ``values`` (its version moved on) only if each column in ``expected``
+        still holds its value (``{"status": "pending"}``); whether it did."""
+        return await self._changed(session, record_id, expected, values) == 1
+
+    async def set(
+        self, session: AsyncSession, record_id: uuid.UUID | str, values: Mapping[str, Any]
+    ) -> None:
+        """Write ``values`` as they are (not the version, nor ``updated_at``): a column the
+        record keeps about its parts (a chain's head), under the lock its step took."""
+        table = self._table()
+        with writing():
+            await session.exec(update(table).where(table.c.id == record_id).values(**values))
+
+    async def event(
+        self,
+        session: AsyncSession,
+        principal: Principal | None,
+        action: str,
+        record: Any,
+        fields: Iterable[str],
+    ) -> None:
+        """The ``action`` event of ``record`` (its ``id``, ``province_code``,
+        ``ward_code`` read as attributes: a model or a repository's row) alone, for a
+        write made of the writes above."""
+        await self._audit(session, principal, action, record, fields)
 
 
 class Bookkeeping:

@@ -24,8 +24,8 @@ from app.schemas.footage_requests import (
     FootageResponse,
 )
 from app.security import ROLE_SCOPES, Principal, Role
-from app.services import footage_requests as footage_service
-from app.services import footage_steps as step_service
+from app.services.cameras import requesting as requesting_service
+from app.services.cameras import steps as step_service
 
 
 @dataclass(frozen=True)
@@ -254,7 +254,7 @@ async def seed_footage_requests(session: AsyncSession, summary: SeedSummary) -> 
         if request_id in existing or len(chosen) < len(outcomes):
             continue
         start = (now - timedelta(days=days_ago, hours=3)).replace(microsecond=0)
-        await footage_service.create_footage_request(
+        await requesting_service.create_footage_request(
             session,
             officer,
             FootageRequestCreate(

@@ -119,7 +119,7 @@ def derived_columns(camera: Any, values: Mapping[str, Any]) -> dict[str, float]:
     over ``camera`` (a new camera: none, its own place). Empty when the place stays.
 
     The one place they are computed: the unit of write applies it on every
-    insert and update (app/services/cameras.py), and records made outside a
+    insert and update (app/services/cameras/access.py), and records made outside a
     request (demo data, tests) apply it the same way."""
     if values and "lat" not in values and "lon" not in values:
         return {}

@@ -26,8 +26,8 @@ from app.routing import APIRouter
 from app.schemas.cameras import CameraCreate, CameraRead, CameraUpdate
 from app.schemas.common import Text
 from app.security import Principal
-from app.services import camera_geo
 from app.services import cameras as camera_service
+from app.services.cameras import geo as camera_geo
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
 

@@ -31,8 +31,9 @@ from app.schemas.footage_requests import (
     FootageResponse,
 )
 from app.security import Principal
-from app.services import footage_requests as footage_service
-from app.services import footage_steps as step_service
+from app.services.cameras import footage as footage_service
+from app.services.cameras import requesting as requesting_service
+from app.services.cameras import steps as step_service
 
 router = APIRouter(prefix="/api/v1/footage-requests", tags=["footage requests"])
 
@@ -115,7 +116,7 @@ async def create_footage_request(
         principal,
         idempotency_key,
         body,
-        create=lambda: footage_service.create_footage_request(session, principal, body),
+        create=lambda: requesting_service.create_footage_request(session, principal, body),
         present=lambda footage_request: footage_request,
         location=lambda footage_request: f"/api/v1/footage-requests/{footage_request.id}",
     )

@@ -1,12 +1,11 @@
 """What a read binds besides its visibility (the time now, the reader), a filter written as
 SQL of its value, a 404 naming the parent, and the writes that come with a record: its
-parts, a compare-and-set held to a condition, and a change with no event of its own."""
+parts, and a compare-and-set held to a condition."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.data.repository import Repository, Where
 from app.data.visibility import Visible
 from app.data.writes import GUARDED, UnitOfWrite
-from app.db import columns, utcnow
+from app.db import columns
 from app.demo.places import HA_LONG
 from app.errors import NotFound, PreconditionFailed
 from app.models.audit import AuditEvent
@@ -204,21 +203,3 @@ async def test_an_update_held_to_a_condition_is_412_when_the_row_fails_it(
     )
     assert (record.name, record.version) == ("Khu đổi", 2)
     assert await events(session, record.id) == ["update"]
-
-
-async def test_update_where_changes_what_it_selects_with_no_event(session: AsyncSession) -> None:
-    unit = UnitOfWrite("test_update_where")
-    name = unique("Khu ")
-    made = await three(session, name)
-    changed = await unit.update_where(
-        session,
-        Neighbourhood,
-        (col(Neighbourhood.name) == name) & (col(Neighbourhood.population) >= 20),
-        {"households": 7},
-    )
-    assert changed == 2
-    for record, households, version in zip(made, (None, 7, 7), (1, 2, 2), strict=True):
-        await session.refresh(record)
-        assert (record.households if households else None, record.version) == (households, version)
-        assert await events(session, record.id) == []
-    assert made[0].updated_at <= utcnow() + timedelta(seconds=1)

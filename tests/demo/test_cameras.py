@@ -13,7 +13,7 @@ from app.demo.cameras import CAMERA_PLANS
 from app.demo.places import BAI_CHAY, HA_LONG, demo_id
 from app.models.cameras import Camera
 from app.models.footage_requests import FootageRequest, FootageRequestItem
-from app.services import footage_custody
+from app.services.cameras import custody as footage_custody
 
 
 class TestDemoCameras:

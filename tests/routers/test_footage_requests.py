@@ -404,6 +404,32 @@ class TestReadFootageRequests:
         )
         assert response.json()["items"] == []
 
+    async def test_an_owners_filters_look_at_their_own_cameras_only(
+        self, client: httpx.AsyncClient, cast: Cast, scene: Scene
+    ) -> None:
+        shared = await create(client, cast, [scene.own_a, scene.others])
+        answered = await client.post(
+            f"{REQUESTS}/{shared['id']}/respond",
+            json={"decision": "accept"},
+            headers=cast.headers(scene.owner),
+        )
+        assert answered.status_code == 200, answered.text
+
+        async def ids(headers: dict[str, str], **params: Any) -> list[str]:
+            response = await client.get(REQUESTS, params=params, headers=headers)
+            assert response.status_code == 200, response.text
+            return [r["id"] for r in response.json()["items"]]
+
+        owner, officer = cast.headers(scene.owner), cast.headers(cast.ward_officer)
+        # The other owner's camera is still pending: the officer finds the request by it,
+        # the owner, whose camera is accepted, does not.
+        assert await ids(officer, status="pending") == [shared["id"]]
+        assert await ids(owner, status="pending") == []
+        assert await ids(owner, status="accepted") == [shared["id"]]
+        assert await ids(owner, camera_id=str(scene.own_a.id)) == [shared["id"]]
+        assert await ids(owner, camera_id=str(scene.others.id)) == []
+        assert await ids(cast.headers(scene.other_owner), status="pending") == [shared["id"]]
+
     async def test_pages_newest_first_without_repeats(
         self, client: httpx.AsyncClient, cast: Cast, scene: Scene
     ) -> None:
@@ -796,7 +822,7 @@ class TestCustodyChain:
     async def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(
         self, client: httpx.AsyncClient, session: AsyncSession, cast: Cast, scene: Scene
     ) -> None:
-        from app.services import footage_custody
+        from app.services.cameras import custody as footage_custody
 
         request_id = await self.walk(client, cast, scene)
         await unguard(session)

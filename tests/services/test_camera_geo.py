@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.services.camera_geo import EARTH_RADIUS_M, bounding_box, distance_key, great_circle_m
+from app.services.cameras.geo import EARTH_RADIUS_M, bounding_box, distance_key, great_circle_m
 
 latitudes = st.floats(-89.9, 89.9)
 longitudes = st.floats(-180, 180)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.services import footage_custody
+from app.data.writes import GUARDED
+from app.services.cameras import custody as footage_custody
 
 
 def chain(length: int) -> list[dict[str, object]]:
@@ -89,3 +90,8 @@ class TestVerify:
                 )
                 != digest
             ), key
+
+
+def test_cameras_and_every_footage_table_are_written_only_through_their_units() -> None:
+    """The suite's guard covers them: a request that wrote one past its unit would fail."""
+    assert {"cameras", "footage_requests", "footage_request_items", "custody_events"} <= GUARDED

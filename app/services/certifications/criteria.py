@@ -197,14 +197,7 @@ async def mark_in_use(session: AsyncSession, set_id: uuid.UUID) -> None:
     One conditional UPDATE: it waits for, or beats, a concurrent edit of the set,
     whose own UPDATE requires ``in_use = false``."""
     # No event of its own: the certification's write that uses the set records it.
-    await _UNIT.update_where(
-        session,
-        CriteriaSet,
-        (col(CriteriaSet.id) == set_id)
-        & col(CriteriaSet.deleted_at).is_(None)
-        & col(CriteriaSet.in_use).is_(False),
-        {"in_use": True},
-    )
+    await _UNIT.move(session, set_id, {"deleted_at": None, "in_use": False}, {"in_use": True})
     try:
         await CRITERIA_SETS.get(session, None, set_id)
     except NotFound:

@@ -7,20 +7,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import fetch_rows, utcnow
+from app.db import utcnow
 from app.errors import FieldErrorType, Forbidden, InvalidTransition, ValidationFailed
-from app.models.cameras import Camera
-from app.models.footage_requests import (
-    TRANSITIONS,
-    CustodyAction,
-    FootageRequest,
-    FootageRequestItem,
-    ItemStatus,
-)
+from app.models.footage_requests import TRANSITIONS, CustodyAction, ItemStatus
 from app.schemas.footage_requests import (
     Decision,
     FootageClose,
@@ -29,10 +20,9 @@ from app.schemas.footage_requests import (
     FootageResponse,
 )
 from app.security import Principal, Role
-from app.services import audit as audit_service
-from app.services import footage_custody as custody
-from app.services import footage_requests as request_service
-from app.services.footage_requests import ITEM_COLUMNS, visible_items, visible_row
+from app.services.cameras import custody
+from app.services.cameras.footage import get_footage_request, visible_row
+from app.services.cameras.footage_access import ITEM_WRITES, ITEMS_OF, REQUEST_WRITES
 
 # --- who may take which step --------------------------------------------------
 
@@ -80,7 +70,7 @@ def can_close(principal: Principal, ward_code: str) -> str | None:
 
 async def _locked_items(
     session: AsyncSession, principal: Principal, request_id: uuid.UUID, now: datetime
-) -> tuple[Mapping[Any, Any], list[Mapping[Any, Any]]]:
+) -> tuple[Any, list[Mapping[Any, Any]]]:
     """The request and its items the principal may see, read after locking the request.
 
     Bumping the request's version first takes its row lock (PostgreSQL) or
@@ -88,18 +78,9 @@ async def _locked_items(
     each reads the items as the one before it left them, and custody events
     are appended one after another."""
     request = await visible_row(session, principal, request_id)
-    await session.exec(
-        update(FootageRequest)
-        .where(col(FootageRequest.id) == request_id)
-        .values(version=col(FootageRequest.version) + 1, updated_at=now)
-    )
-    statement = (
-        select(*ITEM_COLUMNS, col(FootageRequestItem.version))
-        .join(Camera, col(Camera.id) == col(FootageRequestItem.camera_id))
-        .where(col(FootageRequestItem.footage_request_id) == request_id, visible_items(principal))
-        .order_by(col(Camera.label), col(FootageRequestItem.camera_id))
-    )
-    return request, [row._mapping for row in await fetch_rows(session, statement)]
+    await REQUEST_WRITES.bump(session, request_id, {"updated_at": now})
+    items = await ITEMS_OF.of(session, principal, [request_id])
+    return request, [item._asdict() for item in items[request_id]]
 
 
 def _pick(
@@ -153,40 +134,25 @@ async def _move(
     """Compare-and-set each item from its current status to ``target``."""
     _check_transition(items, target)
     for item in items:
-        result = await session.exec(
-            update(FootageRequestItem)
-            .where(
-                col(FootageRequestItem.id) == item["id"],
-                col(FootageRequestItem.status) == item["status"],
-            )
-            .values(
-                status=target.value,
-                version=col(FootageRequestItem.version) + 1,
-                updated_at=now,
-                **values,
-            )
+        moved = await ITEM_WRITES.move(
+            session,
+            item["id"],
+            {"status": item["status"]},
+            {"status": target.value, "updated_at": now, **values},
         )
-        if result.rowcount != 1:  # pragma: no cover (the request lock rules it out)
+        if not moved:  # pragma: no cover (the request lock rules it out)
             raise InvalidTransition("The camera's status changed meanwhile; read it again.")
 
 
-def _finish(
+async def _finish(
     session: AsyncSession,
     principal: Principal,
-    request: Mapping[Any, Any],
+    request: Any,
     action: str,
     fields: Iterable[str],
 ) -> None:
-    audit_service.record(
-        session,
-        principal,
-        action,
-        "footage_request",
-        request["id"],
-        province_code=request["province_code"],
-        ward_code=request["ward_code"],
-        changed_fields=fields,
-    )
+    """The step's one event, the request's: its items and custody events are its parts."""
+    await REQUEST_WRITES.event(session, principal, action, request, fields)
 
 
 async def respond(
@@ -200,7 +166,7 @@ async def respond(
             item
             for item in items
             if item["status"] == ItemStatus.PENDING
-            and can_answer(principal, request["ward_code"], item["owner_user_id"]) is None
+            and can_answer(principal, request.ward_code, item["owner_user_id"]) is None
         ]
         if not chosen:
             raise InvalidTransition(
@@ -212,7 +178,7 @@ async def respond(
     else:
         chosen = _pick(items, data.camera_ids)
         for item in chosen:
-            reason = can_answer(principal, request["ward_code"], item["owner_user_id"])
+            reason = can_answer(principal, request.ward_code, item["owner_user_id"])
             if reason:
                 raise Forbidden(reason)
     target = ItemStatus.ACCEPTED if data.decision is Decision.ACCEPT else ItemStatus.DECLINED
@@ -228,8 +194,8 @@ async def respond(
         session, principal, request_id, [custody.Step(i["camera_id"], action) for i in chosen], now
     )
     # "respond" for either answer: the audit trail does not tell declines apart.
-    _finish(session, principal, request, "respond", ["status", "response_note"])
-    return await request_service.get_footage_request(session, principal, request_id)
+    await _finish(session, principal, request, "respond", ["status", "response_note"])
+    return await get_footage_request(session, principal, request_id)
 
 
 async def hand_over(
@@ -239,7 +205,7 @@ async def hand_over(
     now = utcnow()
     request, items = await _locked_items(session, principal, request_id, now)
     [item] = _pick(items, [data.camera_id])
-    reason = can_hand_over(principal, request["ward_code"], item["owner_user_id"])
+    reason = can_hand_over(principal, request.ward_code, item["owner_user_id"])
     if reason:
         raise Forbidden(reason)
     media: dict[str, Any] = {
@@ -269,8 +235,8 @@ async def hand_over(
         ],
         now,
     )
-    _finish(session, principal, request, "handover", ["status", *media])
-    return await request_service.get_footage_request(session, principal, request_id)
+    await _finish(session, principal, request, "handover", ["status", *media])
+    return await get_footage_request(session, principal, request_id)
 
 
 async def close(
@@ -279,7 +245,7 @@ async def close(
     """The officer closes handed-over cameras (handed_over → closed)."""
     now = utcnow()
     request, items = await _locked_items(session, principal, request_id, now)
-    reason = can_close(principal, request["ward_code"])
+    reason = can_close(principal, request.ward_code)
     if reason:
         raise Forbidden(reason)
     if data.camera_ids is None:
@@ -303,5 +269,5 @@ async def close(
         [custody.Step(i["camera_id"], CustodyAction.CLOSED) for i in chosen],
         now,
     )
-    _finish(session, principal, request, "close", ["status"])
-    return await request_service.get_footage_request(session, principal, request_id)
+    await _finish(session, principal, request, "close", ["status"])
+    return await get_footage_request(session, principal, request_id)

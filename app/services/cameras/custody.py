@@ -10,14 +10,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import columns, fetch_row, fetch_rows, uuid7
-from app.models.footage_requests import CustodyAction, CustodyEvent, FootageRequest
+from app.data.related import RowsOf
+from app.data.repository import Repository
+from app.data.visibility import Visible
+from app.data.writes import UnitOfWrite
+from app.db import columns, uuid7
+from app.models.footage_requests import CustodyAction, CustodyEvent
+from app.pagination import Keyset
 from app.schemas.footage_requests import CustodyVerification
 from app.security import Principal
+from app.services.cameras.footage_access import FOOTAGE_REQUESTS, REQUEST_WRITES
 
 # The "previous hash" of a request's first event.
 GENESIS = "0" * 64
@@ -38,6 +42,21 @@ _EVENT_COLUMNS = columns(
     CustodyEvent.hash,
     CustodyEvent.created_at,
 )
+
+# Appended, never changed (the database refuses it), audited as the request's step.
+EVENT_WRITES = UnitOfWrite("custody_event")
+# A request's events, in chain order. Every event of a request whose request the caller
+# sees: the chain verifies whole, and who sees which events is the caller's to decide.
+CUSTODY_EVENTS = Repository(
+    CustodyEvent,
+    noun="custody event",
+    columns=_EVENT_COLUMNS,
+    visible=Visible.all(),
+    keyset=Keyset("custody-events", columns(CustodyEvent.sequence, CustodyEvent.id)),
+    filters={"footage_request_id": CustodyEvent.footage_request_id},
+    writes=EVENT_WRITES,
+)
+_EVENTS_OF = RowsOf(CUSTODY_EVENTS, CustodyEvent.footage_request_id)
 
 
 @dataclass(frozen=True)
@@ -93,14 +112,9 @@ async def append(
 
     The caller holds the request's lock (a new request, or one whose version
     it bumped), so the head read here is the latest."""
-    head = await fetch_row(
-        session,
-        select(*columns(FootageRequest.custody_length, FootageRequest.custody_head)).where(
-            col(FootageRequest.id) == request_id
-        ),
-    )
-    assert head is not None
+    head = await FOOTAGE_REQUESTS.get(session, principal, request_id)
     length, prev_hash = head.custody_length, head.custody_head
+    events: list[CustodyEvent] = []
     for step in steps:
         length += 1
         facts: dict[str, Any] = {
@@ -118,24 +132,18 @@ async def append(
             "created_at": now,
         }
         digest = chain_hash(prev_hash, canonical(facts))
-        session.add(CustodyEvent(**facts, updated_at=now, prev_hash=prev_hash, hash=digest))
+        events.append(CustodyEvent(**facts, updated_at=now, prev_hash=prev_hash, hash=digest))
         prev_hash = digest
-    await session.flush()
-    await session.exec(
-        update(FootageRequest)
-        .where(col(FootageRequest.id) == request_id)
-        .values(custody_length=length, custody_head=prev_hash)
+    await EVENT_WRITES.append(session, events)
+    await REQUEST_WRITES.set(
+        session, request_id, {"custody_length": length, "custody_head": prev_hash}
     )
 
 
 async def events_of(session: AsyncSession, request_id: uuid.UUID) -> list[Mapping[Any, Any]]:
     """Every stored event of a request, in chain order."""
-    statement = (
-        select(*_EVENT_COLUMNS)
-        .where(col(CustodyEvent.footage_request_id) == request_id)
-        .order_by(col(CustodyEvent.sequence))
-    )
-    return [row._mapping for row in await fetch_rows(session, statement)]
+    rows = (await _EVENTS_OF.of(session, None, [request_id]))[request_id]
+    return [row._asdict() for row in rows]
 
 
 def verify(events: Sequence[Mapping[Any, Any]], length: int, head: str) -> CustodyVerification:
