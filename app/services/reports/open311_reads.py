@@ -29,9 +29,8 @@ from app.models.reports import Report, ReportUpdate
 from app.models.units import Ward
 from app.pagination import PAGE_LIMIT, limit_bound
 from app.schemas.common import instant_in_range
-from app.services import report_categories
-from app.services import reports as report_service
-from app.services.open311 import (
+from app.services.reports import categories as report_categories
+from app.services.reports.open311 import (
     CLOSED,
     OPEN,
     Open311Failure,
@@ -40,6 +39,7 @@ from app.services.open311 import (
     status_of,
     ward_of,
 )
+from app.services.reports.records import CLOSED_STATUSES, OPEN_STATUSES
 
 MAX_SPAN = timedelta(days=90)
 # Three decimals of a degree: about 110 m, a street block rather than a door.
@@ -279,9 +279,9 @@ async def list_requests(session: AsyncSession, params: Mapping[str, str]) -> lis
     if service_codes:
         narrowed.append(col(Report.category).in_(service_codes))
     if statuses == {OPEN}:
-        narrowed.append(col(Report.status).in_(report_service.OPEN_STATUSES))
+        narrowed.append(col(Report.status).in_(OPEN_STATUSES))
     elif statuses == {CLOSED}:
-        narrowed.append(col(Report.status).in_(report_service.CLOSED_STATUSES))
+        narrowed.append(col(Report.status).in_(CLOSED_STATUSES))
     column, code = unit
     listing = window_listing(column)
     values = {"unit": code, "start": start, "end": end, PAGE_LIMIT: MAX_RESULTS}

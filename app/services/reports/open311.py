@@ -24,9 +24,9 @@ from app.models.reports import Report
 from app.models.units import Ward
 from app.schemas.common import refusal_message, refused_character
 from app.security import hash_secret
-from app.services import report_categories
-from app.services import reports as report_service
 from app.services.auth import client_principal
+from app.services.reports import categories as report_categories
+from app.services.reports.records import CLOSED_STATUSES, REPORTS
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When the service list last changed (the categories are code, not data).
@@ -53,7 +53,7 @@ class Open311Failure(Exception):
 
 def status_of(report_status: str | None) -> str:
     """A report status as Open311's ``open`` or ``closed``."""
-    return CLOSED if report_status in report_service.CLOSED_STATUSES else OPEN
+    return CLOSED if report_status in CLOSED_STATUSES else OPEN
 
 
 # --- discovery and services ---------------------------------------------------
@@ -251,12 +251,7 @@ async def create_request(session: AsyncSession, form: Mapping[str, str]) -> Repo
         source="open311",
         client_id=client.id,
     )
-    session.add(report)
-    await session.flush()
     fields = {"category", "description", "ward_code"}
     fields |= {"lat", "lon"} if lat is not None else set()
     fields |= {"address"} if address else set()
-    await report_service.record_creation(
-        session, client_principal(client), report.model_dump(), fields
-    )
-    return report
+    return await REPORTS.insert(session, client_principal(client), report, fields=fields)
