@@ -35,3 +35,16 @@ async def every(
         found.extend(rows)
         if cursor is None:
             return found
+
+
+async def up_to(
+    repository: Repository[Any],
+    session: AsyncSession,
+    principal: Principal | None,
+    limit: int,
+    **filters: Any,
+) -> list[Any]:
+    """The first ``limit`` visible records in the keyset's order that the filters given
+    select, as rows: a list answered whole with a cap (Open311's 1,000)."""
+    rows, _ = await repository.page(session, principal, PageParams(limit, None), _CODEC, **filters)
+    return rows

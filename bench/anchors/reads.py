@@ -156,7 +156,9 @@ def _open311_query() -> AsyncpgQuery:
 
     from app.services.reports import open311_reads
 
-    statement = open311_reads.window_listing("ward_code").statement
+    # The repository's page statement for a ward's window (built as each request builds it).
+    given = frozenset({"ward_code", "start", "end"})
+    statement = open311_reads.REQUESTS._page(("all",), given, False).statement
     return AsyncpgQuery.compile(statement, PGDialect_asyncpg())
 
 
@@ -168,8 +170,8 @@ async def open311(request: Request) -> Response:
     ward = params["jurisdiction_id"]
     arguments = OPEN311.arguments(
         {
-            "unit": ward,
-            PAGE_LIMIT: MAX_RESULTS,
+            "ward_code": ward,
+            PAGE_LIMIT: MAX_RESULTS + 1,
             "start": datetime.fromisoformat(params["start_date"]),
             "end": datetime.fromisoformat(params["end_date"]),
         }
