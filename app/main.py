@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 
 from app import faults, internals
 from app.config import Settings, get_settings
+from app.data import idempotency as idempotency_service
 from app.db import create_engine, create_sessionmaker
 from app.errors import FieldError, Problem, install_error_handlers
 from app.middleware import RequestContextMiddleware
@@ -46,10 +47,9 @@ from app.routers import (
     units,
     users,
 )
-from app.services import idempotency as idempotency_service
-from app.services import report_filing as filing_service
-from app.services import report_statistics as statistics_service
 from app.services.auth import TokenService
+from app.services.reports import filing as filing_service
+from app.services.reports import statistics as statistics_service
 from app.sessions import Reads, connection_slots
 from app.tokens import TokenSigner
 

@@ -1,4 +1,6 @@
-"""Response helpers the routers share: ETags, and created records with idempotent replay."""
+"""Response helpers the routers share: ETags, and the one way a route is idempotent
+(``idempotent``; ``created`` for creating POSTs): a retry with the same
+Idempotency-Key and body gets the first answer again."""
 
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ from fastapi import Request, Response
 from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.data import idempotency as idempotency_service
 from app.security import Principal
-from app.services import idempotency as idempotency_service
 
 T = TypeVar("T")
 
@@ -91,6 +93,17 @@ def keyed_request(
     )
 
 
+# Who an Idempotency-Key belongs to, the name it is stored under, and the cipher of its
+# answer, given the key: by default the caller's own key, sealed with the app's cipher.
+Keying = Callable[[str], tuple[str, str, Fernet]]
+# How the work runs once per key: ``run_once``, or a service's wrapper around it
+# (an anonymous report's limit, app/services/reports/filing.py).
+Once = Callable[
+    [idempotency_service.KeyedRequest | None, Callable[[], Awaitable[idempotency_service.Answer]]],
+    Awaitable[tuple[idempotency_service.Answer, bool]],
+]
+
+
 async def idempotent(
     request: Request,
     session: AsyncSession,
@@ -98,25 +111,33 @@ async def idempotent(
     idempotency_key: str | None,
     payload: BaseModel,
     run: Callable[[], Awaitable[Answer]],
+    *,
+    keying: Keying | None = None,
+    once: Once | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     """Run ``run`` once per Idempotency-Key: a retry with the same body replays its answer.
 
-    ``run`` returns the status, the body and the headers to answer with."""
+    ``run`` returns the status, the body and the headers to answer with;
+    ``headers`` are added to the answer, first or replayed."""
     keyed = None
     if idempotency_key:
-        keyed = keyed_request(
-            request,
-            payload,
-            actor_key=principal.actor_key if principal else "anonymous",
-            key=idempotency_key,
-            cipher=request.app.state.response_cipher,
-        )
+        if keying is None:
+            actor_key = principal.actor_key if principal else "anonymous"
+            name, cipher = idempotency_key, request.app.state.response_cipher
+        else:
+            actor_key, name, cipher = keying(idempotency_key)
+        keyed = keyed_request(request, payload, actor_key=actor_key, key=name, cipher=cipher)
 
     async def answer() -> idempotency_service.Answer:
-        status, body, headers = await run()
-        return idempotency_service.Answer(status, body.model_dump_json().encode(), headers)
+        status, body, answer_headers = await run()
+        return idempotency_service.Answer(status, body.model_dump_json().encode(), answer_headers)
 
-    return replayable(*await idempotency_service.run_once(session, keyed, answer))
+    if once is None:
+        answered, replayed = await idempotency_service.run_once(session, keyed, answer)
+    else:
+        answered, replayed = await once(keyed, answer)
+    return replayable(answered, replayed, headers)
 
 
 async def created(

@@ -12,12 +12,12 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.data import idempotency as idempotency_service
 from app.db import utcnow
 from app.demo.places import HA_LONG
 from app.models.idempotency import IdempotencyKey
 from app.models.units import Neighbourhood
 from app.models.users import User
-from app.services import idempotency as idempotency_service
 from tests import factories
 from tests.conftest import TEST_SECRET, Cast
 from tests.factories import assert_problem

@@ -32,9 +32,9 @@ from app.schemas.open311 import (
     errors_xml,
     to_xml,
 )
-from app.services import open311 as open311_service
-from app.services import open311_queries
-from app.services.open311 import Open311Failure
+from app.services.reports import open311 as open311_service
+from app.services.reports import open311_reads
+from app.services.reports.open311 import Open311Failure
 
 FORMATS = ("json", "xml")
 
@@ -277,7 +277,7 @@ def _register(fmt: str) -> None:
     )
     async def list_requests(request: Request, session: ReadSessionDep) -> Response:
         """Service requests of a ward (or your key's units), newest first, at most 1,000."""
-        found = await open311_queries.list_requests(session, _query(request))
+        found = await open311_reads.list_requests(session, _query(request))
         return answer(xml, "service_requests", found)
 
     @router.get(
@@ -299,7 +299,7 @@ def _register(fmt: str) -> None:
     )
     async def get_request(request: Request, session: ReadSessionDep) -> Response:
         """One service request, as a list of one (the specification's shape)."""
-        found = await open311_queries.get_request(
+        found = await open311_reads.get_request(
             session, request.path_params["service_request_id"], _query(request)
         )
         return answer(xml, "service_requests", [found])
@@ -317,7 +317,7 @@ def _register(fmt: str) -> None:
     async def list_updates(request: Request, session: ReadSessionDep) -> Response:
         """Status changes and public notes in a window, oldest first (FixMyStreet's
         extension), so that city systems can sync."""
-        found = await open311_queries.list_updates(session, _query(request))
+        found = await open311_reads.list_updates(session, _query(request))
         return answer(xml, "service_request_updates", found)
 
 

@@ -25,8 +25,9 @@ from app.schemas.common import Text
 from app.schemas.report_updates import ReportNoteCreate, ReportTransitionCreate, ReportUpdateRead
 from app.schemas.reports import ReportRead
 from app.security import Principal
-from app.services import report_updates as update_service
-from app.services import reports as report_service
+from app.services.reports import history as history_service
+from app.services.reports import records as report_service
+from app.services.reports import triage as triage_service
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -64,7 +65,7 @@ async def transition_report(
     expected_version = _version(if_match_header)
 
     async def run() -> Answer:
-        report = await update_service.transition(
+        report = await triage_service.transition(
             session, principal, report_id, body, expected_version
         )
         answer = ReportRead.model_validate(report_service.present(principal, report))
@@ -86,7 +87,7 @@ async def list_report_updates(
     report_id: uuid.UUID,
 ) -> dict[str, Any]:
     """A report's history, oldest first; reporters see the public entries only."""
-    items, next_cursor = await update_service.list_updates(
+    items, next_cursor = await history_service.list_updates(
         session, principal, report_id, page, codec
     )
     return {"items": items, "next_cursor": next_cursor}
@@ -109,7 +110,7 @@ async def add_report_note(
     """Add a public or internal note to a report without moving it (ward officers)."""
 
     async def run() -> Answer:
-        entry = await update_service.add_note(session, principal, report_id, body)
+        entry = await triage_service.add_note(session, principal, report_id, body)
         answer = ReportUpdateRead.model_validate(entry)
         location = f"/api/v1/reports/{entry.report_id}/updates/{entry.id}"
         return 201, answer, {"Location": location, "ETag": etag(entry.version)}
@@ -130,6 +131,6 @@ async def get_report_update(
     update_id: uuid.UUID,
 ) -> Any:
     """One entry of a report's history."""
-    entry = await update_service.get_update(session, principal, report_id, update_id)
+    entry = await history_service.get_update(session, principal, report_id, update_id)
     response.headers["ETag"] = etag(entry["version"])
     return entry

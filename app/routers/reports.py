@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
@@ -20,7 +21,7 @@ from app.deps import (
 )
 from app.errors import problem_responses
 from app.pagination import Page
-from app.responses import created, etag, keyed_request, plain_json, replayable, with_etag
+from app.responses import Answer, created, etag, idempotent, plain_json, with_etag
 from app.routing import APIRouter
 from app.schemas.common import Text, Timestamp, WardCode
 from app.schemas.reports import (
@@ -36,50 +37,16 @@ from app.schemas.reports import (
     TrackRequest,
 )
 from app.security import Principal
-from app.services import idempotency as idempotency_service
-from app.services import report_filing as filing_service
-from app.services import report_statistics as statistics_service
-from app.services import reports as report_service
+from app.services.reports import filing as filing_service
+from app.services.reports import history as history_service
+from app.services.reports import records as report_service
+from app.services.reports import statistics as statistics_service
+from app.services.reports import triage as triage_service
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
 Triager = Annotated[Principal, scoped("reports:triage")]
 _NO_STORE = {"Cache-Control": "no-store"}
-
-
-async def _created_anonymously(
-    request: Request,
-    session: SessionDep,
-    idempotency_key: str | None,
-    body: ReportCreate,
-    principal: Principal | None,
-) -> Response:
-    state = request.app.state
-    keyed = None
-    if idempotency_key:
-        name, cipher = filing_service.sealed_key(state.settings.secret_key, idempotency_key)
-        keyed = keyed_request(
-            request, body, actor_key=filing_service.ANONYMOUS_ACTOR, key=name, cipher=cipher
-        )
-
-    async def run() -> idempotency_service.Answer:
-        report, tracking_code = await report_service.create_report(session, principal, body)
-        answer = ReportCreated.model_validate(
-            {**report_service.readable(report), "tracking_code": tracking_code}
-        )
-        headers = {"Location": f"/api/v1/reports/{report['id']}", "ETag": etag(report["version"])}
-        return idempotency_service.Answer(201, answer.model_dump_json().encode(), headers)
-
-    answer, replayed = await filing_service.file_within_limit(
-        session,
-        state.rate_limiter,
-        state.anonymous_limits,
-        principal,
-        request.client.host if request.client else None,
-        keyed,
-        run,
-    )
-    return replayable(answer, replayed, _NO_STORE)
 
 
 @router.post(
@@ -98,13 +65,42 @@ async def create_report(
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
     """File a report, signed in or without a token (anonymous: rate-limited, docs/reports.md)."""
-    principal = report_service.reporting_principal(principal)
+    principal = filing_service.reporting_principal(principal)
     if principal is None or body.anonymous:
-        return await _created_anonymously(request, session, idempotency_key, body, principal)
+        state = request.app.state
+        reporter = principal
+
+        async def run() -> Answer:
+            report, tracking_code = await filing_service.create_report(session, reporter, body)
+            answer = ReportCreated.model_validate(
+                {**report_service.readable(report), "tracking_code": tracking_code}
+            )
+            location = f"/api/v1/reports/{report['id']}"
+            return 201, answer, {"Location": location, "ETag": etag(report["version"])}
+
+        # Its key sealed, its answer never cached, the work within the anonymous limit.
+        return await idempotent(
+            request,
+            session,
+            principal,
+            idempotency_key,
+            body,
+            run,
+            keying=partial(filing_service.anonymous_key, state.settings.secret_key),
+            once=partial(
+                filing_service.file_within_limit,
+                session,
+                state.rate_limiter,
+                state.anonymous_limits,
+                principal,
+                request.client.host if request.client else None,
+            ),
+            headers=_NO_STORE,
+        )
     signed = principal
 
     async def create() -> ReportCreated:
-        report, _ = await report_service.create_report(session, signed, body)
+        report, _ = await filing_service.create_report(session, signed, body)
         return ReportCreated.model_validate(report_service.present(signed, report))
 
     return await created(
@@ -213,7 +209,7 @@ async def track_report(
     session: ReadSessionDep, response: Response, body: TrackRequest
 ) -> TrackedReportRead:
     """Follow an anonymous report with its tracking code: status and public notes only."""
-    report, updates = await report_service.track(session, body.tracking_code)
+    report, updates = await history_service.track(session, body.tracking_code)
     response.headers.update(_NO_STORE)
     return TrackedReportRead(
         category=ReportCategory(report.category),
@@ -224,7 +220,7 @@ async def track_report(
         updated_at=report.updated_at,
         acknowledged_at=report.acknowledged_at,
         resolved_at=report.resolved_at,
-        updates=[PublicUpdateRead.model_validate(row._mapping) for row in updates],
+        updates=[PublicUpdateRead.model_validate(update) for update in updates],
     )
 
 
@@ -255,7 +251,7 @@ async def triage_report(
     expected_version: IfMatchDep,
 ) -> Any:
     """Assign an open report to a ward officer or change its priority; send `If-Match`."""
-    report = await report_service.triage_report(
+    report = await triage_service.triage_report(
         session, principal, report_id, expected_version, body
     )
     with_etag(response, report)

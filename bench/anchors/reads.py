@@ -13,7 +13,7 @@ from starlette.responses import Response
 from app.data.driver import AsyncpgQuery
 from app.models.cameras import unit_vector
 from app.pagination import PAGE_LIMIT
-from app.services.open311_queries import MAX_RESULTS
+from app.services.reports.open311_reads import MAX_RESULTS
 from bench.anchors.common import (
     CAMERA_COLUMNS,
     EARTH_RADIUS_M,
@@ -154,9 +154,11 @@ def _open311_query() -> AsyncpgQuery:
     notes subquery for each: 1 s a request where wardsafe's took 23 ms."""
     from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
-    from app.services import open311_queries
+    from app.services.reports import open311_reads
 
-    statement = open311_queries.window_listing("ward_code").statement
+    # The repository's page statement for a ward's window (built as each request builds it).
+    given = frozenset({"ward_code", "start", "end"})
+    statement = open311_reads.REQUESTS._page(("all",), given, False).statement
     return AsyncpgQuery.compile(statement, PGDialect_asyncpg())
 
 
@@ -168,8 +170,8 @@ async def open311(request: Request) -> Response:
     ward = params["jurisdiction_id"]
     arguments = OPEN311.arguments(
         {
-            "unit": ward,
-            PAGE_LIMIT: MAX_RESULTS,
+            "ward_code": ward,
+            PAGE_LIMIT: MAX_RESULTS + 1,
             "start": datetime.fromisoformat(params["start_date"]),
             "end": datetime.fromisoformat(params["end_date"]),
         }

@@ -13,9 +13,9 @@ from app.demo.places import HA_LONG, SeedSummary, demo_id
 from app.models.broadcasts import Broadcast, BroadcastAcknowledgement
 from app.models.reports import Report, ReportUpdate
 from app.security import hash_secret
-from app.services import report_statistics
 from app.services import units as unit_service
-from app.services.report_updates import TRANSITIONS
+from app.services.reports import statistics as report_statistics
+from app.services.reports.triage import TRANSITIONS
 
 
 async def count(session: AsyncSession, model: type, *where: object) -> int:

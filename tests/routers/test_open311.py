@@ -26,7 +26,7 @@ from app.models.audit import AuditEvent
 from app.models.clients import Client
 from app.models.reports import Report, ReportUpdate
 from app.security import DEFAULT_CLIENT_SCOPES, hash_secret
-from app.services import open311_queries
+from app.services.reports import open311_reads
 from tests.conftest import Cast
 from tests.factories import (
     QUANG_NINH,
@@ -679,8 +679,8 @@ class TestGetRequests:
         key: str,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        assert open311_queries.MAX_RESULTS == 1000
-        monkeypatch.setattr(open311_queries, "MAX_RESULTS", 3)
+        assert open311_reads.MAX_RESULTS == 1000
+        monkeypatch.setattr(open311_reads, "MAX_RESULTS", 3)
         made = [await make_report(session, HA_LONG) for _ in range(5)]
         await session.commit()
         response = await client.get(f"{BASE}/requests.json", params={"api_key": key})

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.audit import AuditEvent
 from app.models.reports import Report, ReportUpdate
-from app.services.report_updates import TRANSITIONS
+from app.services.reports.triage import TRANSITIONS
 from tests.conftest import Cast, Committed
 from tests.factories import (
     QUANG_NINH,

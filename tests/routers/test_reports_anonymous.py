@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import metadata
 from app.models.reports import Report
-from app.services import reports as report_service
+from app.services.reports import filing as filing_service
 from tests.conftest import AppClientFactory, Cast, ClientAtFactory, RedisSpace
 from tests.factories import assert_problem
 from tests.routers.test_reports import REPORTS, audit_events, new_report, stored
@@ -240,15 +240,15 @@ class TestRateLimit:
             bad = await other.post(REPORTS, json=new_report(ward_code="99999"))
             assert_problem(bad, 422, "validation-error")
         # A server error while filing.
-        real = report_service.create_report
+        real = filing_service.create_report
 
         async def broken(*args: Any, **kwargs: Any) -> Any:
             raise RuntimeError("the database fell over")
 
-        monkeypatch.setattr(report_service, "create_report", broken)
+        monkeypatch.setattr(filing_service, "create_report", broken)
         for _ in range(3):
             assert (await other.post(REPORTS, json=new_report())).status_code == 500
-        monkeypatch.setattr(report_service, "create_report", real)
+        monkeypatch.setattr(filing_service, "create_report", real)
         statuses = Counter(
             [(await other.post(REPORTS, json=new_report())).status_code for _ in range(3)]
         )

@@ -22,7 +22,7 @@ from app.models.audit import AuditEvent
 from app.models.idempotency import IdempotencyKey
 from app.models.reports import Report
 from app.security import Role
-from app.services.report_filing import sealed_key
+from app.services.reports.filing import sealed_key
 from tests.conftest import TEST_SECRET, Cast, Committed
 from tests.factories import assert_problem, headers_for, make_neighbourhood, make_user
 from tests.routers.test_reports import REPORTS, audit_events, new_report

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from app.data.prepared import Prepared
 from app.demo.places import HA_LONG
 from app.security import Role
-from app.services.reports import REPORT_SELECT
+from app.services.reports.records import REPORT_COLUMNS
 from tests.conftest import Committed
 from tests.factories import headers_for, make_user
 from tests.test_db import read_session, request_for
@@ -113,7 +115,7 @@ async def test_prepared_read_goes_to_the_driver_on_postgresql(committed: Committ
     request = request_for(engine)
     try:
         async with read_session(request) as session:
-            rows = await Prepared(REPORT_SELECT.limit(1)).rows(session, {})
+            rows = await Prepared(select(*REPORT_COLUMNS).limit(1)).rows(session, {})
             # Not through the session: it took no connection of the engine's pool.
             assert session.in_transaction() is (engine.dialect.name != "postgresql")
     finally:

@@ -13,9 +13,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.errors import ValidationFailed
 from app.schemas.reports import ReportCategory, ReportStatus
-from app.services import report_categories, report_statistics
 from app.services import units as unit_service
-from app.services.report_updates import TRANSITIONS
+from app.services.reports import categories as report_categories
+from app.services.reports import statistics as report_statistics
+from app.services.reports.triage import TRANSITIONS
 from app.services.units import UnitAnchor
 from tests.factories import HOAN_KIEM, QUANG_NINH, make_neighbourhood, make_report
 

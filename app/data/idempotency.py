@@ -1,4 +1,9 @@
-"""Idempotency keys: a retried creating POST gets the first answer, not a second record."""
+"""Idempotency keys: a retried creating POST gets the first answer, not a second record.
+
+The stored answers' storage, and the work run once per key (``run_once``): the
+new rows the work writes wait (``held_rows``) for the statement that stores the
+answer, and go out with it only if the key was free. The route-level mechanism
+that every idempotent route uses is ``app.responses.idempotent``."""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.prepared import HeldRows, Prepared, held_rows
+from app.data.writes import writing
 from app.db import columns, flush_pending, utcnow, uuid7
 from app.errors import AppError, Conflict, FieldErrorType, ValidationFailed
 from app.models.idempotency import IdempotencyKey
@@ -164,7 +170,10 @@ async def store_answer(
         "now": now,
     }
     dialect = session.get_bind().dialect.name
-    return await _upsert(dialect).gate(session, values, held or []) is not None
+    # The held rows came through the unit of write (each with its audit event):
+    # the gate writes them on its behalf.
+    with writing():
+        return await _upsert(dialect).gate(session, values, held or []) is not None
 
 
 async def run_once(

@@ -19,14 +19,15 @@ from sqlmodel import col
 from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.errors import NotFound
 from app.models.clients import Client
 from app.models.reports import Report
-from app.models.units import Ward
 from app.schemas.common import refusal_message, refused_character
 from app.security import hash_secret
-from app.services import report_categories
-from app.services import reports as report_service
+from app.services import units as unit_service
 from app.services.auth import client_principal
+from app.services.reports import categories as report_categories
+from app.services.reports.records import CLOSED_STATUSES, REPORTS
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When the service list last changed (the categories are code, not data).
@@ -53,7 +54,7 @@ class Open311Failure(Exception):
 
 def status_of(report_status: str | None) -> str:
     """A report status as Open311's ``open`` or ``closed``."""
-    return CLOSED if report_status in report_service.CLOSED_STATUSES else OPEN
+    return CLOSED if report_status in CLOSED_STATUSES else OPEN
 
 
 # --- discovery and services ---------------------------------------------------
@@ -139,19 +140,21 @@ async def authenticate(session: AsyncSession, api_key: str | None, action: str) 
     return client
 
 
-async def ward_of(session: AsyncSession, jurisdiction_id: str) -> Ward:
-    """The ward a ``jurisdiction_id`` names (404 if none)."""
-    ward = await session.get(Ward, jurisdiction_id) if jurisdiction_id.isdigit() else None
-    if ward is None:
-        raise Open311Failure(404, f"jurisdiction_id {jurisdiction_id!r} was not found.")
-    return ward
+async def ward_of(session: AsyncSession, jurisdiction_id: str) -> Any:
+    """The ward a ``jurisdiction_id`` names, as a row of ``units.WARDS`` (404 if none)."""
+    try:
+        if jurisdiction_id.isdigit():
+            return await unit_service.get_ward(session, jurisdiction_id)
+    except NotFound:
+        pass
+    raise Open311Failure(404, f"jurisdiction_id {jurisdiction_id!r} was not found.")
 
 
-def serves(client: Client, ward: Ward) -> bool:
+def serves(client: Client, ward: Any) -> bool:
     """Whether a client acts for ``ward`` (its own ward, or a ward of its province)."""
     if client.ward_code is not None:
-        return client.ward_code == ward.code
-    return client.province_code == ward.province_code
+        return client.ward_code == str(ward.code)
+    return client.province_code == str(ward.province_code)
 
 
 async def check_jurisdiction(session: AsyncSession, jurisdiction_id: str | None) -> None:
@@ -251,12 +254,7 @@ async def create_request(session: AsyncSession, form: Mapping[str, str]) -> Repo
         source="open311",
         client_id=client.id,
     )
-    session.add(report)
-    await session.flush()
     fields = {"category", "description", "ward_code"}
     fields |= {"lat", "lon"} if lat is not None else set()
     fields |= {"address"} if address else set()
-    await report_service.record_creation(
-        session, client_principal(client), report.model_dump(), fields
-    )
-    return report
+    return await REPORTS.insert(session, client_principal(client), report, fields=fields)

@@ -15,23 +15,26 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, select
+from sqlalchemy import exists, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.prepared import Prepared
-from app.db import columns, fetch_row, fetch_rows, utcnow
+from app.data.filters import OneOf
+from app.data.repository import Filter, Repository
+from app.data.visibility import Visible
+from app.data.walk import up_to
+from app.db import columns, utcnow
+from app.errors import NotFound
 from app.models.clients import Client
 from app.models.reports import Report, ReportUpdate
 from app.models.units import Ward
-from app.pagination import PAGE_LIMIT, limit_bound
+from app.pagination import Keyset
 from app.schemas.common import instant_in_range
-from app.services import report_categories
-from app.services import reports as report_service
-from app.services.open311 import (
+from app.services.reports import categories as report_categories
+from app.services.reports.open311 import (
     CLOSED,
     OPEN,
     Open311Failure,
@@ -40,6 +43,7 @@ from app.services.open311 import (
     status_of,
     ward_of,
 )
+from app.services.reports.records import CLOSED_STATUSES, OPEN_STATUSES
 
 MAX_SPAN = timedelta(days=90)
 # Three decimals of a degree: about 110 m, a street block rather than a door.
@@ -77,18 +81,6 @@ async def _read_unit(session: AsyncSession, params: Mapping[str, str], action: s
         )
     ward = await ward_of(session, jurisdiction_id)
     return "ward_code", ward.code
-
-
-def _in_unit(unit: Unit) -> ColumnElement[bool]:
-    column, code = unit
-    return col(getattr(Report, column)) == code
-
-
-async def _read_scope(
-    session: AsyncSession, params: Mapping[str, str], action: str
-) -> ColumnElement[bool]:
-    """What this read covers, as a predicate on reports."""
-    return _in_unit(await _read_unit(session, params, action))
 
 
 def _reader(client: Client) -> None:
@@ -151,9 +143,22 @@ _latest_public_note = (
     .scalar_subquery()
     .label("status_notes")
 )
-# `_request` unpacks rows in this order.
-_REQUEST_COLUMNS = (
-    *columns(
+_ward_name = (
+    select(col(Ward.name))
+    .where(col(Ward.code) == col(Report.ward_code))
+    .correlate(Report)
+    .scalar_subquery()
+    .label("ward_name")
+)
+
+# Service requests, newest first. Open311's scope is not a principal's: it is the
+# api_key's units (or, without a key, the ward named), which ``_read_unit`` checks
+# and every read gives as its ``ward_code`` or ``province_code`` filter.
+REQUESTS = Repository(
+    Report,
+    noun="service request",
+    # `_request` unpacks rows in this order.
+    columns=(
         Report.id,
         Report.status,
         Report.category,
@@ -164,23 +169,59 @@ _REQUEST_COLUMNS = (
         Report.lat,
         Report.lon,
         Report.media_refs,
+        _ward_name,
+        _latest_public_note,
     ),
-    col(Ward.name).label("ward_name"),
-    _latest_public_note,
+    visible=Visible.all(),
+    keyset=Keyset("open311-requests", columns(Report.created_at, Report.id), descending=True),
+    filters={
+        "ward_code": Report.ward_code,
+        "province_code": Report.province_code,
+        "start": Filter(Report.created_at, ">="),
+        "end": Filter(Report.created_at, "<="),
+        "statuses": OneOf(Report.status),
+        "service_codes": OneOf(Report.category),
+    },
+)
+
+# Status changes and public notes (what a city system syncs), oldest first, of reports
+# not deleted; scoped, like every entry, by the codes it carries.
+_SYNCED = (col(ReportUpdate.kind) == "transition") | (
+    (col(ReportUpdate.kind) == "note") & col(ReportUpdate.public).is_(True)
+)
+_OF_A_LIVE_REPORT = exists(
+    select(col(Report.id)).where(
+        col(Report.id) == col(ReportUpdate.report_id), col(Report.deleted_at).is_(None)
+    )
+)
+FEED = Repository(
+    ReportUpdate,
+    noun="service request update",
+    columns=(
+        ReportUpdate.id,
+        ReportUpdate.report_id,
+        ReportUpdate.kind,
+        ReportUpdate.to_status,
+        ReportUpdate.note,
+        ReportUpdate.public,
+        ReportUpdate.created_at,
+    ),
+    visible=Visible.all(),
+    keyset=Keyset("open311-updates", columns(ReportUpdate.created_at, ReportUpdate.id)),
+    filters={
+        "ward_code": ReportUpdate.ward_code,
+        "province_code": ReportUpdate.province_code,
+        "start": Filter(ReportUpdate.created_at, ">="),
+        "end": Filter(ReportUpdate.created_at, "<="),
+        "synced": Filter(_SYNCED),
+        "live": Filter(_OF_A_LIVE_REPORT),
+    },
 )
 
 
 @lru_cache(maxsize=4096)
 def _agency(ward_name: str) -> str:
     return f"Công an {ward_name[:1].lower()}{ward_name[1:]}"
-
-
-# Built once; each request adds its filters to a copy.
-_REQUEST_SELECT = (
-    select(*_REQUEST_COLUMNS)
-    .join(Ward, col(Ward.code) == col(Report.ward_code))
-    .where(col(Report.deleted_at).is_(None))
-)
 
 
 def _request(row: Any, *, public: bool = False) -> dict[str, Any]:
@@ -229,28 +270,17 @@ def _request(row: Any, *, public: bool = False) -> dict[str, Any]:
     }
 
 
-def _request_statement(scope: ColumnElement[bool]) -> Any:
-    return _REQUEST_SELECT.where(scope)
-
-
-_NEWEST_FIRST = (col(Report.created_at).desc(), col(Report.id).desc())
-_CREATED = Report.__table__.c.created_at.type  # type: ignore[attr-defined]
-
-
-@cache
-def window_listing(column: str) -> Prepared[Select[Any]]:
-    """A ward's or a province's requests in a window, newest first, at most 1,000: the list
-    ward systems poll, built once per unit level. A list narrowed by service or status adds
-    its IN lists to this statement."""
-    return Prepared(
-        _REQUEST_SELECT.where(
-            col(getattr(Report, column)) == bindparam("unit"),
-            col(Report.created_at) >= bindparam("start", type_=_CREATED),
-            col(Report.created_at) <= bindparam("end", type_=_CREATED),
-        )
-        .order_by(*_NEWEST_FIRST)
-        .limit(limit_bound())
-    )
+async def _by_ids(session: AsyncSession, unit: Unit, wanted: list[uuid.UUID]) -> list[Any]:
+    """The requests of ``unit`` with these ids, newest first, at most ``MAX_RESULTS``."""
+    column, code = unit
+    rows = []
+    for report_id in dict.fromkeys(wanted):
+        try:
+            rows.append(await REQUESTS.get(session, None, report_id, **{column: code}))
+        except NotFound:
+            continue
+    rows.sort(key=lambda row: (row.created_at, row.id), reverse=True)
+    return rows[:MAX_RESULTS]
 
 
 async def list_requests(session: AsyncSession, params: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -264,9 +294,7 @@ async def list_requests(session: AsyncSession, params: Mapping[str, str]) -> lis
             wanted = [uuid.UUID(value) for value in ids]
         except ValueError:
             raise Open311Failure(400, "service_request_id must be a comma list of ids.") from None
-        statement = _request_statement(_in_unit(unit)).where(col(Report.id).in_(wanted))
-        rows = await fetch_rows(session, statement.order_by(*_NEWEST_FIRST).limit(MAX_RESULTS))
-        return [_request(row, public=public) for row in rows]
+        return [_request(row, public=public) for row in await _by_ids(session, unit, wanted)]
     start, end = window(params)
     service_codes = _codes(params, "service_code")
     unknown = sorted(set(service_codes) - set(report_categories.CATEGORIES))
@@ -275,21 +303,17 @@ async def list_requests(session: AsyncSession, params: Mapping[str, str]) -> lis
     statuses = set(_codes(params, "status"))
     if not statuses <= {OPEN, CLOSED}:
         raise Open311Failure(400, "status must be open, closed, or both (comma-separated).")
-    narrowed = []
+    narrowed: dict[str, Any] = {}
     if service_codes:
-        narrowed.append(col(Report.category).in_(service_codes))
+        narrowed["service_codes"] = service_codes
     if statuses == {OPEN}:
-        narrowed.append(col(Report.status).in_(report_service.OPEN_STATUSES))
+        narrowed["statuses"] = list(OPEN_STATUSES)
     elif statuses == {CLOSED}:
-        narrowed.append(col(Report.status).in_(report_service.CLOSED_STATUSES))
+        narrowed["statuses"] = list(CLOSED_STATUSES)
     column, code = unit
-    listing = window_listing(column)
-    values = {"unit": code, "start": start, "end": end, PAGE_LIMIT: MAX_RESULTS}
-    if narrowed:
-        # The same statement narrowed by IN lists, which expand at execution: not prepared.
-        rows = await fetch_rows(session, listing.statement.where(*narrowed), values)
-    else:
-        rows = await listing.rows(session, values)
+    rows = await up_to(
+        REQUESTS, session, None, MAX_RESULTS, start=start, end=end, **{column: code}, **narrowed
+    )
     return [_request(row, public=public) for row in rows]
 
 
@@ -297,14 +321,17 @@ async def get_request(
     session: AsyncSession, service_request_id: str, params: Mapping[str, str]
 ) -> dict[str, Any]:
     """One request in the key's scope or the named ward (404 otherwise)."""
-    scope = await _read_scope(session, params, "read requests")
+    column, code = await _read_unit(session, params, "read requests")
     try:
         report_id = uuid.UUID(service_request_id)
     except ValueError:
         report_id = None
     row = None
     if report_id is not None:
-        row = await fetch_row(session, _request_statement(scope).where(col(Report.id) == report_id))
+        try:
+            row = await REQUESTS.get(session, None, report_id, **{column: code})
+        except NotFound:
+            row = None
     if row is None:
         raise Open311Failure(404, f"service_request_id {service_request_id!r} was not found.")
     return _request(row, public=not params.get("api_key"))
@@ -313,31 +340,18 @@ async def get_request(
 async def list_updates(session: AsyncSession, params: Mapping[str, str]) -> list[dict[str, Any]]:
     """Status changes and public notes in a window (oldest first, at most 1,000), so that a
     city system can sync; an internal note shows as its status change, with no text."""
-    scope = await _read_scope(session, params, "read updates")
+    column, code = await _read_unit(session, params, "read updates")
     start, end = window(params)
-    statement = (
-        select(
-            *columns(
-                ReportUpdate.id,
-                ReportUpdate.report_id,
-                ReportUpdate.kind,
-                ReportUpdate.to_status,
-                ReportUpdate.note,
-                ReportUpdate.public,
-                ReportUpdate.created_at,
-            )
-        )
-        .join(Report, col(Report.id) == col(ReportUpdate.report_id))
-        .where(
-            scope,
-            col(Report.deleted_at).is_(None),
-            col(ReportUpdate.created_at) >= start,
-            col(ReportUpdate.created_at) <= end,
-            (col(ReportUpdate.kind) == "transition")
-            | ((col(ReportUpdate.kind) == "note") & col(ReportUpdate.public).is_(True)),
-        )
-        .order_by(col(ReportUpdate.created_at), col(ReportUpdate.id))
-        .limit(MAX_RESULTS)
+    rows = await up_to(
+        FEED,
+        session,
+        None,
+        MAX_RESULTS,
+        start=start,
+        end=end,
+        synced=True,
+        live=True,
+        **{column: code},
     )
     return [
         {
@@ -349,5 +363,5 @@ async def list_updates(session: AsyncSession, params: Mapping[str, str]) -> list
             "description": (row.note or "") if row.public else "",
             "media_url": "",
         }
-        for row in await fetch_rows(session, statement)
+        for row in rows
     ]
