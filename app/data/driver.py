@@ -237,8 +237,17 @@ async def driver_in_transaction(connection: AsyncConnection) -> asyncpg.Connecti
     if adapted is None:
         adapted = (await connection.get_raw_connection()).dbapi_connection
         connection.info[_ADAPTED] = adapted
-    await internals.begin_as_adapter_would(adapted)
     driver: asyncpg.Connection = adapted.driver_connection
+    try:
+        await internals.begin_as_adapter_would(adapted)
+    except BaseException as error:
+        # A BEGIN cut short (a server gone quiet, a timeout) may still reach the server
+        # once it answers, leaving the connection in a transaction the adapter never
+        # tracked: its next user's writes would wait in it, never committed. Ended
+        # here, the connection cannot be used again (SQLAlchemy replaces it).
+        if faults.ends_connection(error):
+            driver.terminate()
+        raise
     return driver
 
 

@@ -25,7 +25,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.prepared import HeldRows, Prepared, held_rows
-from app.data.writes import writing
+from app.data.writes import GUARDED, writing
 from app.db import columns, flush_pending, utcnow, uuid7
 from app.errors import AppError, Conflict, FieldErrorType, ValidationFailed
 from app.models.idempotency import IdempotencyKey
@@ -86,6 +86,8 @@ def _opened(cipher: Fernet, sealed: bytes | None) -> bytes | None:
 # Both statements are built once: building them per request cost a new
 # report a third of its CPU (docs/performance.md).
 _KEYS = IdempotencyKey.__table__  # type: ignore[attr-defined]
+# The stored answers are the service's bookkeeping, written only here (under ``writing``).
+GUARDED.add(_KEYS.name)
 _STORED_SELECT = Prepared(
     select(*_STORED).where(
         col(IdempotencyKey.actor_key) == bindparam("actor_key"),

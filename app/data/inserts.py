@@ -1,20 +1,17 @@
-"""Two inserts a repository's ``insert`` does not cover, both through the unit of write.
+"""The insert a repository's ``insert`` does not cover, through the unit of write.
 
 ``insert_row``: a new record written as a plain ``INSERT`` of its row
 (``new_row``), past the ORM, with its ``create`` event: for the hottest write (a
 new report), where constructing and flushing a SQLModel object cost about a third
 of the write's CPU (docs/performance.md). Inside an idempotent request the row
 and its event wait for the statement that stores the answer
-(``app.data.idempotency.run_once``). ``insert_entry``: a record that is part
-of another record's write (a report's history entry beside its triage), with no
-event of its own: that write's event covers it."""
+(``app.data.idempotency.run_once``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.prepared import NewRows
@@ -88,13 +85,3 @@ async def insert_row(
         request_id=None,
         stamp=untied,
     )
-
-
-async def insert_entry(
-    repository: Repository[Any], session: AsyncSession, record: SQLModel
-) -> None:
-    """Write ``record``, part of another record's write, which records the event."""
-    _unit_of(repository)
-    with writing():
-        session.add(record)
-        await session.flush()

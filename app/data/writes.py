@@ -35,9 +35,11 @@ _WRITING: ContextVar[bool] = ContextVar("wardsafe_unit_of_write", default=False)
 EVENTS = NewRows(AuditEvent)
 
 
-# The tables whose records are written only through a unit of write (each
-# declared with a repository's ``writes``): what the test suite's guard checks.
-GUARDED: set[str] = set()
+# Every table with the writer declared for it: a repository's unit of write (and the
+# tables of its parts), a ``Bookkeeping``, ``Links``, the audit trail below. A request
+# writes a table only through these (the test suite's guard), and every table of the
+# schema has one (tests/data/test_writers.py).
+GUARDED: set[str] = {AuditEvent.__table__.name}  # type: ignore[attr-defined]
 
 
 def is_writing() -> bool:
@@ -123,11 +125,27 @@ async def audit_event(
 class UnitOfWrite:
     """The writes of one table's records, each with its audit event."""
 
-    def __init__(self, record_type: str, derive: Derive | None = None) -> None:
+    def __init__(
+        self,
+        record_type: str,
+        derive: Derive | None = None,
+        *,
+        parts: Sequence[type[SQLModel]] = (),
+    ) -> None:
         self.record_type = record_type
         self.derive = derive
+        # The tables of the rows written as parts of this unit's records (a broadcast's
+        # targets, a certification's history), under their record's event.
+        self.parts = frozenset(model.__table__.name for model in parts)  # type: ignore[attr-defined]
+        GUARDED.update(self.parts)
 
     table_name: str | None = None
+
+    def _check_parts(self, parts: Sequence[SQLModel]) -> None:
+        for part in parts:
+            name = part.__table__.name  # type: ignore[attr-defined]
+            if name not in self.parts:
+                raise TypeError(f"{self.record_type}'s unit declares no parts in {name}")
 
     def guard(self, table_name: str) -> None:
         """Declare ``table_name`` written only through this unit (its repository does),
@@ -166,6 +184,7 @@ class UnitOfWrite:
         """Write a new ``record`` (its derived columns filled) and its ``create`` event;
         ``parts``, rows of other tables that belong to it (a broadcast's targets), are
         written after it, under its one event."""
+        self._check_parts(parts)
         if self.derive is not None:
             for name, value in self.derive(record, {}).items():
                 setattr(record, name, value)
@@ -194,6 +213,7 @@ class UnitOfWrite:
         ``where``, when given; 412 otherwise), its derived columns with them, ``parts``
         (rows that belong to it: a step of its history) after it, and the ``action``
         event."""
+        self._check_parts(parts)
         if self.derive is not None:
             values = {**values, **self.derive(record, values)}
         with writing():
@@ -306,6 +326,13 @@ class Bookkeeping:
     def __init__(self, model: type[SQLModel]) -> None:
         self.table_name: str = model.__table__.name  # type: ignore[attr-defined]
         GUARDED.add(self.table_name)
+
+    @contextlib.contextmanager
+    def changing(self) -> Iterator[None]:
+        """Mark the ORM's changes of this table's rows made (and flushed) within as its
+        writes (the official units' import)."""
+        with writing():
+            yield
 
     async def add(self, session: AsyncSession, row: SQLModel) -> None:
         """Insert ``row`` (flushed, so its defaults are filled)."""

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.context import current_request_id
 from app.data.repository import Filter, Repository
 from app.data.visibility import Visible
-from app.data.writes import event_fields
 from app.db import columns
 from app.models.audit import AuditEvent
 from app.pagination import CursorCodec, Keyset, PageParams
@@ -34,34 +32,6 @@ _COLUMNS = (
     AuditEvent.request_id,
     AuditEvent.changed_fields,
 )
-
-
-def record(
-    session: AsyncSession,
-    principal: Principal | None,
-    action: str,
-    record_type: str,
-    record_id: uuid.UUID | str,
-    *,
-    province_code: str | None,
-    ward_code: str | None,
-    changed_fields: Iterable[str] = (),
-) -> AuditEvent:
-    """Append one event to the session; it commits with the write it describes."""
-    event = AuditEvent(
-        **event_fields(
-            principal,
-            action,
-            record_type,
-            record_id,
-            province_code,
-            ward_code,
-            changed_fields,
-            current_request_id(),
-        )
-    )
-    session.add(event)
-    return event
 
 
 def visible_events(principal: Principal) -> Visible:

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.cache import TTLCache
 from app.data.repository import Filter, Repository
 from app.data.visibility import Visible
+from app.data.writes import Bookkeeping
 from app.db import columns, utcnow
 from app.errors import NotFound
 from app.models.units import Neighbourhood, Province, Ward
@@ -174,27 +175,32 @@ async def import_official_units(session: AsyncSession) -> ImportSummary:
 
 
 OfficialUnit = TypeVar("OfficialUnit", Province, Ward)
+# Provinces and wards change only by the official import (``wardsafe import-units``):
+# reference data, not records anyone edits, so no audit event.
+_OFFICIAL: dict[type[Any], Bookkeeping] = {Province: Bookkeeping(Province), Ward: Bookkeeping(Ward)}
 
 
 async def _upsert(
     session: AsyncSession, model: type[OfficialUnit], rows: list[dict[str, str]]
 ) -> tuple[int, int]:
+    # The whole official table as records to change: a bulk import, not a request's read.
     existing = {obj.code: obj for obj in (await session.exec(select_model(model))).all()}
     added = updated = 0
-    for row in rows:
-        current = existing.get(row["code"])
-        if current is None:
-            session.add(model.model_validate(row))
-            added += 1
-            continue
-        changes = {k: v for k, v in row.items() if getattr(current, k) != v}
-        if changes:
-            for key, value in changes.items():
-                setattr(current, key, value)
-            current.version += 1
-            current.updated_at = utcnow()
-            updated += 1
-    await session.flush()
+    with _OFFICIAL[model].changing():
+        for row in rows:
+            current = existing.get(row["code"])
+            if current is None:
+                session.add(model.model_validate(row))
+                added += 1
+                continue
+            changes = {k: v for k, v in row.items() if getattr(current, k) != v}
+            if changes:
+                for key, value in changes.items():
+                    setattr(current, key, value)
+                current.version += 1
+                current.updated_at = utcnow()
+                updated += 1
+        await session.flush()
     return added, updated
 
 

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.context import reset_request_id, set_request_id
-from app.data.inserts import insert_entry, insert_row, new_row
+from app.data.inserts import insert_row, new_row
 from app.data.repository import Repository
 from app.data.visibility import Visible
 from app.data.writes import UnitOfWrite
@@ -141,7 +141,7 @@ class TestInsertRow:
             await insert_row(deriving, None, None, {}, fields=())  # type: ignore[arg-type]
 
 
-class TestInsertEntry:
+class TestHistoryEntries:
     async def test_writes_the_entry_with_no_event_of_its_own(
         self, session: AsyncSession, in_a_request: str
     ) -> None:
@@ -155,7 +155,8 @@ class TestInsertEntry:
             to_status="received",
             public=False,
         )
-        await insert_entry(UPDATES, session, entry)
+        # A history entry on its own (a note's) is appended: no event of its own.
+        await UPDATES.writes.append(session, [entry])
 
         assert await session.get(ReportUpdate, entry.id) is not None
         none = await session.exec(

@@ -61,7 +61,7 @@ def repository(name: str) -> Repository[Neighbourhood]:
         keyset=Keyset("test-bound", columns(Neighbourhood.population, Neighbourhood.id)),
         filters={"name": Neighbourhood.name, "size": Where(_size, String())},
         missing="No neighbourhood named {name} has the id {id}.",
-        writes=UnitOfWrite(name),
+        writes=UnitOfWrite(name, parts=[ResidentialGroup]),
     )
 
 

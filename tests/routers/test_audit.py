@@ -12,10 +12,10 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.data.writes import event_fields
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.audit import AuditEvent
 from app.security import Principal
-from app.services import audit as audit_service
 from app.services import auth as auth_service
 from tests.conftest import Cast
 from tests.factories import (
@@ -290,17 +290,20 @@ async def add_event(
     ward_code: str | None = HA_LONG,
     record_id: str | None = None,
 ) -> AuditEvent:
-    event = audit_service.record(
-        session,
-        principal,
-        "update",
-        record_type,
-        record_id or str(uuid.uuid4()),
-        province_code=province_code,
-        ward_code=ward_code,
-        changed_fields=["name"],
+    event = AuditEvent(
+        **event_fields(
+            principal,
+            "update",
+            record_type,
+            record_id or str(uuid.uuid4()),
+            province_code,
+            ward_code,
+            ["name"],
+            None,
+        ),
+        created_at=created_at,
     )
-    event.created_at = created_at
+    session.add(event)
     await session.flush()
     return event
 

@@ -133,7 +133,7 @@ BROADCASTS = Repository(
     keyset=Keyset("broadcasts", columns(Broadcast.publish_at, Broadcast.id), descending=True),
     filters={"kind": Filter(Broadcast.kind), "state": Where(_state, String())},
     through=_THROUGH,
-    writes=UnitOfWrite("broadcast"),
+    writes=UnitOfWrite("broadcast", parts=[BroadcastTarget]),
 )
 
 

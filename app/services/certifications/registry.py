@@ -52,7 +52,7 @@ CERTIFICATIONS = Repository(
         "neighbourhood_id": Certification.neighbourhood_id,
         "criteria_set_id": Certification.criteria_set_id,
     },
-    writes=UnitOfWrite("certification"),
+    writes=UnitOfWrite("certification", parts=[CertificationEvent]),
 )
 CERTIFICATION_HISTORY = Repository(
     CertificationEvent,

@@ -20,7 +20,7 @@ from app.data.visibility import Visible
 from app.data.writes import UnitOfWrite
 from app.db import columns
 from app.errors import Forbidden
-from app.models.reports import Report
+from app.models.reports import Report, ReportUpdate
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.security import Principal, Role
 
@@ -97,7 +97,7 @@ REPORTS = Repository(
         "since": Filter(Report.created_at, ">="),
         "until": Filter(Report.created_at, "<"),
     },
-    writes=UnitOfWrite("report"),
+    writes=UnitOfWrite("report", parts=[ReportUpdate]),
 )
 
 

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.inserts import insert_entry
 from app.db import fetch_row, utcnow
 from app.errors import (
     Conflict,
@@ -100,21 +99,20 @@ async def triage_report(
     if changes.get("assigned_to") is not None:
         changes["assigned_to"] = uuid.UUID(changes["assigned_to"])
         await ensure_ward_officer(session, report.ward_code, changes["assigned_to"])
-    await REPORTS.update(session, principal, report, expected_version, changes, fields=changes)
-    await insert_entry(
-        UPDATES,
-        session,
-        ReportUpdate(
-            report_id=report.id,
-            province_code=report.province_code,
-            ward_code=report.ward_code,
-            kind="triage",
-            to_status=report.status,
-            public=False,
-            author_id=principal.subject,
-            assigned_to=report.assigned_to,
-            priority=changes.get("priority"),
-        ),
+    # The history entry is part of the triage's write, under its one event.
+    entry = ReportUpdate(
+        report_id=report.id,
+        province_code=report.province_code,
+        ward_code=report.ward_code,
+        kind="triage",
+        to_status=report.status,
+        public=False,
+        author_id=principal.subject,
+        assigned_to=changes.get("assigned_to", report.assigned_to),
+        priority=changes.get("priority"),
+    )
+    await REPORTS.update(
+        session, principal, report, expected_version, changes, fields=changes, parts=[entry]
     )
     return report
 
@@ -221,9 +219,29 @@ async def transition(
         values["acknowledged_at"] = now
     if wanted == "resolved":
         values["resolved_at"] = now
+    entry = ReportUpdate(
+        report_id=report.id,
+        province_code=report.province_code,
+        ward_code=report.ward_code,
+        kind="transition",
+        from_status=current,
+        to_status=wanted,
+        note=data.note,
+        public=data.public,
+        author_id=principal.subject,
+        assigned_to=values.get("assigned_to"),
+        priority=values.get("priority"),
+    )
     try:
         await REPORTS.update(
-            session, principal, report, report.version, values, fields=values, action="transition"
+            session,
+            principal,
+            report,
+            report.version,
+            values,
+            fields=values,
+            action="transition",
+            parts=[entry],
         )
     except PreconditionFailed:
         # Another officer moved it first (the version moved on with its status).
@@ -231,21 +249,4 @@ async def transition(
         if expected_version is not None:
             raise PreconditionFailed("The report changed meanwhile; read it again.") from None
         raise not_allowed(report.status, wanted) from None
-    await insert_entry(
-        UPDATES,
-        session,
-        ReportUpdate(
-            report_id=report.id,
-            province_code=report.province_code,
-            ward_code=report.ward_code,
-            kind="transition",
-            from_status=current,
-            to_status=wanted,
-            note=data.note,
-            public=data.public,
-            author_id=principal.subject,
-            assigned_to=values.get("assigned_to"),
-            priority=values.get("priority"),
-        ),
-    )
     return report
