@@ -41,8 +41,9 @@ from app.models.audit import AuditEvent
 from app.models.auth import RefreshToken
 from app.models.clients import Client
 from app.models.idempotency import IdempotencyKey
+from app.models.neighbourhoods import Neighbourhood
 from app.models.reports import Report
-from app.models.units import Neighbourhood, ResidentialGroup
+from app.models.residential_groups import ResidentialGroup
 from app.models.users import User
 from app.ratelimit import RateLimiter
 from app.security import ROLE_SCOPES, Principal, Role

@@ -14,7 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.demo.users import DEMO_PASSWORD
 from app.models.clients import Client
-from app.models.units import Neighbourhood, ResidentialGroup
+from app.models.neighbourhoods import Neighbourhood
+from app.models.residential_groups import ResidentialGroup
 from app.models.users import User
 from app.security import DEFAULT_CLIENT_SCOPES, Role, hash_password, hash_secret, new_secret
 from app.services import auth as auth_service
@@ -502,7 +503,7 @@ async def make_member(session: AsyncSession, group: Any, **values: Any) -> Any:
     """A member of ``group`` (a 40-year-old resident of 10 years, joined 2025-03-01)."""
     from datetime import date
 
-    from app.models.groups import GroupMember
+    from app.models.group_members import GroupMember
 
     member = GroupMember(
         group_id=group.id,

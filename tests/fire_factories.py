@@ -13,7 +13,7 @@ from app.models.competitions import Competition, CompetitionEntry
 from app.models.drills import Drill
 from app.models.fire_equipment import FireEquipment
 from app.models.fire_teams import FireTeam
-from app.models.units import Neighbourhood
+from app.models.neighbourhoods import Neighbourhood
 from app.models.users import User
 from app.security import Role
 from app.services.fire.derived import occurs_on, schedule

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from app.demo.places import HA_LONG
 from app.models.audit import AuditEvent
 from app.models.idempotency import IdempotencyKey
-from app.models.units import Neighbourhood
+from app.models.neighbourhoods import Neighbourhood
 from app.security import Role
 from tests.conftest import Committed
 from tests.factories import PASSWORD, make_neighbourhood, make_user

@@ -16,7 +16,7 @@ from app.data import idempotency as idempotency_service
 from app.db import utcnow
 from app.demo.places import HA_LONG
 from app.models.idempotency import IdempotencyKey
-from app.models.units import Neighbourhood
+from app.models.neighbourhoods import Neighbourhood
 from app.models.users import User
 from tests import factories
 from tests.conftest import TEST_SECRET, Cast

@@ -22,7 +22,7 @@ from app.db import ReadOnly, ReadSession, WriteSession, compare_and_set, read_se
 from app.demo.places import HA_LONG
 from app.deps import ReadSessionDep
 from app.models.audit import AuditEvent
-from app.models.units import Neighbourhood
+from app.models.neighbourhoods import Neighbourhood
 from app.routing import APIRouter
 from app.sessions import get_session
 from tests.factories import make_neighbourhood

@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models.units import Neighbourhood, ResidentialGroup
+from app.models.neighbourhoods import Neighbourhood
+from app.models.residential_groups import ResidentialGroup
 
 PROBLEM = "application/problem+json"
 NEIGHBOURHOODS = "/api/v1/neighbourhoods"

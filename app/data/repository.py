@@ -87,12 +87,27 @@ class Present(Filter):
         return self.column.is_not(None) == bindparam(name, type_=Boolean())  # type: ignore[no-any-return]
 
 
+# The prefix of what a read binds besides its visibility and filters (``bound=``).
+_BOUND = "bound_"
+
+
+def bound_value(name: str, type_: Any = None) -> Any:
+    """The SQL of a value a read binds besides its visibility and filters, given to
+    ``get``, ``page`` or ``get_for_update`` as ``bound={name: value}`` (the time of
+    reading, the reader): for the declared columns and ``Where`` filters to name."""
+    return bindparam(_BOUND + name, type_=type_)
+
+
+def _bound(values: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {_BOUND + name: value for name, value in (values or {}).items()}
+
+
 class Where(Filter):
     """A filter written as SQL of its bound value (``sql(bindparam)``), for one no column
     comparison says: a list's ``state`` as a condition on times, an ``EXISTS`` over the
     record's related rows. With ``also``, ``sql`` takes those other filters' values too
     (``sql(value, other)``), which must then be given with it. Its SQL may also name the
-    values a read binds besides (``bound``: ``bindparam("now")``)."""
+    values a read binds besides (``bound_value("now")``)."""
 
     def __init__(
         self,
@@ -229,7 +244,7 @@ class Repository(Generic[M]):
         visible = self.visible_to(principal)
         held = self._within(within)
         row = await self._one(visible.shape, frozenset(held)).row(
-            session, {**(bound or {}), **visible.values(), **held, "record_id": record_id}
+            session, {**_bound(bound), **visible.values(), **held, "record_id": record_id}
         )
         if row is None:
             raise self.not_found(record_id, **held)
@@ -261,7 +276,7 @@ class Repository(Generic[M]):
             params,
             codec,
             filters,
-            {**(bound or {}), **visible.values()},
+            {**_bound(bound), **visible.values()},
         )
         make = self.row_type._make
         return [make(row) for row in rows], next_cursor
@@ -300,7 +315,7 @@ class Repository(Generic[M]):
             statement = statement.where(self._live)
         for name in sorted(held):
             statement = statement.where(self.filters[name].clause(name))
-        values = {**(bound or {}), **visible.values(), **held}
+        values = {**_bound(bound), **visible.values(), **held}
         found = (await session.exec(statement, params=values)).first()
         if found is None:
             raise self.not_found(record_id, **held)

@@ -25,7 +25,7 @@ from app.models.certifications import (
     CertificationEvent,
     CertificationStatus,
 )
-from app.models.units import Neighbourhood
+from app.models.neighbourhoods import Neighbourhood
 from app.security import Role
 from app.services.certifications import criteria as criteria_service
 from app.services.certifications.workflow import format_certificate_no

@@ -14,8 +14,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.demo.places import BAI_CHAY, HA_LONG, PROVINCE_CODE, SeedSummary, demo_id
-from app.models.groups import ExemplaryModel, GroupMember, GroupResidentialGroup, SelfManagedGroup
-from app.models.units import Neighbourhood, ResidentialGroup
+from app.models.exemplary_models import ExemplaryModel
+from app.models.group_members import GroupMember
+from app.models.groups import GroupResidentialGroup, SelfManagedGroup
+from app.models.neighbourhoods import Neighbourhood
+from app.models.residential_groups import ResidentialGroup
 from app.models.users import User
 from app.schemas.groups import GroupKind
 from app.security import Role

@@ -22,7 +22,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.demo.places import BAI_CHAY, HA_LONG, PROVINCE_CODE, SeedSummary, demo_id
 from app.models.broadcasts import Broadcast, BroadcastAcknowledgement, BroadcastTarget
-from app.models.reports import Report, ReportUpdate
+from app.models.report_updates import ReportUpdate
+from app.models.reports import Report
 from app.models.users import User
 from app.security import hash_secret
 

@@ -9,7 +9,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.demo.places import PLANS, PROVINCE_CODE, SeedSummary, WardPlan, demo_id
 from app.errors import Conflict
-from app.models.units import Neighbourhood, ResidentialGroup, Ward
+from app.models.neighbourhoods import Neighbourhood
+from app.models.residential_groups import ResidentialGroup
+from app.models.units import Ward
 
 
 async def seed_units(session: AsyncSession, summary: SeedSummary) -> None:

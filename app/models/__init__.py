@@ -9,13 +9,18 @@ from app.models.certifications import CertificateCounter, Certification, Certifi
 from app.models.clients import Client
 from app.models.competitions import Competition, CompetitionEntry
 from app.models.drills import Drill
+from app.models.exemplary_models import ExemplaryModel
 from app.models.fire_equipment import FireEquipment
 from app.models.fire_teams import FireTeam
 from app.models.footage_requests import CustodyEvent, FootageRequest, FootageRequestItem
-from app.models.groups import ExemplaryModel, GroupMember, GroupResidentialGroup, SelfManagedGroup
+from app.models.group_members import GroupMember
+from app.models.groups import GroupResidentialGroup, SelfManagedGroup
 from app.models.idempotency import IdempotencyKey
-from app.models.reports import Report, ReportUpdate
-from app.models.units import Neighbourhood, Province, ResidentialGroup, Ward
+from app.models.neighbourhoods import Neighbourhood
+from app.models.report_updates import ReportUpdate
+from app.models.reports import Report
+from app.models.residential_groups import ResidentialGroup
+from app.models.units import Province, Ward
 from app.models.users import User
 
 __all__ = [

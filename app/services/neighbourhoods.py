@@ -15,7 +15,8 @@ from app.data.visibility import Visible
 from app.data.writes import UnitOfWrite
 from app.db import columns, fetch_row
 from app.errors import Conflict, FieldErrorType, Forbidden, ValidationFailed
-from app.models.units import Neighbourhood, ResidentialGroup
+from app.models.neighbourhoods import Neighbourhood
+from app.models.residential_groups import ResidentialGroup
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.neighbourhoods import NeighbourhoodCreate, NeighbourhoodUpdate
 from app.security import Principal, Role

@@ -13,7 +13,7 @@ from app.data.visibility import Visible
 from app.data.writes import UnitOfWrite
 from app.db import columns
 from app.errors import Conflict
-from app.models.units import ResidentialGroup
+from app.models.residential_groups import ResidentialGroup
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.residential_groups import ResidentialGroupCreate, ResidentialGroupUpdate
 from app.security import Principal

@@ -19,7 +19,8 @@ from app.data.visibility import Visible
 from app.data.writes import Bookkeeping
 from app.db import columns, utcnow
 from app.errors import NotFound
-from app.models.units import Neighbourhood, Province, Ward
+from app.models.neighbourhoods import Neighbourhood
+from app.models.units import Province, Ward
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.security import UnitLevel
 from app.text import fold, word_prefix_patterns

@@ -17,7 +17,7 @@ from app.data.visibility import Visible
 from app.db import columns
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.errors import InvalidCursor
-from app.models.units import Neighbourhood
+from app.models.neighbourhoods import Neighbourhood
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.security import Principal, Role
 from tests.factories import make_neighbourhood

@@ -14,7 +14,7 @@ from app.data.repository import Filter, Repository, Where
 from app.data.visibility import Visible
 from app.db import columns
 from app.demo.places import BAI_CHAY, HA_LONG
-from app.models.units import Neighbourhood
+from app.models.neighbourhoods import Neighbourhood
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.security import Principal, Role
 from tests.factories import make_neighbourhood

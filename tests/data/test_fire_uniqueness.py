@@ -15,7 +15,7 @@ from app.data.visibility import Visible
 from app.data.writes import GUARDED
 from app.db import columns, utcnow
 from app.demo.places import HA_LONG
-from app.models.units import Neighbourhood
+from app.models.neighbourhoods import Neighbourhood
 from app.pagination import Keyset
 from tests.factories import make_neighbourhood, unique
 

@@ -20,7 +20,8 @@ from app.data.writes import UnitOfWrite
 from app.db import columns
 from app.demo.places import HA_LONG
 from app.models.audit import AuditEvent
-from app.models.reports import Report, ReportUpdate
+from app.models.report_updates import ReportUpdate
+from app.models.reports import Report
 from app.pagination import Keyset
 from app.security import Principal, Role
 from app.services.reports.history import UPDATES

@@ -12,7 +12,7 @@ from app.data.repository import Repository
 from app.data.visibility import Visible
 from app.db import columns
 from app.demo.places import BAI_CHAY, HA_LONG
-from app.models.units import Neighbourhood
+from app.models.neighbourhoods import Neighbourhood
 from app.pagination import Keyset
 from tests.factories import make_neighbourhood, unique
 

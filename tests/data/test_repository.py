@@ -18,7 +18,9 @@ from app.db import columns, utcnow
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.errors import InvalidCursor, NotFound
 from app.models.drills import Drill
-from app.models.units import Neighbourhood, Province, ResidentialGroup, Ward
+from app.models.neighbourhoods import Neighbourhood
+from app.models.residential_groups import ResidentialGroup
+from app.models.units import Province, Ward
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.security import Principal, Role
 from tests.factories import make_group, make_neighbourhood, unique

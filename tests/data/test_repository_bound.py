@@ -9,18 +9,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Integer, String, and_, bindparam, or_
+from sqlalchemy import Integer, String, and_, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.repository import Repository, Where
+from app.data.repository import Repository, Where, bound_value
 from app.data.visibility import Visible
 from app.data.writes import GUARDED, UnitOfWrite
 from app.db import columns
 from app.demo.places import HA_LONG
 from app.errors import NotFound, PreconditionFailed
 from app.models.audit import AuditEvent
-from app.models.units import Neighbourhood, ResidentialGroup
+from app.models.neighbourhoods import Neighbourhood
+from app.models.residential_groups import ResidentialGroup
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.security import Principal, Role
 from tests.factories import make_neighbourhood, unique
@@ -36,7 +37,7 @@ OFFICER = Principal(
     neighbourhood_id=None,
 )
 # A bound value the columns and a filter name: a population to compare with.
-_AT_LEAST = bindparam("at_least", type_=Integer())
+_AT_LEAST = bound_value("at_least", Integer())
 
 
 def _size(size: Any) -> Any:

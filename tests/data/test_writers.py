@@ -12,7 +12,8 @@ import app.main  # noqa: F401  (every domain's declarations)
 from app.data.writes import GUARDED, UnitOfWrite
 from app.demo.places import HA_LONG
 from app.models.broadcasts import BroadcastTarget
-from app.models.units import Neighbourhood, ResidentialGroup
+from app.models.neighbourhoods import Neighbourhood
+from app.models.residential_groups import ResidentialGroup
 from app.security import Principal, Role
 from tests.factories import unique
 

@@ -19,7 +19,7 @@ from app.data.writes import GUARDED, UnitOfWrite
 from app.db import columns
 from app.demo.places import HA_LONG
 from app.models.audit import AuditEvent
-from app.models.units import Neighbourhood
+from app.models.neighbourhoods import Neighbourhood
 from app.pagination import Keyset
 from app.security import Principal, Role
 from tests.conftest import WRITES_OUTSIDE_THE_UNIT

@@ -14,7 +14,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app import demo as demo_data
 from app.demo import groups as groups_demo
 from app.demo.places import BAI_CHAY, HA_LONG, demo_id
-from app.models.groups import ExemplaryModel, GroupMember, SelfManagedGroup
+from app.models.exemplary_models import ExemplaryModel
+from app.models.group_members import GroupMember
+from app.models.groups import SelfManagedGroup
 from app.models.users import User
 from app.services.groups.member_rules import check_member
 from tests import factories

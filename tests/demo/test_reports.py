@@ -11,7 +11,8 @@ from app import demo as demo_data
 from app.demo import reports as reports_demo
 from app.demo.places import HA_LONG, SeedSummary, demo_id
 from app.models.broadcasts import Broadcast, BroadcastAcknowledgement
-from app.models.reports import Report, ReportUpdate
+from app.models.report_updates import ReportUpdate
+from app.models.reports import Report
 from app.security import hash_secret
 from app.services import units as unit_service
 from app.services.reports import statistics as report_statistics

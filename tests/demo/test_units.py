@@ -10,7 +10,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app import demo as demo_data
 from app.demo.places import BAI_CHAY, HA_LONG, demo_id
 from app.errors import Conflict
-from app.models.units import Neighbourhood, ResidentialGroup, Ward
+from app.models.neighbourhoods import Neighbourhood
+from app.models.residential_groups import ResidentialGroup
+from app.models.units import Ward
 
 
 async def count(

@@ -16,7 +16,7 @@ from app.demo.places import HA_LONG
 from app.models.audit import AuditEvent
 from app.models.certification_criteria import CriteriaSet
 from app.models.certifications import CertificateCounter, Certification, CertificationEvent
-from app.models.units import Neighbourhood
+from app.models.neighbourhoods import Neighbourhood
 from tests.conftest import Committed
 from tests.factories import make_certification, make_criteria_set, make_neighbourhood
 

@@ -16,13 +16,11 @@ from app.db import utcnow
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.audit import AuditEvent
 from app.models.clients import Client
-from app.models.groups import (
-    ExemplaryModel,
-    GroupMember,
-    GroupResidentialGroup,
-    SelfManagedGroup,
-)
-from app.models.units import Neighbourhood, ResidentialGroup
+from app.models.exemplary_models import ExemplaryModel
+from app.models.group_members import GroupMember
+from app.models.groups import GroupResidentialGroup, SelfManagedGroup
+from app.models.neighbourhoods import Neighbourhood
+from app.models.residential_groups import ResidentialGroup
 from app.models.users import User
 from app.security import Role
 from tests import factories

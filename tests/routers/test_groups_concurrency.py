@@ -14,12 +14,9 @@ from sqlmodel import col, select
 
 from app.demo.places import HA_LONG
 from app.models.audit import AuditEvent
-from app.models.groups import (
-    ExemplaryModel,
-    GroupMember,
-    GroupResidentialGroup,
-    SelfManagedGroup,
-)
+from app.models.exemplary_models import ExemplaryModel
+from app.models.group_members import GroupMember
+from app.models.groups import GroupResidentialGroup, SelfManagedGroup
 from tests import factories
 from tests.conftest import Committed
 

@@ -13,7 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db import utcnow
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.audit import AuditEvent
-from app.models.groups import ExemplaryModel, SelfManagedGroup
+from app.models.exemplary_models import ExemplaryModel
+from app.models.groups import SelfManagedGroup
 from tests import factories
 from tests.conftest import Cast
 from tests.routers.test_groups import World, build_world, version

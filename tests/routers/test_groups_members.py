@@ -15,7 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db import utcnow
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.audit import AuditEvent
-from app.models.groups import GroupMember, SelfManagedGroup
+from app.models.group_members import GroupMember
+from app.models.groups import SelfManagedGroup
 from app.security import Role
 from tests import factories
 from tests.conftest import Cast

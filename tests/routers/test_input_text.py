@@ -17,8 +17,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.demo.places import HA_LONG
 from app.models.auth import RefreshToken
-from app.models.reports import Report, ReportUpdate
-from app.models.units import Neighbourhood
+from app.models.neighbourhoods import Neighbourhood
+from app.models.report_updates import ReportUpdate
+from app.models.reports import Report
 from tests.conftest import Cast
 from tests.factories import (
     PASSWORD,

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import utcnow
 from app.demo.places import BAI_CHAY, HA_LONG, demo_id
-from app.models.units import Neighbourhood
+from app.models.neighbourhoods import Neighbourhood
 from tests import factories
 from tests.conftest import Cast
 from tests.units_support import (

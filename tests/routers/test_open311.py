@@ -24,7 +24,8 @@ from app.db import metadata, utcnow
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.audit import AuditEvent
 from app.models.clients import Client
-from app.models.reports import Report, ReportUpdate
+from app.models.report_updates import ReportUpdate
+from app.models.reports import Report
 from app.security import DEFAULT_CLIENT_SCOPES, hash_secret
 from app.services.reports import open311_reads
 from tests.conftest import Cast

@@ -15,7 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.audit import AuditEvent
-from app.models.reports import Report, ReportUpdate
+from app.models.report_updates import ReportUpdate
+from app.models.reports import Report
 from app.services.reports.triage import TRANSITIONS
 from tests.conftest import Cast, Committed
 from tests.factories import (

@@ -16,7 +16,8 @@ from app.db import utcnow
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.audit import AuditEvent
 from app.models.idempotency import IdempotencyKey
-from app.models.reports import Report, ReportUpdate
+from app.models.report_updates import ReportUpdate
+from app.models.reports import Report
 from app.security import Role, hash_secret
 from tests.conftest import Cast
 from tests.factories import (

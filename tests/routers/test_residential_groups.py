@@ -12,7 +12,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.demo.places import BAI_CHAY, HA_LONG, demo_id
-from app.models.units import Neighbourhood, ResidentialGroup
+from app.models.neighbourhoods import Neighbourhood
+from app.models.residential_groups import ResidentialGroup
 from tests import factories
 from tests.conftest import Cast
 from tests.units_support import (

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.errors import NotFound, ValidationFailed
 from app.models.certification_criteria import CriteriaSet
-from app.models.units import Neighbourhood
+from app.models.neighbourhoods import Neighbourhood
 from app.services.certifications import counts as count_service
 from app.services.certifications import criteria as criteria_service
 from app.services.certifications.workflow import next_certificate_no

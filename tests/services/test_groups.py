@@ -13,7 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db import utcnow
 from app.demo.places import HA_LONG
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models.groups import ExemplaryModel, GroupMember, SelfManagedGroup
+from app.models.exemplary_models import ExemplaryModel
+from app.models.group_members import GroupMember
+from app.models.groups import SelfManagedGroup
 from app.models.units import Ward
 from app.schemas.group_members import MemberCreate
 from app.security import ROLE_SCOPES, Principal, Role

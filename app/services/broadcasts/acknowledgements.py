@@ -17,7 +17,8 @@ from app.data.writes import UnitOfWrite
 from app.db import columns, fetch_row
 from app.errors import Forbidden
 from app.models.broadcasts import BroadcastAcknowledgement, BroadcastTarget
-from app.models.units import Neighbourhood, ResidentialGroup
+from app.models.neighbourhoods import Neighbourhood
+from app.models.residential_groups import ResidentialGroup
 from app.pagination import Keyset
 from app.security import Principal
 from app.services.broadcasts.records import OVERSEER_ROLES, RECIPIENT_ROLES, get_broadcast

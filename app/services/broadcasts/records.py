@@ -8,11 +8,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, bindparam, exists, or_
+from sqlalchemy import ColumnElement, String, and_, exists, or_
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.repository import Filter, Repository, Where
+from app.data.repository import Filter, Repository, Where, bound_value
 from app.data.visibility import Visible
 from app.data.writes import UnitOfWrite
 from app.db import columns, utcnow
@@ -27,8 +27,8 @@ OVERSEER_ROLES = (Role.ADMIN, Role.PROVINCE_OFFICER, Role.WARD_OFFICER, Role.WAR
 _table: Any = Broadcast.__table__  # type: ignore[attr-defined]
 # The values every read binds besides its visibility: the time of reading and the reader
 # (whose acknowledgement the list shows; none for a machine client).
-_NOW = bindparam("now", type_=_table.c.publish_at.type)
-_READER = bindparam("reader", type_=BroadcastAcknowledgement.__table__.c.user_id.type)  # type: ignore[attr-defined]
+_NOW = bound_value("now", _table.c.publish_at.type)
+_READER = bound_value("reader", BroadcastAcknowledgement.__table__.c.user_id.type)  # type: ignore[attr-defined]
 
 
 def _live(now: Any) -> ColumnElement[bool]:

@@ -7,15 +7,11 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import fetch_row, utcnow
-from app.errors import Conflict, FieldErrorType, Forbidden, ValidationFailed
+from app.db import utcnow
+from app.errors import Conflict, FieldErrorType, Forbidden, NotFound, ValidationFailed
 from app.models.cameras import Camera
-from app.models.units import Neighbourhood, Ward
-from app.models.users import User
 from app.pagination import CursorCodec, PageParams
 from app.schemas.cameras import CameraCreate, CameraUpdate
 from app.security import Principal, Role
@@ -29,6 +25,9 @@ from app.services.cameras.access import (
 from app.services.cameras.counts import open_items_of
 from app.services.cameras.geo import Near
 from app.services.cameras.near import list_near
+from app.services.neighbourhoods import NEIGHBOURHOODS
+from app.services.units import province_of_ward
+from app.services.users import ACCOUNT_ROLES
 
 # Vietnam has one time zone and no daylight saving.
 _VIETNAM = timedelta(hours=7)
@@ -78,33 +77,22 @@ _NOT_NULL = {
 async def _check_neighbourhood(
     session: AsyncSession, ward_code: str, neighbourhood_id: uuid.UUID
 ) -> None:
-    found = await fetch_row(
-        session,
-        select(col(Neighbourhood.id)).where(
-            col(Neighbourhood.id) == neighbourhood_id,
-            col(Neighbourhood.ward_code) == ward_code,
-            col(Neighbourhood.deleted_at).is_(None),
-        ),
-    )
-    if found is None:
+    try:
+        await NEIGHBOURHOODS.get(session, None, neighbourhood_id, ward_code=ward_code)
+    except NotFound:
         raise ValidationFailed.field(
             ("body", "neighbourhood_id"),
             f"Ward {ward_code} has no neighbourhood with the id {neighbourhood_id}.",
             FieldErrorType.NOT_FOUND,
-        )
+        ) from None
 
 
 async def _check_owner_account(session: AsyncSession, ward_code: str, user_id: uuid.UUID) -> None:
-    found = await fetch_row(
-        session,
-        select(col(User.id)).where(
-            col(User.id) == user_id,
-            col(User.role) == Role.CAMERA_OWNER.value,
-            col(User.ward_code) == ward_code,
-            col(User.deleted_at).is_(None),
-        ),
-    )
-    if found is None:
+    try:
+        account = await ACCOUNT_ROLES.get(session, None, user_id)
+    except NotFound:
+        account = None
+    if account is None or account.role != Role.CAMERA_OWNER.value or account.ward_code != ward_code:
         raise ValidationFailed.field(
             ("body", "owner_user_id"),
             f"owner_user_id must name a camera_owner account of ward {ward_code}.",
@@ -122,8 +110,8 @@ def _check_verified_on(value: date | None) -> None:
 
 async def create_camera(session: AsyncSession, principal: Principal, data: CameraCreate) -> Camera:
     """Register a camera (a camera owner's own; officers in their ward; admins anywhere)."""
-    ward = await session.get(Ward, data.ward_code)
-    if ward is None:
+    province_code = await province_of_ward(session, data.ward_code)
+    if province_code is None:
         raise ValidationFailed.field(
             ("body", "ward_code"),
             f"No ward has the code {data.ward_code!r}.",
@@ -141,7 +129,7 @@ async def create_camera(session: AsyncSession, principal: Principal, data: Camer
     if data.neighbourhood_id is not None:
         await _check_neighbourhood(session, data.ward_code, data.neighbourhood_id)
     _check_verified_on(data.last_verified_on)
-    camera = Camera(province_code=ward.province_code, **values)
+    camera = Camera(province_code=province_code, **values)
     fields = data.model_fields_set | {"ward_code", "owner_kind", "label", "lat", "lon"}
     return await CAMERAS.insert(session, principal, camera, fields=fields)
 

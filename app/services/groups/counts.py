@@ -13,7 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import columns, fetch_row, fetch_rows
 from app.errors import NotFound
-from app.models.groups import ExemplaryModel, SelfManagedGroup
+from app.models.exemplary_models import ExemplaryModel
+from app.models.groups import SelfManagedGroup
 from app.schemas.groups import GroupKind, GroupStatus
 from app.security import UnitLevel
 from app.services import units as unit_service

@@ -18,7 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db import columns, fetch_rows
 from app.errors import FieldErrorType, NotFound, ValidationFailed
 from app.models.groups import GroupResidentialGroup, SelfManagedGroup
-from app.models.units import Neighbourhood, ResidentialGroup
+from app.models.neighbourhoods import Neighbourhood
+from app.models.residential_groups import ResidentialGroup
 from app.schemas.groups import GroupKind
 from app.services.residential_groups import RESIDENTIAL_GROUPS
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.errors import Conflict, Forbidden, ValidationFailed
-from app.models.groups import ExemplaryModel
+from app.models.exemplary_models import ExemplaryModel
 from app.pagination import CursorCodec, PageParams
 from app.schemas.exemplary_models import ExemplaryModelCreate, ExemplaryModelUpdate
 from app.schemas.groups import GroupKind

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.models.groups import GroupMember
+from app.models.group_members import GroupMember
 from app.pagination import CursorCodec, PageParams
 from app.schemas.group_members import MemberCreate, MemberPosition, MemberUpdate
 from app.schemas.groups import GroupStatus

@@ -14,7 +14,9 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlmodel import col
 
 from app.data.visibility import Through, Visible, inline_predicate
-from app.models.groups import ExemplaryModel, GroupMember, SelfManagedGroup
+from app.models.exemplary_models import ExemplaryModel
+from app.models.group_members import GroupMember
+from app.models.groups import SelfManagedGroup
 from app.security import Principal, Role
 
 Group = SelfManagedGroup

@@ -13,7 +13,9 @@ from app.data.links import Links
 from app.data.repository import Filter, Repository
 from app.data.writes import UnitOfWrite
 from app.db import columns
-from app.models.groups import ExemplaryModel, GroupMember, GroupResidentialGroup, SelfManagedGroup
+from app.models.exemplary_models import ExemplaryModel
+from app.models.group_members import GroupMember
+from app.models.groups import GroupResidentialGroup, SelfManagedGroup
 from app.pagination import Keyset
 from app.services.groups import coverage, policies
 from app.text import fold

@@ -18,20 +18,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.fernet import Fernet
-from sqlalchemy import select
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.config import Settings
 from app.data import idempotency
 from app.data.inserts import insert_row, new_row
-from app.db import columns, fetch_row, on_rollback, utcnow
-from app.errors import FieldErrorType, FieldProblem, Forbidden, RateLimited, ValidationFailed
-from app.models.units import Neighbourhood
+from app.db import on_rollback, utcnow
+from app.errors import (
+    FieldErrorType,
+    FieldProblem,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
 from app.ratelimit import Rate, RateLimiter, client_key
 from app.schemas.reports import ReportCreate
 from app.security import Principal, hash_secret, new_secret
 from app.services import units as unit_service
+from app.services.neighbourhoods import NEIGHBOURHOODS
 from app.services.reports import categories
 from app.services.reports.records import REPORTS
 
@@ -62,18 +67,14 @@ async def resolve_place(
         neighbourhood_id = principal.neighbourhood_id
         ward_code = principal.ward_code if neighbourhood_id is None else None
     if neighbourhood_id is not None:
-        row = await fetch_row(
-            session,
-            select(*columns(Neighbourhood.province_code, Neighbourhood.ward_code)).where(
-                col(Neighbourhood.id) == neighbourhood_id, col(Neighbourhood.deleted_at).is_(None)
-            ),
-        )
-        if row is None:
+        try:
+            row = await NEIGHBOURHOODS.get(session, None, neighbourhood_id)
+        except NotFound:
             raise ValidationFailed.field(
                 ("body", "neighbourhood_id"),
                 f"No neighbourhood has the id {neighbourhood_id}.",
                 FieldErrorType.NOT_FOUND,
-            )
+            ) from None
         if ward_code is not None and ward_code != row.ward_code:
             raise ValidationFailed.field(
                 ("body", "ward_code"), f"Neighbourhood {neighbourhood_id} is not in {ward_code}."

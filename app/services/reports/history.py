@@ -14,7 +14,8 @@ from app.data.walk import every
 from app.data.writes import UnitOfWrite
 from app.db import columns
 from app.errors import NotFound
-from app.models.reports import Report, ReportUpdate
+from app.models.report_updates import ReportUpdate
+from app.models.reports import Report
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.security import Principal, hash_secret
 from app.services.reports.records import REPORTS, get_report, is_officer

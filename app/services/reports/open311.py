@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlmodel import col
-from sqlmodel import select as select_model
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.errors import NotFound
@@ -26,6 +24,7 @@ from app.schemas.common import refusal_message, refused_character
 from app.security import hash_secret
 from app.services import units as unit_service
 from app.services.auth import client_principal
+from app.services.clients import API_KEYS
 from app.services.reports import categories as report_categories
 from app.services.reports.records import CLOSED_STATUSES, REPORTS
 
@@ -122,20 +121,15 @@ def service_definition(service_code: str) -> dict[str, Any]:
 # --- keys and jurisdictions ---------------------------------------------------
 
 
-async def authenticate(session: AsyncSession, api_key: str | None, action: str) -> Client:
+async def authenticate(session: AsyncSession, api_key: str | None, action: str) -> Any:
     """The active machine client an ``api_key`` belongs to; 403 otherwise."""
     if not api_key:
         raise Open311Failure(403, f"api_key is required to {action}.")
-    client = (
-        await session.exec(
-            select_model(Client).where(
-                col(Client.api_key_hash) == hash_secret(api_key),
-                col(Client.deleted_at).is_(None),
-                col(Client.is_active).is_(True),
-            )
-        )
-    ).first()
-    if client is None:
+    try:
+        client = await API_KEYS.get(session, None, hash_secret(api_key))
+    except NotFound:
+        client = None
+    if client is None or not client.is_active:
         raise Open311Failure(403, f"Invalid api_key received -- can't proceed to {action}.")
     return client
 

@@ -29,7 +29,8 @@ from app.data.walk import up_to
 from app.db import columns, utcnow
 from app.errors import NotFound
 from app.models.clients import Client
-from app.models.reports import Report, ReportUpdate
+from app.models.report_updates import ReportUpdate
+from app.models.reports import Report
 from app.models.units import Ward
 from app.pagination import Keyset
 from app.schemas.common import instant_in_range

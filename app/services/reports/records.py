@@ -20,7 +20,8 @@ from app.data.visibility import Visible
 from app.data.writes import UnitOfWrite
 from app.db import columns
 from app.errors import Forbidden
-from app.models.reports import Report, ReportUpdate
+from app.models.report_updates import ReportUpdate
+from app.models.reports import Report
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.security import Principal, Role
 

@@ -6,11 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import fetch_row, utcnow
+from app.db import utcnow
 from app.errors import (
     Conflict,
     FieldErrorType,
@@ -20,13 +18,14 @@ from app.errors import (
     PreconditionFailed,
     ValidationFailed,
 )
-from app.models.reports import Report, ReportUpdate
-from app.models.users import User
+from app.models.report_updates import ReportUpdate
+from app.models.reports import Report
 from app.schemas.report_updates import ReportNoteCreate, ReportTransitionCreate
 from app.schemas.reports import ReportTriage
 from app.security import Principal, Role
 from app.services.reports.history import UPDATES
 from app.services.reports.records import OPEN_STATUSES, REPORTS, check_reader, get_report
+from app.services.users import ACCOUNT_ROLES
 
 # The state machine: received → acknowledged → in_progress → resolved, and
 # rejected or duplicate from any open status. Closed statuses are final.
@@ -62,17 +61,16 @@ async def triageable(session: AsyncSession, principal: Principal, report_id: uui
 
 async def ensure_ward_officer(session: AsyncSession, ward_code: str, user_id: uuid.UUID) -> None:
     """422 unless ``user_id`` is an active ward officer of ``ward_code``."""
-    row = await fetch_row(
-        session,
-        select(col(User.id)).where(
-            col(User.id) == user_id,
-            col(User.role) == Role.WARD_OFFICER.value,
-            col(User.ward_code) == ward_code,
-            col(User.is_active).is_(True),
-            col(User.deleted_at).is_(None),
-        ),
-    )
-    if row is None:
+    try:
+        account = await ACCOUNT_ROLES.get(session, None, user_id)
+    except NotFound:
+        account = None
+    if (
+        account is None
+        or account.role != Role.WARD_OFFICER.value
+        or account.ward_code != ward_code
+        or not account.is_active
+    ):
         raise ValidationFailed.field(
             ("body", "assigned_to"), f"{user_id} is not an active ward officer of {ward_code}."
         )
