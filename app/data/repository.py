@@ -229,6 +229,26 @@ class Repository(Generic[M]):
         shown = repr(record_id) if isinstance(record_id, str) else record_id
         return NotFound(f"No {self.noun} has the {self.key.key} {shown}.")
 
+    async def find(
+        self,
+        session: AsyncSession,
+        principal: Principal | None,
+        record_id: uuid.UUID | str,
+        *,
+        bound: Any = None,
+        **within: Any,
+    ) -> Any:
+        """The visible record with this id, as a row of the declared columns, or None;
+        each filter in ``within`` must hold too (a record read under its parent's id).
+        ``bound``: the values the declared SQL names besides (the time now, the reader).
+        For a rule's look-up, whose absence is a 422 or a refusal, not a 404."""
+        visible = self.visible_to(principal)
+        held = self._within(within)
+        row = await self._one(visible.shape, frozenset(held)).row(
+            session, {**_bound(bound), **visible.values(), **held, "record_id": record_id}
+        )
+        return None if row is None else self.row_type._make(row)
+
     async def get(
         self,
         session: AsyncSession,
@@ -238,17 +258,11 @@ class Repository(Generic[M]):
         bound: Any = None,
         **within: Any,
     ) -> Any:
-        """The visible record with this id, as a row of the declared columns (404 otherwise);
-        each filter in ``within`` must hold too (a record read under its parent's id).
-        ``bound``: the values the declared SQL names besides (the time now, the reader)."""
-        visible = self.visible_to(principal)
-        held = self._within(within)
-        row = await self._one(visible.shape, frozenset(held)).row(
-            session, {**_bound(bound), **visible.values(), **held, "record_id": record_id}
-        )
+        """As ``find``, but a record not found is the 404 (naming its parent)."""
+        row = await self.find(session, principal, record_id, bound=bound, **within)
         if row is None:
-            raise self.not_found(record_id, **held)
-        return self.row_type._make(row)
+            raise self.not_found(record_id, **within)
+        return row
 
     async def page(
         self,

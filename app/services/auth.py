@@ -17,7 +17,6 @@ from app.data.repository import Repository
 from app.data.visibility import Visible
 from app.data.writes import Bookkeeping
 from app.db import columns, utcnow
-from app.errors import NotFound
 from app.models.auth import RefreshToken
 from app.models.clients import Client
 from app.models.users import User
@@ -106,14 +105,6 @@ REFRESH_TOKENS = Repository(
 )
 # Refresh tokens are the service's bookkeeping, not records anyone changes: no audit.
 TOKEN_BOOKS = Bookkeeping(RefreshToken)
-
-
-async def _found(read: Any) -> Any:
-    """The row ``read`` (an awaitable repository ``get``) finds, or None for its 404."""
-    try:
-        return await read
-    except NotFound:
-        return None
 
 
 @dataclass(frozen=True)
@@ -312,7 +303,7 @@ class TokenService:
             )
             .values(used_at=now, version=col(RefreshToken.version) + 1, updated_at=now),
         )
-        stored = await _found(REFRESH_TOKENS.get(session, None, token_hash))
+        stored = await REFRESH_TOKENS.find(session, None, token_hash)
         if stored is None:
             raise OAuthError("invalid_grant", "The refresh token is not valid.")
         if consumed.rowcount != 1:
@@ -324,7 +315,7 @@ class TokenService:
                     "The refresh token was already used; every token of this sign-in is revoked.",
                 )
             raise OAuthError("invalid_grant", "The refresh token is expired or revoked.")
-        user = await _found(ACCOUNTS.get(session, None, stored.user_id))
+        user = await ACCOUNTS.find(session, None, stored.user_id)
         if user is None or not user.is_active:
             await self.revoke_family(session, stored.family_id)
             raise OAuthError("invalid_grant", "The account is no longer active.")
@@ -343,7 +334,7 @@ class TokenService:
     ) -> TokenPair:
         """Authenticate a machine client by its id and secret."""
         attempt = await self._attempt(f"client:{client_id}", address)
-        client = await _found(CLIENT_ACCOUNTS.get(session, None, client_id))
+        client = await CLIENT_ACCOUNTS.find(session, None, client_id)
         expected = client.secret_hash if client else hash_secret(new_secret(""))
         valid = hmac.compare_digest(expected, hash_secret(client_secret))
         if client is None or not valid or not client.is_active:
@@ -358,7 +349,7 @@ class TokenService:
 
     async def revoke(self, session: AsyncSession, token: str) -> None:
         """RFC 7009: revoke a refresh token's family; unknown tokens are ignored."""
-        stored = await _found(REFRESH_TOKENS.get(session, None, hash_secret(token)))
+        stored = await REFRESH_TOKENS.find(session, None, hash_secret(token))
         if stored is not None:
             await self.revoke_family(session, stored.family_id)
 

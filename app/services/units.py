@@ -18,7 +18,6 @@ from app.data.repository import Filter, Repository
 from app.data.visibility import Visible
 from app.data.writes import Bookkeeping
 from app.db import columns, utcnow
-from app.errors import NotFound
 from app.models.neighbourhoods import Neighbourhood
 from app.models.units import Province, Ward
 from app.pagination import CursorCodec, Keyset, PageParams
@@ -230,10 +229,9 @@ class WardProvinces:
         """The province code of the ward, or None if no ward has this code."""
 
         async def read() -> str:
-            try:
-                ward = await WARDS.get(session, None, ward_code)
-            except NotFound:
-                raise _UnknownWard from None  # a failed computation is not stored
+            ward = await WARDS.find(session, None, ward_code)
+            if ward is None:
+                raise _UnknownWard  # a failed computation is not stored
             province_code: str = ward.province_code
             return province_code
 
@@ -272,9 +270,7 @@ class UnitAnchor:
 async def resolve_unit(session: AsyncSession, unit_code: str) -> UnitAnchor | None:
     """Find the province (2 digits), ward (5 digits) or neighbourhood (UUID) a code names."""
     if len(unit_code) == 2 and unit_code.isdigit():
-        try:
-            await PROVINCES.get(session, None, unit_code)
-        except NotFound:
+        if await PROVINCES.find(session, None, unit_code) is None:
             return None
         return UnitAnchor(UnitLevel.PROVINCE, unit_code, unit_code, None, None)
     if len(unit_code) == 5 and unit_code.isdigit():
@@ -286,9 +282,8 @@ async def resolve_unit(session: AsyncSession, unit_code: str) -> UnitAnchor | No
         neighbourhood_id = uuid.UUID(unit_code)
     except ValueError:
         return None
-    try:
-        row = await _NEIGHBOURHOOD_PLACES.get(session, None, neighbourhood_id)
-    except NotFound:
+    row = await _NEIGHBOURHOOD_PLACES.find(session, None, neighbourhood_id)
+    if row is None:
         return None
     return UnitAnchor(
         UnitLevel.NEIGHBOURHOOD,

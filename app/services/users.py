@@ -84,6 +84,28 @@ OWN_ACCOUNT = Repository(
 )
 
 
+async def holds_role(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    role: Role,
+    *,
+    ward_code: str | None = None,
+    neighbourhood_id: uuid.UUID | None = None,
+    active: bool = True,
+) -> bool:
+    """Whether ``user_id`` is a live account with ``role`` (of ``ward_code`` and of
+    ``neighbourhood_id`` when given; an active one unless ``active`` is False), whoever
+    asks: another domain's rule (a fire team's leader, a report's assignee)."""
+    account = await ACCOUNT_ROLES.find(session, None, user_id)
+    return (
+        account is not None
+        and account.role == role.value
+        and (ward_code is None or account.ward_code == ward_code)
+        and (neighbourhood_id is None or account.neighbourhood_id == neighbourhood_id)
+        and (account.is_active or not active)
+    )
+
+
 def can_manage_user(principal: Principal, role: Role, ward_code: str | None) -> str | None:
     """Why ``principal`` may not manage an account with this role and ward (None: it may)."""
     if principal.role is Role.ADMIN:

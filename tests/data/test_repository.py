@@ -86,6 +86,15 @@ class TestGet:
         with pytest.raises(NotFound, match=f"No neighbourhood has the id {made.id}"):
             await repository().get(session, officer(ward), made.id)
 
+    async def test_find_gives_the_row_or_none_where_get_gives_the_404(
+        self, session: AsyncSession
+    ) -> None:
+        made = await make_neighbourhood(session, HA_LONG, name="Khu tìm")
+        found = await repository().find(session, officer(HA_LONG), made.id)
+        assert (found.id, found.name) == (made.id, "Khu tìm")
+        assert await repository().find(session, officer(BAI_CHAY), made.id) is None
+        assert await repository().find(session, officer(HA_LONG), made.id, name="other") is None
+
     async def test_a_soft_deleted_record_is_not_visible(self, session: AsyncSession) -> None:
         made = await make_neighbourhood(session, HA_LONG, deleted_at=utcnow())
         with pytest.raises(NotFound):

@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import utcnow
-from app.errors import FieldErrorType, Forbidden, NotFound, ValidationFailed
+from app.errors import FieldErrorType, Forbidden, ValidationFailed
 from app.models.broadcasts import Broadcast, BroadcastTarget
 from app.schemas.broadcasts import BroadcastCreate, BroadcastUpdate
 from app.security import Principal, Role
@@ -32,14 +32,6 @@ class Target:
     residential_group_id: uuid.UUID | None = None
 
 
-async def _found(read: Any) -> Any:
-    """The row a repository ``get`` finds, or None for its 404."""
-    try:
-        return await read
-    except NotFound:
-        return None
-
-
 async def _resolve(session: AsyncSession, code: str) -> Target:
     if len(code) == 5 and code.isdigit():
         province_code = await province_of_ward(session, code)
@@ -57,10 +49,10 @@ async def _resolve(session: AsyncSession, code: str) -> Target:
             ("body", "target_unit_codes"),
             f"{code!r} is not a ward code, neighbourhood id or residential group id.",
         ) from None
-    row = await _found(NEIGHBOURHOODS.get(session, None, unit_id))
+    row = await NEIGHBOURHOODS.find(session, None, unit_id)
     if row is not None:
         return Target("neighbourhood", str(unit_id), row.province_code, row.ward_code, unit_id)
-    row = await _found(RESIDENTIAL_GROUPS.get(session, None, unit_id))
+    row = await RESIDENTIAL_GROUPS.find(session, None, unit_id)
     if row is None:
         raise ValidationFailed.field(
             ("body", "target_unit_codes"),

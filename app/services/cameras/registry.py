@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import utcnow
-from app.errors import Conflict, FieldErrorType, Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, FieldErrorType, Forbidden, ValidationFailed
 from app.models.cameras import Camera
 from app.pagination import CursorCodec, PageParams
 from app.schemas.cameras import CameraCreate, CameraUpdate
@@ -27,7 +27,7 @@ from app.services.cameras.geo import Near
 from app.services.cameras.near import list_near
 from app.services.neighbourhoods import NEIGHBOURHOODS
 from app.services.units import province_of_ward
-from app.services.users import ACCOUNT_ROLES
+from app.services.users import holds_role
 
 # Vietnam has one time zone and no daylight saving.
 _VIETNAM = timedelta(hours=7)
@@ -77,22 +77,17 @@ _NOT_NULL = {
 async def _check_neighbourhood(
     session: AsyncSession, ward_code: str, neighbourhood_id: uuid.UUID
 ) -> None:
-    try:
-        await NEIGHBOURHOODS.get(session, None, neighbourhood_id, ward_code=ward_code)
-    except NotFound:
+    if await NEIGHBOURHOODS.find(session, None, neighbourhood_id, ward_code=ward_code) is None:
         raise ValidationFailed.field(
             ("body", "neighbourhood_id"),
             f"Ward {ward_code} has no neighbourhood with the id {neighbourhood_id}.",
             FieldErrorType.NOT_FOUND,
-        ) from None
+        )
 
 
 async def _check_owner_account(session: AsyncSession, ward_code: str, user_id: uuid.UUID) -> None:
-    try:
-        account = await ACCOUNT_ROLES.get(session, None, user_id)
-    except NotFound:
-        account = None
-    if account is None or account.role != Role.CAMERA_OWNER.value or account.ward_code != ward_code:
+    # As before: a deactivated owner's account may still be named.
+    if not await holds_role(session, user_id, Role.CAMERA_OWNER, ward_code=ward_code, active=False):
         raise ValidationFailed.field(
             ("body", "owner_user_id"),
             f"owner_user_id must name a camera_owner account of ward {ward_code}.",

@@ -16,7 +16,7 @@ from app.data.repository import Repository
 from app.data.visibility import Visible
 from app.data.writes import UnitOfWrite
 from app.db import columns, fetch_row, utcnow
-from app.errors import Conflict, FieldErrorType, NotFound, PreconditionFailed, ValidationFailed
+from app.errors import Conflict, FieldErrorType, PreconditionFailed, ValidationFailed
 from app.models.certification_criteria import CriteriaSet
 from app.pagination import CursorCodec, Keyset, PageParams
 from app.schemas.certification_criteria import (
@@ -198,14 +198,12 @@ async def mark_in_use(session: AsyncSession, set_id: uuid.UUID) -> None:
     whose own UPDATE requires ``in_use = false``."""
     # No event of its own: the certification's write that uses the set records it.
     await _UNIT.move(session, set_id, {"deleted_at": None, "in_use": False}, {"in_use": True})
-    try:
-        await CRITERIA_SETS.get(session, None, set_id)
-    except NotFound:
+    if await CRITERIA_SETS.find(session, None, set_id) is None:
         raise ValidationFailed.field(
             ("body", "criteria_set_id"),
             f"No criteria set has the id {set_id}.",
             FieldErrorType.NOT_FOUND,
-        ) from None
+        )
 
 
 async def create_set(

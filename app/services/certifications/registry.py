@@ -213,14 +213,13 @@ async def create_certification(
     session: AsyncSession, principal: Principal, data: CertificationCreate
 ) -> Certification:
     """Register a neighbourhood for a year: a draft, assessed against that year's set."""
-    try:
-        neighbourhood = await NEIGHBOURHOODS.get(session, None, data.neighbourhood_id)
-    except NotFound:
+    neighbourhood = await NEIGHBOURHOODS.find(session, None, data.neighbourhood_id)
+    if neighbourhood is None:
         raise ValidationFailed.field(
             ("body", "neighbourhood_id"),
             f"No neighbourhood has the id {data.neighbourhood_id}.",
             FieldErrorType.NOT_FOUND,
-        ) from None
+        )
     reason = policies.can_register(principal, data.neighbourhood_id)
     if reason:
         raise Forbidden(reason)

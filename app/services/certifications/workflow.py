@@ -22,7 +22,6 @@ from app.errors import (
     FieldErrorType,
     Forbidden,
     InvalidTransition,
-    NotFound,
     PreconditionFailed,
     ValidationFailed,
 )
@@ -117,13 +116,10 @@ async def _move(
             ],
         )
     except PreconditionFailed:
-        try:
-            current = await certification_service.CERTIFICATIONS.get(
-                session, principal, certification.id
-            )
-            now = current.status
-        except NotFound:
-            now = from_status
+        current = await certification_service.CERTIFICATIONS.find(
+            session, principal, certification.id
+        )
+        now = from_status if current is None else current.status
         if now != from_status:
             raise refused(step, now) from None
         raise Conflict(

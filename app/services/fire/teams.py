@@ -21,7 +21,7 @@ from app.services.fire import counts
 from app.services.fire.policies import can_manage_team, rule_violation
 from app.services.fire.records import EQUIPMENT, FIRE_TEAMS
 from app.services.neighbourhoods import NEIGHBOURHOODS
-from app.services.users import ACCOUNT_ROLES
+from app.services.users import holds_role
 
 MIN_HOUSEHOLDS = 5
 MAX_HOUSEHOLDS = 15
@@ -76,16 +76,7 @@ def check_public_points(points: Sequence[PublicFirePoint]) -> list[dict[str, Any
 async def _check_leader_account(
     session: AsyncSession, user_id: uuid.UUID, neighbourhood_id: uuid.UUID
 ) -> None:
-    try:
-        account = await ACCOUNT_ROLES.get(session, None, user_id)
-    except NotFound:
-        account = None
-    if (
-        account is None
-        or account.role != Role.GROUP_LEADER.value
-        or account.neighbourhood_id != neighbourhood_id
-        or not account.is_active
-    ):
+    if not await holds_role(session, user_id, Role.GROUP_LEADER, neighbourhood_id=neighbourhood_id):
         raise rule_violation(
             "fire_team_leader_account",
             "leader_user_id",
@@ -186,14 +177,13 @@ async def create_team(
     session: AsyncSession, principal: Principal, data: FireTeamCreate
 ) -> FireTeam:
     """Set up a team in a neighbourhood the principal manages."""
-    try:
-        place = await NEIGHBOURHOODS.get(session, None, data.neighbourhood_id)
-    except NotFound:
+    place = await NEIGHBOURHOODS.find(session, None, data.neighbourhood_id)
+    if place is None:
         raise ValidationFailed.field(
             ("body", "neighbourhood_id"),
             f"No neighbourhood has the id {data.neighbourhood_id}.",
             FieldErrorType.NOT_FOUND,
-        ) from None
+        )
     if data.ward_code is not None and data.ward_code != place.ward_code:
         raise ValidationFailed.field(
             ("body", "ward_code"),

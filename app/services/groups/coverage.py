@@ -16,7 +16,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import columns, fetch_rows
-from app.errors import FieldErrorType, NotFound, ValidationFailed
+from app.errors import FieldErrorType, ValidationFailed
 from app.models.groups import GroupResidentialGroup, SelfManagedGroup
 from app.models.neighbourhoods import Neighbourhood
 from app.models.residential_groups import ResidentialGroup
@@ -112,9 +112,7 @@ async def check_covered(
         area["neighbourhood_id"] = neighbourhood_id
     missing: list[str] = []
     for residential_group_id in distinct:
-        try:
-            await RESIDENTIAL_GROUPS.get(session, None, residential_group_id, **area)
-        except NotFound:
+        if await RESIDENTIAL_GROUPS.find(session, None, residential_group_id, **area) is None:
             missing.append(str(residential_group_id))
     if missing:
         where = "the group's neighbourhood" if neighbourhood_id else f"ward {ward_code}"

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, Forbidden, ValidationFailed
 from app.models.group_members import GroupMember
 from app.pagination import CursorCodec, PageParams
 from app.schemas.group_members import MemberCreate, MemberPosition, MemberUpdate
@@ -19,7 +19,7 @@ from app.services.groups import policies
 from app.services.groups import registry as group_service
 from app.services.groups.member_rules import check_member, mask_phone
 from app.services.groups.records import MEMBERS
-from app.services.users import ACCOUNT_ROLES
+from app.services.users import holds_role
 
 T = TypeVar("T")
 
@@ -210,16 +210,7 @@ async def _check_account(
         raise Forbidden("Only officers and neighbourhood heads link a member to an account.")
     if user_id is None:
         return
-    try:
-        user = await ACCOUNT_ROLES.get(session, None, user_id)
-    except NotFound:
-        user = None
-    if (
-        user is None
-        or not user.is_active
-        or user.role != Role.GROUP_LEADER.value
-        or user.ward_code != group.ward_code
-    ):
+    if not await holds_role(session, user_id, Role.GROUP_LEADER, ward_code=group.ward_code):
         raise ValidationFailed.field(
             ("body", "user_id"),
             f"user_id must name an active group_leader account of ward {group.ward_code}.",

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.cascade import delete_all
-from app.errors import Conflict, FieldErrorType, Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, FieldErrorType, Forbidden, ValidationFailed
 from app.models.groups import SelfManagedGroup
 from app.pagination import CursorCodec, PageParams
 from app.schemas.groups import GroupCreate, GroupKind, GroupStatus, GroupUpdate
@@ -97,14 +97,14 @@ async def _full(session: AsyncSession, principal: Principal, group_id: uuid.UUID
 
 
 async def _live_neighbourhood(session: AsyncSession, neighbourhood_id: uuid.UUID) -> Any:
-    try:
-        return await NEIGHBOURHOODS.get(session, None, neighbourhood_id)
-    except NotFound:
+    neighbourhood = await NEIGHBOURHOODS.find(session, None, neighbourhood_id)
+    if neighbourhood is None:
         raise ValidationFailed.field(
             ("body", "neighbourhood_id"),
             f"No neighbourhood has the id {neighbourhood_id}.",
             FieldErrorType.NOT_FOUND,
-        ) from None
+        )
+    return neighbourhood
 
 
 def _check_households_linked(kind: str, households_linked: int | None) -> None:

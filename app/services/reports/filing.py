@@ -28,7 +28,6 @@ from app.errors import (
     FieldErrorType,
     FieldProblem,
     Forbidden,
-    NotFound,
     RateLimited,
     ValidationFailed,
 )
@@ -67,14 +66,13 @@ async def resolve_place(
         neighbourhood_id = principal.neighbourhood_id
         ward_code = principal.ward_code if neighbourhood_id is None else None
     if neighbourhood_id is not None:
-        try:
-            row = await NEIGHBOURHOODS.get(session, None, neighbourhood_id)
-        except NotFound:
+        row = await NEIGHBOURHOODS.find(session, None, neighbourhood_id)
+        if row is None:
             raise ValidationFailed.field(
                 ("body", "neighbourhood_id"),
                 f"No neighbourhood has the id {neighbourhood_id}.",
                 FieldErrorType.NOT_FOUND,
-            ) from None
+            )
         if ward_code is not None and ward_code != row.ward_code:
             raise ValidationFailed.field(
                 ("body", "ward_code"), f"Neighbourhood {neighbourhood_id} is not in {ward_code}."

@@ -125,10 +125,7 @@ async def authenticate(session: AsyncSession, api_key: str | None, action: str) 
     """The active machine client an ``api_key`` belongs to; 403 otherwise."""
     if not api_key:
         raise Open311Failure(403, f"api_key is required to {action}.")
-    try:
-        client = await API_KEYS.get(session, None, hash_secret(api_key))
-    except NotFound:
-        client = None
+    client = await API_KEYS.find(session, None, hash_secret(api_key))
     if client is None or not client.is_active:
         raise Open311Failure(403, f"Invalid api_key received -- can't proceed to {action}.")
     return client

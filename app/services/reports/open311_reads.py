@@ -27,7 +27,6 @@ from app.data.repository import Filter, Repository
 from app.data.visibility import Visible
 from app.data.walk import up_to
 from app.db import columns, utcnow
-from app.errors import NotFound
 from app.models.clients import Client
 from app.models.report_updates import ReportUpdate
 from app.models.reports import Report
@@ -276,10 +275,9 @@ async def _by_ids(session: AsyncSession, unit: Unit, wanted: list[uuid.UUID]) ->
     column, code = unit
     rows = []
     for report_id in dict.fromkeys(wanted):
-        try:
-            rows.append(await REQUESTS.get(session, None, report_id, **{column: code}))
-        except NotFound:
-            continue
+        row = await REQUESTS.find(session, None, report_id, **{column: code})
+        if row is not None:
+            rows.append(row)
     rows.sort(key=lambda row: (row.created_at, row.id), reverse=True)
     return rows[:MAX_RESULTS]
 
@@ -329,10 +327,7 @@ async def get_request(
         report_id = None
     row = None
     if report_id is not None:
-        try:
-            row = await REQUESTS.get(session, None, report_id, **{column: code})
-        except NotFound:
-            row = None
+        row = await REQUESTS.find(session, None, report_id, **{column: code})
     if row is None:
         raise Open311Failure(404, f"service_request_id {service_request_id!r} was not found.")
     return _request(row, public=not params.get("api_key"))

@@ -25,7 +25,7 @@ from app.schemas.reports import ReportTriage
 from app.security import Principal, Role
 from app.services.reports.history import UPDATES
 from app.services.reports.records import OPEN_STATUSES, REPORTS, check_reader, get_report
-from app.services.users import ACCOUNT_ROLES
+from app.services.users import holds_role
 
 # The state machine: received → acknowledged → in_progress → resolved, and
 # rejected or duplicate from any open status. Closed statuses are final.
@@ -61,16 +61,7 @@ async def triageable(session: AsyncSession, principal: Principal, report_id: uui
 
 async def ensure_ward_officer(session: AsyncSession, ward_code: str, user_id: uuid.UUID) -> None:
     """422 unless ``user_id`` is an active ward officer of ``ward_code``."""
-    try:
-        account = await ACCOUNT_ROLES.get(session, None, user_id)
-    except NotFound:
-        account = None
-    if (
-        account is None
-        or account.role != Role.WARD_OFFICER.value
-        or account.ward_code != ward_code
-        or not account.is_active
-    ):
+    if not await holds_role(session, user_id, Role.WARD_OFFICER, ward_code=ward_code):
         raise ValidationFailed.field(
             ("body", "assigned_to"), f"{user_id} is not an active ward officer of {ward_code}."
         )
