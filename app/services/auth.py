@@ -72,22 +72,32 @@ ACCOUNTS = Repository(
     keyset=Keyset("accounts", columns(User.username, User.id)),
     filters={"username": User.username},
 )
+# What a client's principal is made of (``client_principal``), and whether it is active.
+_CLIENT_PRINCIPAL = (
+    Client.id,
+    Client.is_active,
+    Client.unit_code,
+    Client.province_code,
+    Client.ward_code,
+    Client.scopes,
+    Client.token_epoch,
+)
+# A client by its id (client credentials), and by its Open311 api_key (stored hashed).
 CLIENT_ACCOUNTS = Repository(
     Client,
     noun="client",
     key=Client.client_id,
-    columns=(
-        Client.id,
-        Client.secret_hash,
-        Client.is_active,
-        Client.unit_code,
-        Client.province_code,
-        Client.ward_code,
-        Client.scopes,
-        Client.token_epoch,
-    ),
+    columns=(*_CLIENT_PRINCIPAL, Client.secret_hash),
     visible=Visible.all(),
     keyset=Keyset("client-accounts", columns(Client.client_id)),
+)
+API_KEYS = Repository(
+    Client,
+    noun="client",
+    key=Client.api_key_hash,
+    columns=_CLIENT_PRINCIPAL,
+    visible=Visible.all(),
+    keyset=Keyset("client-api-keys", columns(Client.api_key_hash)),
 )
 REFRESH_TOKENS = Repository(
     RefreshToken,

@@ -58,26 +58,6 @@ CLIENTS = Repository(
 )
 
 
-# A client by its Open311 api_key (stored hashed), whoever asks: the key is the credential.
-API_KEYS = Repository(
-    Client,
-    noun="client",
-    key=Client.api_key_hash,
-    columns=(
-        Client.id,
-        Client.client_id,
-        Client.is_active,
-        Client.unit_code,
-        Client.province_code,
-        Client.ward_code,
-        Client.scopes,
-        Client.token_epoch,
-    ),
-    visible=Visible.all(),
-    keyset=Keyset("client-api-keys", columns(Client.api_key_hash)),
-)
-
-
 def _require_admin(principal: Principal) -> None:
     if principal.role is not Role.ADMIN:
         raise Forbidden("Only administrators manage machine clients.")

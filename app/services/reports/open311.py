@@ -23,8 +23,7 @@ from app.models.reports import Report
 from app.schemas.common import refusal_message, refused_character
 from app.security import hash_secret
 from app.services import units as unit_service
-from app.services.auth import client_principal
-from app.services.clients import API_KEYS
+from app.services.auth import API_KEYS, client_principal
 from app.services.reports import categories as report_categories
 from app.services.reports.records import CLOSED_STATUSES, REPORTS
 
