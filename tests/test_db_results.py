@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import app.models  # noqa: F401  (every table in the metadata)
-from app.data.driver import result_decoders
+from app.data.driver import Row, result_decoders
 from app.data.prepared import Prepared
 from app.sessions import Reads
 
@@ -59,6 +59,45 @@ async def test_the_driver_pool_converts_as_sqlalchemy_does(
     try:
         row = await reads.driver.fetch(Prepared(CONVERTED)._compiled(engine.dialect), VALUES)
         assert tuple(row[0]) == EXPECTED == await through_sqlalchemy(session)
+    finally:
+        await reads.driver.close()
+
+
+PLAIN = select(
+    cast(bindparam("ward_code", type_=String), String).label("ward_code"),
+    cast(bindparam("name", type_=String), String).label("name"),
+)
+PLAIN_VALUES = {"ward_code": "06688", "name": "Khu 1"}
+
+
+def _reads_alike(row: Any) -> None:
+    assert (row[0], row[1]) == tuple(row) == ("06688", "Khu 1")
+    assert (row.ward_code, row.name) == ("06688", "Khu 1")
+    assert row._asdict() == dict(row._mapping) == PLAIN_VALUES
+    assert row._fields == ("ward_code", "name")
+    with pytest.raises(AttributeError):
+        _ = row.no_such_column
+
+
+async def test_a_row_reads_alike_whichever_path_ran_it(
+    engine: AsyncEngine, session: AsyncSession
+) -> None:
+    """By position, by attribute, ``_asdict()``, ``_mapping``, ``_fields``: as a
+    SQLAlchemy ``Row`` does, on the driver pool and on a session's connection."""
+    _reads_alike(await Prepared(PLAIN).row(session, PLAIN_VALUES))
+    _reads_alike((await session.exec(PLAIN, params=PLAIN_VALUES)).one())  # type: ignore[call-overload]
+    reads = Reads.of(engine, pool_size=1)
+    if reads is None:
+        return  # SQLite: every statement runs through SQLAlchemy
+    try:
+        [row] = await reads.driver.fetch(Prepared(PLAIN)._compiled(engine.dialect), PLAIN_VALUES)
+        _reads_alike(row)
+        assert type(row) is Row  # made by asyncpg as it decodes: no copy per row
+        [converted] = await reads.driver.fetch(
+            Prepared(CONVERTED)._compiled(engine.dialect), VALUES
+        )
+        assert (converted.shade, converted.amount) == (Shade.dark, 1.25)
+        assert converted._asdict() == dict(zip(("shade", "amount", "exact"), EXPECTED, strict=True))
     finally:
         await reads.driver.close()
 

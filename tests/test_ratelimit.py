@@ -33,7 +33,11 @@ async def limiter(
 ) -> AsyncIterator[tuple[RateLimiter, Clock]]:
     clock = Clock()
     url = redis_space.url if request.param == "redis" else None
-    built = RateLimiter(url, secret="s" * 32, key_prefix=redis_space.prefix, clock=clock)
+    # A timeout well above a loaded machine's Redis round trip: these tests are about the
+    # counting; falling back to memory when Redis is slow has tests of its own.
+    built = RateLimiter(
+        url, secret="s" * 32, key_prefix=redis_space.prefix, clock=clock, timeout=5.0
+    )
     try:
         yield built, clock
     finally:

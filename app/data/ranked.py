@@ -77,10 +77,7 @@ class RankedPages(Generic[M]):
         self.keyset = keyset
         self.key: Any = keyset.columns[0]
         self.where = where
-        names = (*repository.row_type._fields, str(self.key.key))
-        self.row_type: Any = namedtuple(  # type: ignore[misc]
-            f"{repository.model.__name__}RankedRow", names
-        )
+        namedtuple(f"{repository.model.__name__}RankedRow", (*repository.fields, str(self.key.key)))
         self._pages: dict[tuple[Any, ...], Prepared[Select[Any]]] = {}
 
     def _page(
@@ -129,5 +126,4 @@ class RankedPages(Generic[M]):
             bound.update(self.keyset.bind(after))
         rows = await statement.rows(session, bound)
         page, next_cursor = _cut(rows, statement.names, self.keyset, params, scope, codec)
-        make = self.row_type._make
-        return [make(row) for row in page], next_cursor
+        return list(page), next_cursor

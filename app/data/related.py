@@ -26,7 +26,7 @@ class RowsOf(Generic[M]):
         expression: Any = col(column)
         self.column = expression
         self.key = str(expression.key)
-        if self.key not in repository.row_type._fields:
+        if self.key not in repository.fields:
             raise TypeError(f"the repository reads no column {self.key}")
 
     async def of(
@@ -46,8 +46,7 @@ class RowsOf(Generic[M]):
             repository._select.where(self.column.in_(list(values))), visible.shape
         ).order_by(*repository.keyset.order_by())
         rows = await fetch_rows(session, statement, visible.values())
-        make = repository.row_type._make
-        position = repository.row_type._fields.index(self.key)
+        position = repository.fields.index(self.key)
         for row in rows:
-            grouped[row[position]].append(make(row))
+            grouped[row[position]].append(row)
         return grouped

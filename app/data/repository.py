@@ -169,8 +169,11 @@ class Repository(Generic[M]):
         self.through = through
         self._select: Select[Any] = select(*(_expression(column) for column in columns))
         names = tuple(str(column.key) for column in self._select.selected_columns)
-        # Rows read by attribute (``row.ward_code``) or position, whichever driver ran them.
-        self.row_type: Any = namedtuple(f"{model.__name__}Row", names)  # type: ignore[misc]
+        # Rows are read by attribute (``row.ward_code``), position or ``_asdict()``,
+        # whichever path ran them (a SQLAlchemy ``Row`` or a ``driver.Row``): each name
+        # an identifier, once (as a named tuple's fields must be).
+        namedtuple(f"{model.__name__}Row", names)
+        self.fields: tuple[str, ...] = names
         self._live: ColumnElement[bool] | None = (
             self.table.c.deleted_at.is_(None) if "deleted_at" in self.table.c else None
         )
@@ -244,10 +247,9 @@ class Repository(Generic[M]):
         For a rule's look-up, whose absence is a 422 or a refusal, not a 404."""
         visible = self.visible_to(principal)
         held = self._within(within)
-        row = await self._one(visible.shape, frozenset(held)).row(
+        return await self._one(visible.shape, frozenset(held)).row(
             session, {**_bound(bound), **visible.values(), **held, "record_id": record_id}
         )
-        return None if row is None else self.row_type._make(row)
 
     async def get(
         self,
@@ -292,8 +294,7 @@ class Repository(Generic[M]):
             filters,
             {**_bound(bound), **visible.values()},
         )
-        make = self.row_type._make
-        return [make(row) for row in rows], next_cursor
+        return list(rows), next_cursor
 
     async def first(
         self, session: AsyncSession, principal: Principal | None, **filters: Any
@@ -306,8 +307,7 @@ class Repository(Generic[M]):
         visible = self.visible_to(principal)
         given = frozenset(name for name, value in filters.items() if value is not None)
         bound = {**visible.values(), **{name: filters[name] for name in given}, PAGE_LIMIT: 1}
-        row = await self._page(visible.shape, given, False).row(session, bound)
-        return None if row is None else self.row_type._make(row)
+        return await self._page(visible.shape, given, False).row(session, bound)
 
     async def get_for_update(
         self,

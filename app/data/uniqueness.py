@@ -27,5 +27,4 @@ async def taken(repository: Repository[Any], session: AsyncSession, **filters: A
     if missing:
         raise TypeError(f"a uniqueness read needs every filter's value: {missing}")
     statement = repository._page(_EVERY_ROW, frozenset(filters), False)
-    row = await statement.row(session, {**filters, PAGE_LIMIT: 1})
-    return None if row is None else repository.row_type._make(row)
+    return await statement.row(session, {**filters, PAGE_LIMIT: 1})

@@ -30,7 +30,7 @@ def test_every_fire_safety_table_is_guarded() -> None:
 
 def test_the_due_list_writes_nothing_of_its_own() -> None:
     assert records.EQUIPMENT_DUE.writes is None
-    assert "team_name" in records.EQUIPMENT_DUE.row_type._fields
+    assert "team_name" in records.EQUIPMENT_DUE.fields
 
 
 def test_a_teams_household_count_follows_the_households_written_or_kept() -> None:
