@@ -161,6 +161,30 @@ def create_admin(
     typer.echo(f"administrator {username!r} created")
 
 
+@cli.command("prune-changes")
+def prune_changes(
+    batch: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Changes removed per transaction.")
+    ] = 5_000,
+) -> None:
+    """Remove the changes no sync needs any more (older than WARDSAFE_CHANGES_RETENTION_DAYS
+    and a day; each record's latest upsert stays), a batch per transaction. Run it daily."""
+    from app.services.changes import pruning
+
+    before = pruning.cutoff(_settings().changes_retention_days)
+    removed = 0
+    while True:
+
+        async def work(session: AsyncSession) -> int:
+            return await pruning.prune_batch(session, before, batch)
+
+        went = _in_transaction(work)
+        removed += went
+        if went < batch:
+            break
+    typer.echo(f"changes removed: {removed} (made before {before.isoformat()})")
+
+
 def main() -> None:
     """Entry point of the ``wardsafe`` console script."""
     cli()

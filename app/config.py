@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     db_acquire_timeout_seconds: float = Field(default=3, gt=0, le=3600)
     # Opening a new connection to PostgreSQL (TCP, TLS, authentication).
     db_connect_timeout_seconds: float = Field(default=3, gt=0, le=3600)
+    # A transaction idle between statements this long is ended by PostgreSQL
+    # (idle_in_transaction_session_timeout): a stuck process cannot hold the
+    # change feed back for longer (docs/sync.md). wardsafe's own transactions
+    # are idle for microseconds between statements.
+    db_idle_in_transaction_timeout_seconds: float = Field(default=10, gt=0, le=3600)
     # FastAPI's native OpenTelemetry (spans, metrics, logs to the providers an
     # OpenTelemetry SDK set up in the process). Off by default: wardsafe's own
     # observability is JSON logs and Prometheus metrics, and FastAPI looks up
@@ -94,6 +99,11 @@ class Settings(BaseSettings):
     # How long report figures (GET /reports/statistics) are kept per unit and
     # period before they are computed again, in this process; 0: every time.
     statistics_cache_seconds: int = Field(default=60, ge=0, le=86_400)
+
+    # The change feed (GET /api/v1/changes, docs/sync.md): a cursor that has not
+    # come back for this many days gets 410 (sync again from zero), and
+    # `wardsafe prune-changes` removes the changes a live cursor no longer needs.
+    changes_retention_days: int = Field(default=90, ge=1, le=3650)
 
     # Operations. The peers whose X-Forwarded-For and X-Forwarded-Proto are
     # believed (addresses or networks); none: the client is the socket's peer.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request, Security
+from fastapi import Depends, Header, Query, Request, Security
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from starlette.requests import HTTPConnection
 
@@ -13,7 +13,7 @@ from app.db import ReadSession, WriteSession
 from app.errors import Forbidden, PreconditionFailed, PreconditionRequired, Unauthorized
 from app.pagination import CursorCodec, PageParams, page_params
 from app.revocations import Revocations
-from app.schemas.common import Text
+from app.schemas.common import Text, Timestamp
 from app.security import SCOPES, Principal
 from app.sessions import get_read_session, get_session
 from app.tokens import InvalidToken, TokenSigner
@@ -156,5 +156,18 @@ IdempotencyKeyDep = Annotated[
         alias="Idempotency-Key",
         description="A unique string; a retry with the same key and body gets the first answer.",
         examples=["3f0c8e9e-5d7a-4c3b-9a51-0d9b3c2a1e77"],
+    ),
+]
+
+
+UpdatedSince = Annotated[
+    Timestamp | None,
+    Query(
+        description=(
+            "Only records changed at or after this time (their `updated_at`; ISO 8601 with "
+            "offset). A deleted record is in no list: the change feed (`GET /api/v1/changes`) "
+            "also says which went."
+        ),
+        examples=["2026-12-01T00:00:00+07:00"],
     ),
 ]

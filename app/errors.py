@@ -207,6 +207,13 @@ class InvalidCursor(AppError):
     status, slug, title = 422, "invalid-cursor", "Invalid cursor"
 
 
+class CursorExpired(AppError):
+    """A change-feed cursor older than the retention window or minted for another scope:
+    what it would resume from may be gone; sync again from zero (docs/sync.md)."""
+
+    status, slug, title = 410, "cursor-expired", "Cursor expired"
+
+
 class UnsupportedMediaType(AppError):
     status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
 

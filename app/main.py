@@ -29,6 +29,7 @@ from app.routers import (
     cameras,
     certification_criteria,
     certifications,
+    changes,
     clients,
     competitions,
     drills,
@@ -188,6 +189,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         certification_criteria.router,
         certifications.router,
         broadcasts.router,
+        changes.router,
     ):
         app.include_router(router)
     if settings.metrics_served:

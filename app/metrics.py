@@ -15,6 +15,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -67,9 +68,20 @@ def _scraped_registry() -> CollectorRegistry:
 _SCRAPED = _scraped_registry()
 
 
-def render() -> tuple[bytes, str]:
-    """The exposition text (every worker's, with several) and its content type."""
-    return generate_latest(_SCRAPED), CONTENT_TYPE_LATEST
+def render(feed_lag_seconds: float | None = None) -> tuple[bytes, str]:
+    """The exposition text (every worker's, with several) and its content type, with the
+    change feed's lag when it could be read (a figure of the database, not a worker's)."""
+    body = generate_latest(_SCRAPED)
+    if feed_lag_seconds is not None:
+        database = CollectorRegistry()
+        Gauge(
+            "wardsafe_changes_feed_lag_seconds",
+            "Age of the oldest open transaction that writes: the change feed serves nothing "
+            "committed after it began until it ends (docs/sync.md).",
+            registry=database,
+        ).set(feed_lag_seconds)
+        body += generate_latest(database)
+    return body, CONTENT_TYPE_LATEST
 
 
 def check_scrape_token(authorization: str | None, token: str | None) -> None:

@@ -31,6 +31,9 @@ class Timeouts:
     connect: float
     statement: float
     acquire: float
+    # A transaction left idle (a process stuck between statements) is ended by the
+    # server after this long: it would hold the change feed's horizon back.
+    idle_in_transaction: float = 10.0
     # Off for migrations: a schema change may run longer than any request should.
     bound_statements: bool = True
 
@@ -41,6 +44,7 @@ class Timeouts:
             connect=settings.db_connect_timeout_seconds,
             statement=settings.db_statement_timeout_seconds,
             acquire=settings.db_acquire_timeout_seconds,
+            idle_in_transaction=settings.db_idle_in_transaction_timeout_seconds,
             bound_statements=bound_statements,
         )
 
@@ -49,7 +53,10 @@ class Timeouts:
         args: dict[str, Any] = {"timeout": self.connect}
         if self.bound_statements:
             args["command_timeout"] = self.statement + CLIENT_MARGIN_SECONDS
-            args["server_settings"] = {"statement_timeout": str(round(self.statement * 1000))}
+            args["server_settings"] = {
+                "statement_timeout": str(round(self.statement * 1000)),
+                "idle_in_transaction_session_timeout": str(round(self.idle_in_transaction * 1000)),
+            }
         return args
 
     @property

@@ -79,6 +79,7 @@ async def reset(dsn: str) -> None:
         async with conn.transaction():
             await conn.execute("DELETE FROM report_updates WHERE created_at > $1", NOW)
             await conn.execute("DELETE FROM reports WHERE created_at > $1", NOW)
+            await conn.execute("DELETE FROM changes WHERE changed_at > $1", NOW)
             await conn.execute("DELETE FROM idempotency_keys")
             await conn.execute("DELETE FROM audit_events")
         await conn.execute("VACUUM ANALYZE reports")
@@ -302,12 +303,29 @@ async def _load(conn: asyncpg.Connection, scale: str) -> dict[str, Any]:
             )
     await _copy(conn, "self_managed_groups", groups)
     await _copy(conn, "group_members", members)
+    # Each record's change for the sync feed, as the change log's migration writes one
+    # for every record that exists: the log at the set's size (the full set: 1.2 M).
+    for table, record_type in _LOGGED:
+        await conn.execute(
+            "INSERT INTO changes (record_type, record_id, op, version, province_code, "
+            f"ward_code, changed_at) SELECT '{record_type}', id::text, 'upsert', version, "
+            f"province_code, ward_code, updated_at FROM {table} ORDER BY created_at, id"
+        )
     return {
         "officer_id": str(officer["id"]),
         "province_officer_id": str(province_officer["id"]),
         "resident_id": str(resident["id"]),
         "report_id": str(report_id),
     }
+
+
+_LOGGED = (
+    ("users", "user"),
+    ("reports", "report"),
+    ("cameras", "camera"),
+    ("self_managed_groups", "group"),
+    ("group_members", "group_member"),
+)
 
 
 async def ensure(scale: str, reload: bool = False) -> Fixture:

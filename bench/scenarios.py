@@ -32,6 +32,9 @@ class Position:
     cursor: str
     created_at: str
     report_id: str
+    # The change feed's deep page: wardsafe's cursor, and the same position for the anchor.
+    changes_cursor: str = ""
+    changes_after: tuple[int, int] = (-1, -1)
 
 
 def build(fixture: Fixture, deep: Position) -> list[Scenario]:
@@ -135,6 +138,21 @@ def build(fixture: Fixture, deep: Position) -> list[Scenario]:
             f"/statistics?unit_code={fixture.province_code}&level=province",
         ),
         Scenario(
+            "changes first page (sync from zero)",
+            "read",
+            "/api/v1/changes?limit=100",
+            "officer",
+            f"/changes?ward_code={ward}&province_code={fixture.province_code}&limit=100",
+        ),
+        Scenario(
+            "changes deep page",
+            "read",
+            "/api/v1/changes?" + urlencode({"limit": 100, "since": deep.changes_cursor}),
+            "officer",
+            f"/changes?ward_code={ward}&province_code={fixture.province_code}&limit=100"
+            f"&after_txid={deep.changes_after[0]}&after_id={deep.changes_after[1]}",
+        ),
+        Scenario(
             "create report + Idempotency-Key",
             "write",
             "/api/v1/reports",
@@ -154,6 +172,18 @@ def build(fixture: Fixture, deep: Position) -> list[Scenario]:
             "/api/v1/reports",
             "resident",
             f"/reports/create-keyed?reporter_id={fixture.resident_id}",
+            method="POST",
+            body=report_body,
+            idempotent_key=True,
+        ),
+        # And against the same statement without the change row the sync feed reads
+        # (issue 18): wardsafe's write with it, against the design's write without it.
+        Scenario(
+            "create report, anchor without the change row",
+            "write",
+            "/api/v1/reports",
+            "resident",
+            f"/reports/create-keyed-without-change?reporter_id={fixture.resident_id}",
             method="POST",
             body=report_body,
             idempotent_key=True,

@@ -191,7 +191,41 @@ async def deep_position(fixture: load.Fixture, port: int, token: str) -> Positio
         page = get_json(port, "/api/v1/reports?" + urllib.parse.urlencode(query), token)
         cursor = page["next_cursor"]
     assert cursor is not None
-    return Position(depth, cursor, row["created_at"].isoformat(), str(row["id"]))
+    changes_cursor, changes_after = await _deep_in_the_change_log(fixture)
+    return Position(
+        depth,
+        cursor,
+        row["created_at"].isoformat(),
+        str(row["id"]),
+        changes_cursor,
+        changes_after,
+    )
+
+
+async def _deep_in_the_change_log(fixture: load.Fixture) -> tuple[str, tuple[int, int]]:
+    """A feed cursor halfway through the officer's ward's changes (the full set: about
+    9,000 reports' in), signed as the server signs it, and the same position."""
+    from app.db import utcnow
+    from app.pagination import CursorCodec
+    from app.services.changes.feed import Position as FeedPosition
+    from app.services.changes.feed import Units
+
+    conn = await asyncpg.connect(fixture.dsn)
+    try:
+        count = await conn.fetchval(
+            "SELECT count(*) FROM changes WHERE ward_code = $1", fixture.ward_code
+        )
+        row = await conn.fetchrow(
+            "SELECT txid, id FROM changes WHERE ward_code = $1 ORDER BY txid, id OFFSET $2 LIMIT 1",
+            fixture.ward_code,
+            max(0, count // 2),
+        )
+    finally:
+        await conn.close()
+    assert row is not None, "the change log is empty: load the set again (--reload)"
+    units = Units(f"w:{fixture.ward_code}", fixture.province_code, fixture.ward_code)
+    position = FeedPosition(row["txid"], row["id"], None, utcnow())
+    return position.encode(CursorCodec(SECRET), units), (row["txid"], row["id"])
 
 
 def check(port: int, scenario: Scenario, path: str, token: str | None) -> None:

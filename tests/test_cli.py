@@ -32,9 +32,9 @@ def run(*args: str, input: str | None = None) -> Result:
     return runner.invoke(cli, list(args), input=input)
 
 
-def rows(path: Path, sql: str) -> list[tuple[object, ...]]:
+def rows(path: Path, sql: str, values: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
     with sqlite3.connect(path) as connection:
-        return connection.execute(sql).fetchall()
+        return connection.execute(sql, values).fetchall()
 
 
 @pytest.fixture
@@ -94,6 +94,24 @@ class TestSeedDemo:
         assert rows(
             imported_db, "SELECT count(*) FROM residential_groups WHERE ward_code = '06688'"
         ) == [(233,)]
+
+    def test_every_demo_record_gets_its_change_for_a_sync_from_zero(
+        self, imported_db: Path
+    ) -> None:
+        assert run("seed-demo").exit_code == 0
+        for table, record_type in (("neighbourhoods", "neighbourhood"), ("cameras", "camera")):
+            [(live,)] = rows(imported_db, f"SELECT count(*) FROM {table} WHERE deleted_at IS NULL")  # noqa: S608 (two fixed names)
+            logged = rows(
+                imported_db,
+                "SELECT count(DISTINCT record_id) FROM changes WHERE record_type = ?",
+                (record_type,),
+            )
+            assert isinstance(live, int)
+            assert live > 0
+            assert logged == [(live,)]
+        before = rows(imported_db, "SELECT count(*) FROM changes")
+        assert run("seed-demo").exit_code == 0
+        assert rows(imported_db, "SELECT count(*) FROM changes") == before
 
     def test_production_refuses_demo_data_and_stores_nothing(
         self, imported_db: Path, monkeypatch: pytest.MonkeyPatch
@@ -158,3 +176,20 @@ class TestCreateAdmin:
         assert result.exit_code == 1
         assert "at least 8 characters" in result.stderr
         assert rows(migrated_db, "SELECT count(*) FROM users") == [(0,)]
+
+
+class TestPruneChanges:
+    def test_removes_what_no_sync_needs_in_batches(self, migrated_db: Path) -> None:
+        with sqlite3.connect(migrated_db) as connection:
+            connection.executemany(
+                "INSERT INTO changes (txid, record_type, record_id, op, changed_at) "
+                "VALUES (0, 'camera', ?, ?, '2020-01-01 00:00:00.000000')",
+                [("a", "upsert"), ("a", "upsert"), ("b", "delete"), ("c", "upsert")],
+            )
+        result = run("prune-changes", "--batch", "1")
+        assert result.exit_code == 0, result.output
+        assert "changes removed: 2" in result.stdout
+        assert rows(migrated_db, "SELECT record_id, op FROM changes ORDER BY id") == [
+            ("a", "upsert"),
+            ("c", "upsert"),
+        ]

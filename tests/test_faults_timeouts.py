@@ -258,6 +258,13 @@ class TestOneSetOfConnectionSettings:
             show = AsyncpgQuery.compile(text("SHOW statement_timeout"), engine.dialect)
             [row] = await committed.app.state.reads.driver.fetch(show, {})
             assert on_the_engine == row[0] == "500ms"
+            idle = text("SHOW idle_in_transaction_session_timeout")
+            async with engine.connect() as connection:
+                engine_idle = (await connection.execute(idle)).scalar()
+            [row] = await committed.app.state.reads.driver.fetch(
+                AsyncpgQuery.compile(idle, engine.dialect), {}
+            )
+            assert engine_idle == row[0] == "10s"
 
 
 @asynccontextmanager
@@ -318,6 +325,7 @@ TIMEOUT_VARIABLES = {
     "WARDSAFE_DB_STATEMENT_TIMEOUT_SECONDS": "db_statement_timeout_seconds",
     "WARDSAFE_DB_ACQUIRE_TIMEOUT_SECONDS": "db_acquire_timeout_seconds",
     "WARDSAFE_DB_CONNECT_TIMEOUT_SECONDS": "db_connect_timeout_seconds",
+    "WARDSAFE_DB_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS": "db_idle_in_transaction_timeout_seconds",
 }
 
 
@@ -332,13 +340,16 @@ class TestTimeoutSettings:
     def test_the_variables_set_the_connections_bounds(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        for variable, value in zip(TIMEOUT_VARIABLES, ("2.5", "4", "1.5"), strict=True):
+        for variable, value in zip(TIMEOUT_VARIABLES, ("2.5", "4", "1.5", "7"), strict=True):
             monkeypatch.setenv(variable, value)
         timeouts = Timeouts.of(Settings(env="development"))
         assert timeouts.asyncpg_args() == {
             "timeout": 1.5,
             "command_timeout": 2.5 + CLIENT_MARGIN_SECONDS,
-            "server_settings": {"statement_timeout": "2500"},
+            "server_settings": {
+                "statement_timeout": "2500",
+                "idle_in_transaction_session_timeout": "7000",
+            },
         }
         assert (timeouts.acquire, timeouts.sqlite_busy_seconds) == (4, 2.5)
         unbounded = Timeouts.of(Settings(env="development"), bound_statements=False)  # migrations

@@ -151,11 +151,11 @@ class Prepared(Generic[S]):
             writes = [
                 insert(new_rows.table)
                 .from_select(
-                    list(new_rows.table.c.keys()),
+                    [column.key for column in new_rows.columns],
                     select(
                         *(
                             bindparam(f"w{position}_{column.key}", type_=column.type)
-                            for column in new_rows.table.c
+                            for column in new_rows.columns
                         )
                     ).select_from(gate),
                 )
@@ -182,14 +182,22 @@ class NewRows:
     written with the statement that decides whether it stands
     (``Prepared.gate``)."""
 
-    def __init__(self, model: type[SQLModel]) -> None:
+    def __init__(self, model: type[SQLModel], *, server_side: Sequence[str] = ()) -> None:
         table = model.__table__  # type: ignore[attr-defined]
         self.table = table
-        self._insert = Prepared(insert(table))
+        # The columns written: all but those the database fills (``server_side``: an
+        # autoincrement id, a server default such as the change log's transaction id).
+        self.columns: tuple[Any, ...] = tuple(c for c in table.c if c.key not in server_side)
+        statement = insert(table)
+        if server_side:
+            statement = statement.values(
+                {c.key: bindparam(c.key, type_=c.type) for c in self.columns}
+            )
+        self._insert = Prepared(statement)
         self._defaults: tuple[tuple[str, Any, Callable[[], Any] | None], ...] = tuple(
             (name, field.default, cast(Callable[[], Any] | None, field.default_factory))
             for name, field in model.model_fields.items()
-            if name in table.c
+            if name in table.c and name not in server_side
         )
         self._names = frozenset(name for name, _, _ in self._defaults)
 

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.repository import Repository
+from app.data.repository import Repository, bound_values
 from app.db import fetch_rows
 from app.security import Principal
 
@@ -34,8 +34,11 @@ class RowsOf(Generic[M]):
         session: AsyncSession,
         principal: Principal | None,
         values: Sequence[Any],
+        *,
+        bound: Mapping[str, Any] | None = None,
     ) -> dict[Any, list[Any]]:
-        """Each value's visible rows (as the repository's rows), by value."""
+        """Each value's visible rows (as the repository's rows), by value; ``bound`` as
+        ``Repository.get``'s (the values its SQL names besides: the time now, the reader)."""
         grouped: dict[Any, list[Any]] = {value: [] for value in values}
         if not values:
             return grouped
@@ -45,7 +48,7 @@ class RowsOf(Generic[M]):
         statement = repository._scoped(
             repository._select.where(self.column.in_(list(values))), visible.shape
         ).order_by(*repository.keyset.order_by())
-        rows = await fetch_rows(session, statement, visible.values())
+        rows = await fetch_rows(session, statement, {**bound_values(bound), **visible.values()})
         position = repository.fields.index(self.key)
         for row in rows:
             grouped[row[position]].append(row)

@@ -98,7 +98,8 @@ def bound_value(name: str, type_: Any = None) -> Any:
     return bindparam(_BOUND + name, type_=type_)
 
 
-def _bound(values: Mapping[str, Any] | None) -> dict[str, Any]:
+def bound_values(values: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A read's ``bound`` values by the names its SQL binds them under."""
     return {_BOUND + name: value for name, value in (values or {}).items()}
 
 
@@ -248,7 +249,7 @@ class Repository(Generic[M]):
         visible = self.visible_to(principal)
         held = self._within(within)
         return await self._one(visible.shape, frozenset(held)).row(
-            session, {**_bound(bound), **visible.values(), **held, "record_id": record_id}
+            session, {**bound_values(bound), **visible.values(), **held, "record_id": record_id}
         )
 
     async def get(
@@ -292,7 +293,7 @@ class Repository(Generic[M]):
             params,
             codec,
             filters,
-            {**_bound(bound), **visible.values()},
+            {**bound_values(bound), **visible.values()},
         )
         return list(rows), next_cursor
 
@@ -329,7 +330,7 @@ class Repository(Generic[M]):
             statement = statement.where(self._live)
         for name in sorted(held):
             statement = statement.where(self.filters[name].clause(name))
-        values = {**_bound(bound), **visible.values(), **held}
+        values = {**bound_values(bound), **visible.values(), **held}
         found = (await session.exec(statement, params=values)).first()
         if found is None:
             raise self.not_found(record_id, **held)

@@ -5,8 +5,9 @@ A repository that declares its ``record_type`` writes through here
 (``Repository.insert``, ``update``, ``delete``); its derived columns are
 computed here on every path (``derive``). What the unit wrote is marked
 (``writing``), so the test suite can fail any write to such a table that did
-not pass through it (tests/conftest.py). The change row the sync feed reads
-(issue 18) joins the audit event here."""
+not pass through it (tests/conftest.py). Every audit event comes with its change
+row (``changes``), what the sync feed reads, in the same transaction: no domain
+can write a record without the feed learning of it (docs/sync.md)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from app.context import current_request_id
 from app.data.prepared import NewRows
 from app.db import compare_and_set, utcnow
 from app.models.audit import AuditEvent
+from app.models.changes import Change
 from app.security import Principal
 
 # Columns a domain derives from others (a camera's unit vector from its place):
@@ -33,13 +35,20 @@ Derive = Callable[[Any, dict[str, Any]], dict[str, Any]]
 _WRITING: ContextVar[bool] = ContextVar("wardsafe_unit_of_write", default=False)
 
 EVENTS = NewRows(AuditEvent)
+# The change log's id and transaction id are the database's (commit order).
+CHANGES = NewRows(Change, server_side=("id", "txid"))
 
 
 # Every table with the writer declared for it: a repository's unit of write (and the
 # tables of its parts), a ``Bookkeeping``, ``Links``, the audit trail below. A request
 # writes a table only through these (the test suite's guard), and every table of the
 # schema has one (tests/data/test_writers.py).
-GUARDED: set[str] = {AuditEvent.__table__.name}  # type: ignore[attr-defined]
+GUARDED: set[str] = {AuditEvent.__table__.name, Change.__table__.name}  # type: ignore[attr-defined]
+
+
+# Every unit of write a repository declared, by record type (the change log's backfill
+# walks them: app/data/changelog.py).
+UNITS: dict[str, UnitOfWrite] = {}
 
 
 def is_writing() -> bool:
@@ -99,12 +108,30 @@ async def audit_event(
     changed_fields: Iterable[str] = (),
     request_id: str | None = CURRENT_REQUEST,
     stamp: Mapping[str, Any] | None = None,
+    version: int | None = None,
+    was: tuple[str | None, str | None] | None = None,
 ) -> None:
-    """The audit event of one write, as a row in the session's transaction (held for
-    the gate inside ``held_rows``). ``request_id`` None leaves the event untied to its
-    request, and ``stamp`` may give the event's id and times (an anonymous report's)."""
+    """The audit event of one write and its change row, in the session's transaction
+    (held for the gate inside ``held_rows``). ``request_id`` None leaves the event
+    untied to its request, and ``stamp`` may give the event's id and times (an
+    anonymous report's). ``version`` is the record's after the write, when known;
+    ``was`` its (province, ward) before it, when the write may have moved it."""
     if request_id is CURRENT_REQUEST:
         request_id = current_request_id()
+    changed_at = (stamp or {}).get("created_at") or utcnow()
+    before_province, before_ward = was if was is not None else (province_code, ward_code)
+    change = CHANGES.values(
+        record_type=record_type,
+        record_id=str(record_id),
+        op="delete" if action == "delete" else "upsert",
+        version=version,
+        province_code=province_code,
+        ward_code=ward_code,
+        # The unit it left, if the write moved it (for the readers of that unit).
+        was_province_code=before_province if before_province != province_code else None,
+        was_ward_code=before_ward if before_ward != ward_code else None,
+        changed_at=changed_at,
+    )
     row = EVENTS.values(
         **(stamp or {}),
         **event_fields(
@@ -120,6 +147,7 @@ async def audit_event(
     )
     with writing():
         await EVENTS.insert(session, row)
+        await CHANGES.insert(session, change)
 
 
 class UnitOfWrite:
@@ -152,6 +180,7 @@ class UnitOfWrite:
         and write it."""
         GUARDED.add(table_name)
         self.table_name = table_name
+        UNITS[self.record_type] = self
 
     async def _audit(
         self,
@@ -160,6 +189,9 @@ class UnitOfWrite:
         action: str,
         record: Any,
         fields: Iterable[str],
+        *,
+        version: int | None = None,
+        was: tuple[str | None, str | None] | None = None,
     ) -> None:
         await audit_event(
             session,
@@ -170,6 +202,8 @@ class UnitOfWrite:
             province_code=getattr(record, "province_code", None),
             ward_code=getattr(record, "ward_code", None),
             changed_fields=fields,
+            version=version,
+            was=was,
         )
 
     async def insert(
@@ -194,7 +228,9 @@ class UnitOfWrite:
             if parts:
                 session.add_all(parts)
                 await session.flush()
-        await self._audit(session, principal, "create", record, fields)
+        await self._audit(
+            session, principal, "create", record, fields, version=getattr(record, "version", None)
+        )
 
     async def update(
         self,
@@ -216,12 +252,15 @@ class UnitOfWrite:
         self._check_parts(parts)
         if self.derive is not None:
             values = {**values, **self.derive(record, values)}
+        was = (getattr(record, "province_code", None), getattr(record, "ward_code", None))
         with writing():
             await compare_and_set(session, record, expected_version, values, where)
             if parts:
                 session.add_all(parts)
                 await session.flush()
-        await self._audit(session, principal, action, record, fields)
+        await self._audit(
+            session, principal, action, record, fields, version=expected_version + 1, was=was
+        )
 
     async def delete(
         self,
@@ -234,7 +273,7 @@ class UnitOfWrite:
         ``expected_version``, and its ``delete`` event."""
         with writing():
             await compare_and_set(session, record, expected_version, {"deleted_at": utcnow()})
-        await self._audit(session, principal, "delete", record, ())
+        await self._audit(session, principal, "delete", record, (), version=expected_version + 1)
 
     # --- a record changed in steps, and the rows that belong to it ------------------
     # A footage request is one audited record; its items and the events of its chain
@@ -347,3 +386,7 @@ class Bookkeeping:
             raise TypeError(f"{self.table_name}'s bookkeeping runs only its own statements")
         with writing():
             return await session.exec(statement)  # type: ignore[call-overload]
+
+
+# The change log's own housekeeping (pruning: app/services/changes/pruning.py).
+CHANGE_LOG = Bookkeeping(Change)

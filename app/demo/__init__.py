@@ -44,4 +44,9 @@ async def seed_demo(
     for seeder in _domain_seeders() if with_domains else ():
         await seeder(session, summary)
         await session.flush()
+    # The seeders write their rows directly: give each the change a sync from zero reads.
+    import app.main  # noqa: F401  (every domain's unit of write declared)
+    from app.data.changelog import record_existing
+
+    await record_existing(session)
     return summary

@@ -6,6 +6,7 @@ from app.models.broadcasts import Broadcast, BroadcastAcknowledgement, Broadcast
 from app.models.cameras import Camera
 from app.models.certification_criteria import CriteriaSet
 from app.models.certifications import CertificateCounter, Certification, CertificationEvent
+from app.models.changes import Change
 from app.models.clients import Client
 from app.models.competitions import Competition, CompetitionEntry
 from app.models.drills import Drill
@@ -32,6 +33,7 @@ __all__ = [
     "CertificateCounter",
     "Certification",
     "CertificationEvent",
+    "Change",
     "Client",
     "Competition",
     "CompetitionEntry",

@@ -16,6 +16,7 @@ from app.deps import (
     PageDep,
     ReadSessionDep,
     SessionDep,
+    UpdatedSince,
     scoped,
 )
 from app.errors import ValidationFailed, problem_responses
@@ -91,9 +92,11 @@ async def list_cameras(
     owner_kind: Annotated[OwnerKind | None, Query()] = None,
     sharing: Annotated[Sharing | None, Query()] = None,
     status: Annotated[CameraStatus | None, Query()] = None,
+    updated_since: UpdatedSince = None,
 ) -> Response:
     """List the cameras you may see, oldest first, or with `near` nearest first."""
     filters = {
+        "updated_since": updated_since,
         "ward_code": ward_code,
         "neighbourhood_id": neighbourhood_id,
         "owner_kind": owner_kind,

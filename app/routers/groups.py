@@ -14,6 +14,7 @@ from app.deps import (
     PageDep,
     ReadSessionDep,
     SessionDep,
+    UpdatedSince,
     scoped,
 )
 from app.errors import problem_responses
@@ -63,6 +64,7 @@ async def list_groups(
             examples=["an ninh"],
         ),
     ] = None,
+    updated_since: UpdatedSince = None,
 ) -> dict[str, Any]:
     """List the groups in your units (residents and camera owners: names and kinds only)."""
     items, next_cursor = await group_service.list_groups(
@@ -75,6 +77,7 @@ async def list_groups(
         neighbourhood_id=neighbourhood_id,
         status=status,
         q=q,
+        updated_since=updated_since,
     )
     return {"items": items, "next_cursor": next_cursor}
 

@@ -8,11 +8,13 @@ from typing import Annotated
 from fastapi import Path, Request, Response
 
 from app import lifecycle, metrics
+from app.deps import ReadSessionDep
 from app.errors import AppError, NotFound, ServiceUnavailable, problem_responses, problem_type
 from app.routing import APIRouter
 from app.schemas.common import Text
 from app.schemas.health import HealthRead, ProblemTypeRead, ReadinessRead
 from app.services import health as health_service
+from app.services.changes import feed as change_feed
 
 router = APIRouter(tags=["operations"])
 # Included only where /metrics is served (app/main.py): with a token, or in development.
@@ -51,12 +53,13 @@ async def readyz(request: Request) -> ReadinessRead:
         **problem_responses(401),
     },
 )
-async def prometheus_metrics(request: Request) -> Response:
-    """Prometheus metrics: request counts and latency by route template."""
+async def prometheus_metrics(request: Request, session: ReadSessionDep) -> Response:
+    """Prometheus metrics: request counts and latency by route template, and the change
+    feed's lag."""
     metrics.check_scrape_token(
         request.headers.get("authorization"), request.app.state.settings.metrics_token
     )
-    body, content_type = metrics.render()
+    body, content_type = metrics.render(await change_feed.lag_seconds(session))
     return Response(body, media_type=content_type)
 
 

@@ -14,6 +14,7 @@ from app.deps import (
     PageDep,
     ReadSessionDep,
     SessionDep,
+    UpdatedSince,
     scoped,
 )
 from app.errors import problem_responses
@@ -38,11 +39,15 @@ _WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
 
 @router.get("", response_model=Page[NeighbourhoodRead], responses=problem_responses(422))
 async def list_neighbourhoods(
-    session: ReadSessionDep, page: PageDep, codec: CursorCodecDep, ward_code: WardCodeFilter = None
+    session: ReadSessionDep,
+    page: PageDep,
+    codec: CursorCodecDep,
+    ward_code: WardCodeFilter = None,
+    updated_since: UpdatedSince = None,
 ) -> dict[str, Any]:
     """List neighbourhoods (khu phố), optionally of one ward, in code order."""
     rows, next_cursor = await neighbourhood_service.list_neighbourhoods(
-        session, page, codec, ward_code=ward_code
+        session, page, codec, ward_code=ward_code, updated_since=updated_since
     )
     return {"items": [row._asdict() for row in rows], "next_cursor": next_cursor}
 

@@ -17,6 +17,7 @@ from app.deps import (
     PageDep,
     ReadSessionDep,
     SessionDep,
+    UpdatedSince,
     scoped,
 )
 from app.errors import problem_responses
@@ -137,6 +138,7 @@ async def list_reports(
     assigned_to: Annotated[uuid.UUID | None, Query()] = None,
     since: DateFrom = None,
     until: DateTo = None,
+    updated_since: UpdatedSince = None,
 ) -> Response:
     """List reports, newest first: officers those of their units, reporters their own."""
     items, next_cursor = await report_service.list_reports(
@@ -151,6 +153,7 @@ async def list_reports(
         assigned_to=assigned_to,
         since=since,
         until=until,
+        updated_since=updated_since,
     )
     return plain_json({"items": items, "next_cursor": next_cursor})
 

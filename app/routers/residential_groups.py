@@ -14,6 +14,7 @@ from app.deps import (
     PageDep,
     ReadSessionDep,
     SessionDep,
+    UpdatedSince,
     scoped,
 )
 from app.errors import problem_responses
@@ -53,10 +54,16 @@ async def list_residential_groups(
         uuid.UUID | None, Query(description="Only the groups of this neighbourhood.")
     ] = None,
     ward_code: WardCodeFilter = None,
+    updated_since: UpdatedSince = None,
 ) -> dict[str, Any]:
     """List residential groups (tổ dân phố), by neighbourhood or ward, in code order."""
     rows, next_cursor = await residential_group_service.list_residential_groups(
-        session, page, codec, neighbourhood_id=neighbourhood_id, ward_code=ward_code
+        session,
+        page,
+        codec,
+        neighbourhood_id=neighbourhood_id,
+        ward_code=ward_code,
+        updated_since=updated_since,
     )
     return {"items": [row._asdict() for row in rows], "next_cursor": next_cursor}
 

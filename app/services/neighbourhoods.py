@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.repository import Repository
+from app.data.repository import Filter, Repository
 from app.data.uniqueness import taken
 from app.data.visibility import Visible
 from app.data.writes import UnitOfWrite
@@ -53,7 +54,11 @@ NEIGHBOURHOODS = Repository(
     columns=_COLUMNS,
     visible=Visible.all(),
     keyset=_KEYSET,
-    filters={"ward_code": Neighbourhood.ward_code, "code": Neighbourhood.code},
+    filters={
+        "ward_code": Neighbourhood.ward_code,
+        "code": Neighbourhood.code,
+        "updated_since": Filter(Neighbourhood.updated_at, ">="),
+    },
 )
 MANAGED_NEIGHBOURHOODS = Repository(
     Neighbourhood,
@@ -71,9 +76,12 @@ async def list_neighbourhoods(
     codec: CursorCodec,
     *,
     ward_code: str | None = None,
+    updated_since: datetime | None = None,
 ) -> ListResult:
     """Neighbourhoods in code order, optionally of one ward."""
-    return await NEIGHBOURHOODS.page(session, None, page, codec, ward_code=ward_code)
+    return await NEIGHBOURHOODS.page(
+        session, None, page, codec, ward_code=ward_code, updated_since=updated_since
+    )
 
 
 async def get_neighbourhood(session: AsyncSession, neighbourhood_id: uuid.UUID) -> Any:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.data.repository import Repository
+from app.data.repository import Filter, Repository
 from app.data.uniqueness import taken
 from app.data.visibility import Visible
 from app.data.writes import UnitOfWrite
@@ -46,6 +47,7 @@ RESIDENTIAL_GROUPS = Repository(
         "neighbourhood_id": ResidentialGroup.neighbourhood_id,
         "ward_code": ResidentialGroup.ward_code,
         "code": ResidentialGroup.code,
+        "updated_since": Filter(ResidentialGroup.updated_at, ">="),
     },
 )
 MANAGED_RESIDENTIAL_GROUPS = Repository(
@@ -65,10 +67,17 @@ async def list_residential_groups(
     *,
     neighbourhood_id: uuid.UUID | None = None,
     ward_code: str | None = None,
+    updated_since: datetime | None = None,
 ) -> ListResult:
     """Residential groups in code order, by neighbourhood and/or ward."""
     return await RESIDENTIAL_GROUPS.page(
-        session, None, page, codec, neighbourhood_id=neighbourhood_id, ward_code=ward_code
+        session,
+        None,
+        page,
+        codec,
+        neighbourhood_id=neighbourhood_id,
+        ward_code=ward_code,
+        updated_since=updated_since,
     )
 
 

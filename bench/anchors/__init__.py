@@ -19,9 +19,14 @@ import asyncpg
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from bench.anchors.changes import changes
 from bench.anchors.common import POOL
 from bench.anchors.reads import cameras, floor, groups, near, open311, report, reports, statistics
-from bench.anchors.writes import create_report, create_report_keyed
+from bench.anchors.writes import (
+    create_report,
+    create_report_keyed,
+    create_report_keyed_without_change,
+)
 
 
 @asynccontextmanager
@@ -36,6 +41,7 @@ async def lifespan(_app: Starlette) -> AsyncIterator[None]:
 app = Starlette(
     routes=[
         Route("/floor", floor),
+        Route("/changes", changes),
         Route("/cameras", cameras),
         Route("/cameras/near", near),
         Route("/groups", groups),
@@ -43,6 +49,11 @@ app = Starlette(
         Route("/reports/one", report),
         Route("/reports/create", create_report, methods=["POST"]),
         Route("/reports/create-keyed", create_report_keyed, methods=["POST"]),
+        Route(
+            "/reports/create-keyed-without-change",
+            create_report_keyed_without_change,
+            methods=["POST"],
+        ),
         Route("/open311", open311),
         Route("/statistics", statistics),
     ],

@@ -15,11 +15,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.context import reset_request_id, set_request_id
 from app.data.repository import Repository
 from app.data.visibility import Visible
-from app.data.writes import GUARDED, Bookkeeping, UnitOfWrite
+from app.data.writes import GUARDED, UNITS, Bookkeeping, UnitOfWrite
 from app.db import columns
-from app.demo.places import HA_LONG
+from app.demo.places import BAI_CHAY, HA_LONG
 from app.errors import PreconditionFailed
 from app.models.audit import AuditEvent
+from app.models.changes import Change
 from app.models.neighbourhoods import Neighbourhood
 from app.pagination import Keyset
 from app.security import Principal, Role
@@ -57,9 +58,11 @@ def neighbourhoods(derive: Any = None) -> Repository[Neighbourhood]:
 @pytest.fixture(autouse=True)
 def guarded_as_before() -> Iterator[None]:
     """The repositories declared here guard their table for this test only."""
-    before = set(GUARDED)
+    before, units = set(GUARDED), dict(UNITS)
     yield
     GUARDED.intersection_update(before)
+    UNITS.clear()
+    UNITS.update(units)
 
 
 @pytest.fixture
@@ -126,6 +129,54 @@ async def test_a_delete_is_soft_and_recorded(session: AsyncSession) -> None:
     await neighbourhoods().delete(session, OFFICER, record, record.version)
     assert record.deleted_at is not None
     assert await events(session, record.id) == [("delete", [])]
+
+
+async def changes(session: AsyncSession, record_id: uuid.UUID) -> list[tuple[Any, ...]]:
+    found = await session.exec(
+        select(Change)
+        .where(col(Change.record_id) == str(record_id))
+        .order_by(col(Change.txid), col(Change.id))
+    )
+    return [
+        (c.record_type, c.op, c.version, c.ward_code, c.was_ward_code, c.was_province_code)
+        for c in found.all()
+    ]
+
+
+async def test_every_write_leaves_its_change_in_the_log_in_order(session: AsyncSession) -> None:
+    """Insert, update and soft delete: one change each, with the version the record has
+    after it, its unit, and no previous unit when it did not move."""
+    repo = neighbourhoods()
+    record = new_neighbourhood()
+    await repo.insert(session, OFFICER, record, fields={"name"})
+    await repo.update(session, OFFICER, record, 1, {"name": "Khu đổi tên"}, fields={"name"})
+    await repo.delete(session, OFFICER, record, 2)
+    assert await changes(session, record.id) == [
+        ("test_neighbourhood", "upsert", 1, HA_LONG, None, None),
+        ("test_neighbourhood", "upsert", 2, HA_LONG, None, None),
+        ("test_neighbourhood", "delete", 3, HA_LONG, None, None),
+    ]
+    rows = (await session.exec(select(Change).where(col(Change.record_id) == str(record.id)))).all()
+    assert all(row.changed_at is not None and row.txid is not None for row in rows)
+    assert len({row.id for row in rows}) == 3
+
+
+async def test_a_write_that_moves_a_record_names_the_unit_it_left(session: AsyncSession) -> None:
+    record = await make_neighbourhood(session, HA_LONG)
+    await neighbourhoods().update(
+        session, OFFICER, record, record.version, {"ward_code": BAI_CHAY}, fields={"ward_code"}
+    )
+    assert await changes(session, record.id) == [
+        ("test_neighbourhood", "upsert", 2, BAI_CHAY, HA_LONG, None)
+    ]
+
+
+async def test_a_rolled_back_write_leaves_no_change(session: AsyncSession) -> None:
+    record = new_neighbourhood()
+    savepoint = await session.begin_nested()
+    await neighbourhoods().insert(session, OFFICER, record, fields={"name"})
+    await savepoint.rollback()
+    assert await changes(session, record.id) == []
 
 
 async def test_a_repository_without_writes_refuses_them(session: AsyncSession) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -156,6 +158,33 @@ class TestMetrics:
         }
         assert "<unmatched>" in routes
         assert not [route for route in routes if "06688" in route]
+
+    async def test_the_change_feeds_lag_is_the_oldest_writing_transactions_age(
+        self, client: httpx.AsyncClient, engine: AsyncEngine
+    ) -> None:
+        def lag(text: str) -> float:
+            [family] = [
+                f
+                for f in text_string_to_metric_families(text)
+                if f.name == "wardsafe_changes_feed_lag_seconds"
+            ]
+            return float(family.samples[0].value)
+
+        assert lag((await client.get("/metrics")).text) >= 0
+        if engine.dialect.name != "postgresql":
+            return  # SQLite's writers finish before anyone reads: no lag
+        # A transaction that writes and stays open: the feed waits for it.
+        url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        stuck = await asyncpg.connect(url)
+        try:
+            transaction = stuck.transaction()
+            await transaction.start()
+            await stuck.execute("SELECT pg_current_xact_id()")
+            await asyncio.sleep(1.2)
+            assert lag((await client.get("/metrics")).text) >= 1.0
+            await transaction.rollback()
+        finally:
+            await stuck.close()
 
     async def test_latency_histogram_is_exposed(self, client: httpx.AsyncClient) -> None:
         await client.get("/healthz")

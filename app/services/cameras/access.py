@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from app.data.repository import Repository
+from app.data.repository import Filter, Repository
 from app.data.visibility import Visible
 from app.data.writes import UnitOfWrite
 from app.db import columns
@@ -78,7 +78,10 @@ CAMERAS = Repository(
     columns=CAMERA_COLUMNS,
     visible=camera_visibility,
     keyset=Keyset("cameras", columns(Camera.created_at, Camera.id)),
-    filters={name: getattr(Camera, name) for name in FILTERS},
+    filters={
+        **{name: getattr(Camera, name) for name in FILTERS},
+        "updated_since": Filter(Camera.updated_at, ">="),
+    },
     writes=UnitOfWrite("camera", derive=derived_columns),
 )
 

@@ -36,9 +36,10 @@ def _present_item(principal: Principal, row: Any) -> FootageRequestItemRead:
     return FootageRequestItemRead.model_validate(item)
 
 
-async def _items_of(
+async def items_of(
     session: AsyncSession, principal: Principal, request_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[FootageRequestItemRead]]:
+    """The items of each request the principal may see, as its GET shows them."""
     grouped = await ITEMS_OF.of(session, principal, request_ids)
     return {
         request_id: [_present_item(principal, row) for row in rows]
@@ -46,7 +47,8 @@ async def _items_of(
     }
 
 
-def _present(row: Any, items: list[FootageRequestItemRead]) -> FootageRequestRead:
+def present_request(row: Any, items: list[FootageRequestItemRead]) -> FootageRequestRead:
+    """A row of ``FOOTAGE_REQUESTS`` with its items (``items_of``), as its GET answers."""
     is_open = any(item.status in OPEN_STATUSES for item in items)
     return FootageRequestRead.model_validate(
         {**row._asdict(), "items": items, "status": "open" if is_open else "closed"}
@@ -78,8 +80,8 @@ async def list_footage_requests(
     else:
         filters.update(camera_id=camera_id or None, status=status_value)
     rows, next_cursor = await FOOTAGE_REQUESTS.page(session, principal, page, codec, **filters)
-    items = await _items_of(session, principal, [row.id for row in rows])
-    return [_present(row, items[row.id]) for row in rows], next_cursor
+    items = await items_of(session, principal, [row.id for row in rows])
+    return [present_request(row, items[row.id]) for row in rows], next_cursor
 
 
 async def visible_row(session: AsyncSession, principal: Principal, request_id: uuid.UUID) -> Any:
@@ -92,8 +94,8 @@ async def get_footage_request(
 ) -> FootageRequestRead:
     """One visible request with the cameras the principal may see in it."""
     row = await visible_row(session, principal, request_id)
-    items = await _items_of(session, principal, [request_id])
-    return _present(row, items[request_id])
+    items = await items_of(session, principal, [request_id])
+    return present_request(row, items[request_id])
 
 
 # --- the chain of custody -----------------------------------------------------

@@ -54,7 +54,8 @@ async def sees_phones(
     return False
 
 
-def _present(row: Any, reveal: bool) -> dict[str, Any]:
+def present_member(row: Any, reveal: bool) -> dict[str, Any]:
+    """A row of ``MEMBERS`` as its GET answers: the phone masked unless ``reveal``."""
     item: dict[str, Any] = row._asdict()
     item["phone_masked"] = not reveal and item["phone"] is not None
     if not reveal:
@@ -130,14 +131,14 @@ async def list_members(
         active=active,
     )
     reveal = await sees_phones(session, principal, group)
-    return [_present(row, reveal) for row in rows], next_cursor
+    return [present_member(row, reveal) for row in rows], next_cursor
 
 
 async def _read(
     session: AsyncSession, principal: Principal, group: policies.GroupRow, member_id: uuid.UUID
 ) -> dict[str, Any]:
     row = await MEMBERS.get(session, principal, member_id, group_id=group.id)
-    return _present(row, await sees_phones(session, principal, group))
+    return present_member(row, await sees_phones(session, principal, group))
 
 
 async def get_member(

@@ -57,6 +57,7 @@ _FILTERS = {
     "neighbourhood_id": Group.neighbourhood_id,
     "status": Group.status,
     "q": Filter(_WORDS, "like"),
+    "updated_since": Filter(Group.updated_at, ">="),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -34,9 +35,10 @@ async def visible_group(
 # --- reads ---------------------------------------------------------------------
 
 
-async def _present(
+async def present_groups(
     session: AsyncSession, rows: Sequence[Any], *, summary: bool
 ) -> list[dict[str, Any]]:
+    """Rows of ``GROUPS`` (or ``GROUP_SUMMARIES`` for ``summary``) as their GET answers."""
     items = [row._asdict() for row in rows]
     if summary:
         for item in items:
@@ -60,6 +62,7 @@ async def list_groups(
     neighbourhood_id: uuid.UUID | None = None,
     status: GroupStatus | None = None,
     q: str | None = None,
+    updated_since: datetime | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Groups ``principal`` may see, oldest first, by kind, unit, status and name."""
     summary = policies.summary_only(principal)
@@ -74,8 +77,9 @@ async def list_groups(
         status=status.value if status else None,
         # A q that folds to nothing filters nothing (every name matched its patterns).
         q=word_prefix_patterns(q)[1] if q and fold(q) else None,
+        updated_since=updated_since,
     )
-    return await _present(session, rows, summary=summary), next_cursor
+    return await present_groups(session, rows, summary=summary), next_cursor
 
 
 async def get_group(
@@ -84,13 +88,13 @@ async def get_group(
     """One group in the view ``principal`` gets (404 outside their units)."""
     summary = policies.summary_only(principal)
     row = await (GROUP_SUMMARIES if summary else GROUPS).get(session, principal, group_id)
-    return (await _present(session, [row], summary=summary))[0]
+    return (await present_groups(session, [row], summary=summary))[0]
 
 
 async def _full(session: AsyncSession, principal: Principal, group_id: uuid.UUID) -> dict[str, Any]:
     # Whoever may manage a group may see it, in the full view.
     row = await GROUPS.get(session, principal, group_id)
-    return (await _present(session, [row], summary=False))[0]
+    return (await present_groups(session, [row], summary=False))[0]
 
 
 # --- writes --------------------------------------------------------------------

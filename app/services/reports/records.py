@@ -97,6 +97,7 @@ REPORTS = Repository(
         "assigned_to": Report.assigned_to,
         "since": Filter(Report.created_at, ">="),
         "until": Filter(Report.created_at, "<"),
+        "updated_since": Filter(Report.updated_at, ">="),
     },
     writes=UnitOfWrite("report", parts=[ReportUpdate]),
 )
@@ -171,6 +172,7 @@ async def list_reports(
     assigned_to: uuid.UUID | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    updated_since: datetime | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Reports in scope, newest first: officers their units', reporters their own."""
     check_reader(principal)
@@ -186,6 +188,7 @@ async def list_reports(
         assigned_to=assigned_to,
         since=since,
         until=until,
+        updated_since=updated_since,
     )
     return present_rows(principal, rows), next_cursor
 
