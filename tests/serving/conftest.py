@@ -123,7 +123,8 @@ def serve(served_database: str, tmp_path: Path) -> ServeFactory:
             )
         served = Served(process, f"http://127.0.0.1:{port}", log)
         try:
-            _wait_ready(served)
+            workers = int(args[args.index("--workers") + 1]) if "--workers" in args else 1
+            _wait_ready(served, workers)
             yield served
         finally:
             # The group is this server's (its workers too, should it have died first).
@@ -134,15 +135,19 @@ def serve(served_database: str, tmp_path: Path) -> ServeFactory:
     return start
 
 
-def _wait_ready(served: Served) -> None:
+def _wait_ready(served: Served, workers: int) -> None:
+    """Until /readyz answers 200 and every worker has started: a signal sent while one
+    is still starting would test its startup, not the server's drain."""
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         if served.process.poll() is not None:
             pytest.fail(f"the server exited with {served.process.returncode}:\n{served.output()}")
+        started = served.log.read_text(errors="replace").count("Application startup complete.")
         try:
-            if httpx.get(served.base_url + "/readyz", timeout=2).status_code == 200:
-                return
+            ready = httpx.get(served.base_url + "/readyz", timeout=2).status_code == 200
         except httpx.TransportError:
-            pass
+            ready = False
+        if ready and started >= workers:
+            return
         time.sleep(0.1)
     pytest.fail(f"the server was not ready within {START_SECONDS} s:\n{served.output()}")
