@@ -207,8 +207,8 @@ async def _deep_in_the_change_log(fixture: load.Fixture) -> tuple[str, tuple[int
     9,000 reports' in), signed as the server signs it, and the same position."""
     from app.db import utcnow
     from app.pagination import CursorCodec
-    from app.services.changes.feed import Position as FeedPosition
-    from app.services.changes.feed import Units
+    from app.services.changes.cursors import Position as FeedPosition
+    from app.services.changes.cursors import Units
 
     conn = await asyncpg.connect(fixture.dsn)
     try:

@@ -16,7 +16,7 @@ from app.db import utcnow
 from app.demo.places import BAI_CHAY, HA_LONG
 from app.models.cameras import Camera
 from app.services.auth import user_principal
-from app.services.changes.feed import Position, Units
+from app.services.changes.cursors import Position, Units
 from app.services.neighbourhoods import MANAGED_NEIGHBOURHOODS
 from tests import factories
 from tests.conftest import Cast

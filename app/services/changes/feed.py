@@ -17,18 +17,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    String,
-    and_,
     bindparam,
     exists,
     func,
-    literal,
     literal_column,
     or_,
     select,
@@ -42,134 +38,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.prepared import Prepared
 from app.db import fetch_row, utcnow
-from app.errors import CursorExpired, Forbidden, InvalidCursor
 from app.models.changes import Change, snapshot_horizon
 from app.pagination import PAGE_LIMIT, CursorCodec, limit_bound
-from app.security import Principal, Role
+from app.security import Principal
+from app.services.changes.cursors import Position, Units, unit_parts
 from app.services.changes.sources import SOURCES
 
-# The codec's scope for the feed's cursors; the caller's units are inside them.
-_CURSOR = "changes"
 _MAX_ID = 2**63 - 1
-_READERS = (Role.ADMIN, Role.PROVINCE_OFFICER, Role.WARD_OFFICER, Role.WARD_SYSTEM)
-
-
-@dataclass(frozen=True)
-class Units:
-    """The units whose changes a principal reads: every unit, a province, or a ward."""
-
-    key: str  # "all", "p:22", "w:06688": what a cursor is bound to
-    province_code: str | None = None
-    ward_code: str | None = None
-
-    @classmethod
-    def of(cls, principal: Principal) -> Units:
-        if principal.role not in _READERS:
-            raise Forbidden("The change feed is for officers, ward systems and administrators.")
-        if principal.role is Role.ADMIN:
-            return cls("all")
-        if principal.ward_code:
-            return cls(f"w:{principal.ward_code}", principal.province_code, principal.ward_code)
-        if principal.province_code:
-            return cls(f"p:{principal.province_code}", principal.province_code)
-        raise Forbidden("Your account is tied to no unit.")
-
-    @property
-    def kind(self) -> str:
-        return "ward" if self.ward_code else "province" if self.province_code else "all"
-
-    def values(self) -> dict[str, Any]:
-        """The values ``parts`` binds."""
-        return {"unit_ward": self.ward_code, "unit_province": self.province_code}
-
-    def parts(self, table: Any) -> list[Any]:
-        """The conditions whose union says that a change row (of ``table``, the log or an
-        alias) is of these units: the record's unit after the change, its unit before it
-        (it left), or no unit (reference data such as criteria sets). Disjoint, and each
-        one an index's leading column, so each part reads in commit order from its own
-        index and a page reads no further than it needs. Their values: ``values``."""
-        return _parts(self.kind, table)
-
-    def holds(self, table: Any) -> Any:
-        """Whether a change row is of these units (the union of ``parts``)."""
-        parts = self.parts(table)
-        return parts[0] if len(parts) == 1 else or_(*parts)
-
-    def contains(self, data: Any) -> bool:
-        """Whether a record as read now is still of these units."""
-        if self.ward_code is not None:
-            ward = data.get("ward_code")
-            return ward == self.ward_code or (
-                ward is None and data.get("province_code") in (self.province_code, None)
-            )
-        if self.province_code is not None:
-            return data.get("province_code") in (self.province_code, None)
-        return True
-
-
-def _parts(kind: str, table: Any) -> list[Any]:
-    c = table.c
-    ward, province = bindparam("unit_ward", type_=String), bindparam("unit_province", type_=String)
-    if kind == "ward":
-        return [
-            c.ward_code == ward,
-            and_(c.was_ward_code == ward, c.was_ward_code.is_not(None)),
-            and_(
-                c.ward_code.is_(None), or_(c.province_code == province, c.province_code.is_(None))
-            ),
-        ]
-    if kind == "province":
-        return [
-            c.province_code == province,
-            and_(c.was_province_code == province, c.was_province_code.is_not(None)),
-            c.province_code.is_(None),
-        ]
-    return [literal(True)]
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where a reader is: past ``(txid, id)``; ``zero``, where a sync from zero began
-    (deletes before it are left out); ``complete_at``, the time up to which its copy
-    lacks nothing, for the retention check."""
-
-    txid: int
-    id: int
-    zero: tuple[int, int] | None
-    complete_at: datetime
-
-    def encode(self, codec: CursorCodec, units: Units) -> str:
-        zero = list(self.zero) if self.zero else None
-        return codec.encode(
-            _CURSOR, [self.txid, self.id, zero, units.key, int(self.complete_at.timestamp())]
-        )
-
-    @classmethod
-    def decode(
-        cls, codec: CursorCodec, cursor: str, units: Units, retention: timedelta
-    ) -> Position:
-        values = codec.decode(_CURSOR, cursor)
-        try:
-            txid, row_id, zero, key, at = values
-            position = cls(
-                int(txid),
-                int(row_id),
-                (int(zero[0]), int(zero[1])) if zero is not None else None,
-                datetime.fromtimestamp(int(at), UTC),
-            )
-        except (TypeError, ValueError, IndexError, OverflowError):
-            raise InvalidCursor("The cursor is not one this API issued.") from None
-        if key != units.key:
-            raise CursorExpired(
-                "The cursor was issued for other units than yours; sync again from zero "
-                "(call without since)."
-            )
-        if position.complete_at < utcnow() - retention:
-            raise CursorExpired(
-                f"The cursor is older than the feed keeps changes ({retention.days} days); "
-                "sync again from zero (call without since)."
-            )
-        return position
 
 
 _LOG: Any = Change.__table__  # type: ignore[attr-defined]
@@ -267,7 +142,7 @@ def _page(kind: str, wanted: tuple[str, ...], own: bool, zero: bool) -> Prepared
     # The types are the feed's own names (SOURCES), written into the statement.
     types: list[Any] = [literal_column(f"'{name}'") for name in wanted]
     parts = []
-    for part in _parts(kind, log):
+    for part in unit_parts(kind, log):
         final = log.c.txid < _big("horizon_txid")
         where = [
             part,
@@ -279,7 +154,7 @@ def _page(kind: str, wanted: tuple[str, ...], own: bool, zero: bool) -> Prepared
                 later.c.record_type == log.c.record_type,
                 later.c.record_id == log.c.record_id,
                 tuple_(later.c.txid, later.c.id) > tuple_(log.c.txid, log.c.id),
-                *(_one_of(_parts(kind, later))),
+                *(_one_of(unit_parts(kind, later))),
             ),
         ]
         if zero:
