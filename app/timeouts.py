@@ -33,7 +33,7 @@ class Timeouts:
     acquire: float
     # A transaction left idle (a process stuck between statements) is ended by the
     # server after this long: it would hold the change feed's horizon back.
-    idle_in_transaction: float = 10.0
+    idle_in_transaction: float
     # Off for migrations: a schema change may run longer than any request should.
     bound_statements: bool = True
 
@@ -82,7 +82,10 @@ def _default(name: str) -> float:
 
 
 DEFAULTS = Timeouts(
-    connect=_default("connect"), statement=_default("statement"), acquire=_default("acquire")
+    connect=_default("connect"),
+    statement=_default("statement"),
+    acquire=_default("acquire"),
+    idle_in_transaction=_default("idle_in_transaction"),
 )
 
 

@@ -12,7 +12,6 @@ values, signed as every cursor is."""
 
 from __future__ import annotations
 
-from collections import namedtuple
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -23,7 +22,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.data.prepared import Prepared
-from app.data.repository import Repository
+from app.data.repository import Repository, row_fields
 from app.pagination import (
     PAGE_LIMIT,
     CursorCodec,
@@ -77,7 +76,7 @@ class RankedPages(Generic[M]):
         self.keyset = keyset
         self.key: Any = keyset.columns[0]
         self.where = where
-        namedtuple(f"{repository.model.__name__}RankedRow", (*repository.fields, str(self.key.key)))
+        row_fields(repository.model, (*repository.fields, str(self.key.key)))
         self._pages: dict[tuple[Any, ...], Prepared[Select[Any]]] = {}
 
     def _page(

@@ -98,6 +98,14 @@ def bound_value(name: str, type_: Any = None) -> Any:
     return bindparam(_BOUND + name, type_=type_)
 
 
+def row_fields(model: type[SQLModel], names: tuple[str, ...]) -> tuple[str, ...]:
+    """``names``, checked as the fields of rows read by attribute (``row.ward_code``),
+    position or ``_asdict()``, whichever path ran them (a SQLAlchemy ``Row`` or a
+    ``driver.Row``): each an identifier, once, as a named tuple's fields must be."""
+    namedtuple(f"{model.__name__}Row", names)
+    return names
+
+
 def bound_values(values: Mapping[str, Any] | None) -> dict[str, Any]:
     """A read's ``bound`` values by the names its SQL binds them under."""
     return {_BOUND + name: value for name, value in (values or {}).items()}
@@ -170,11 +178,7 @@ class Repository(Generic[M]):
         self.through = through
         self._select: Select[Any] = select(*(_expression(column) for column in columns))
         names = tuple(str(column.key) for column in self._select.selected_columns)
-        # Rows are read by attribute (``row.ward_code``), position or ``_asdict()``,
-        # whichever path ran them (a SQLAlchemy ``Row`` or a ``driver.Row``): each name
-        # an identifier, once (as a named tuple's fields must be).
-        namedtuple(f"{model.__name__}Row", names)
-        self.fields: tuple[str, ...] = names
+        self.fields: tuple[str, ...] = row_fields(model, names)
         self._live: ColumnElement[bool] | None = (
             self.table.c.deleted_at.is_(None) if "deleted_at" in self.table.c else None
         )

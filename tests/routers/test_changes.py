@@ -20,24 +20,10 @@ from app.services.changes.cursors import Position, Units
 from app.services.neighbourhoods import MANAGED_NEIGHBOURHOODS
 from tests import factories
 from tests.conftest import Cast
+from tests.routers.test_cameras import new_camera
 
 CHANGES = "/api/v1/changes"
 CAMERAS = "/api/v1/cameras"
-
-
-def new_camera(**extra: Any) -> dict[str, Any]:
-    return {
-        "ward_code": HA_LONG,
-        "owner_kind": "business",
-        "owner_name": "Cửa hàng Minh Phát",
-        "owner_phone": "0912345678",
-        "label": "Cổng trước",
-        "address": "112 Lê Thánh Tông",
-        "lat": 20.9526,
-        "lon": 107.0812,
-        "retention_days": 30,
-        **extra,
-    }
 
 
 async def sync(

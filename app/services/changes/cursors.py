@@ -45,21 +45,8 @@ class Units:
         return "ward" if self.ward_code else "province" if self.province_code else "all"
 
     def values(self) -> dict[str, Any]:
-        """The values ``parts`` binds."""
+        """The values ``unit_parts`` binds."""
         return {"unit_ward": self.ward_code, "unit_province": self.province_code}
-
-    def parts(self, table: Any) -> list[Any]:
-        """The conditions whose union says that a change row (of ``table``, the log or an
-        alias) is of these units: the record's unit after the change, its unit before it
-        (it left), or no unit (reference data such as criteria sets). Disjoint, and each
-        one an index's leading column, so each part reads in commit order from its own
-        index and a page reads no further than it needs. Their values: ``values``."""
-        return unit_parts(self.kind, table)
-
-    def holds(self, table: Any) -> Any:
-        """Whether a change row is of these units (the union of ``parts``)."""
-        parts = self.parts(table)
-        return parts[0] if len(parts) == 1 else or_(*parts)
 
     def contains(self, data: Any) -> bool:
         """Whether a record as read now is still of these units."""
@@ -74,6 +61,12 @@ class Units:
 
 
 def unit_parts(kind: str, table: Any) -> list[Any]:
+    """The conditions whose union says that a change row (of ``table``, the log or an
+    alias) is of a ``kind`` of units (``Units.kind``; values: ``Units.values``): the
+    record's unit after the change, its unit before it (it left), or no unit (reference
+    data such as criteria sets). Disjoint, and each one an index's leading column, so
+    each part reads in commit order from its own index and a page reads no further than
+    it needs."""
     c = table.c
     ward, province = bindparam("unit_ward", type_=String), bindparam("unit_province", type_=String)
     if kind == "ward":
@@ -136,3 +129,9 @@ class Position:
                 "sync again from zero (call without since)."
             )
         return position
+
+
+def in_units(kind: str, table: Any) -> Any:
+    """Whether a change row is of a ``kind`` of units: the union of ``unit_parts``."""
+    parts = unit_parts(kind, table)
+    return parts[0] if len(parts) == 1 else or_(*parts)

@@ -41,7 +41,7 @@ from app.db import fetch_row, utcnow
 from app.models.changes import Change, snapshot_horizon
 from app.pagination import PAGE_LIMIT, CursorCodec, limit_bound
 from app.security import Principal
-from app.services.changes.cursors import Position, Units, unit_parts
+from app.services.changes.cursors import Position, Units, in_units, unit_parts
 from app.services.changes.sources import SOURCES
 
 _MAX_ID = 2**63 - 1
@@ -154,7 +154,7 @@ def _page(kind: str, wanted: tuple[str, ...], own: bool, zero: bool) -> Prepared
                 later.c.record_type == log.c.record_type,
                 later.c.record_id == log.c.record_id,
                 tuple_(later.c.txid, later.c.id) > tuple_(log.c.txid, log.c.id),
-                *(_one_of(unit_parts(kind, later))),
+                in_units(kind, later),
             ),
         ]
         if zero:
@@ -176,10 +176,6 @@ def _page(kind: str, wanted: tuple[str, ...], own: bool, zero: bool) -> Prepared
     prepared: Prepared[Any] = Prepared(statement)
     _PAGES[key] = prepared
     return prepared
-
-
-def _one_of(parts: list[Any]) -> list[Any]:
-    return [parts[0] if len(parts) == 1 else or_(*parts)]
 
 
 def _page_values(
